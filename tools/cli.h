@@ -1,0 +1,57 @@
+/* cli.h — what every `probkit <command>` file shares.
+ *
+ * A command lives in tools/cmd_<name>.c and defines
+ *     const pk_cli_cmd pk_cmd_<name> = {"name", "one-line summary", main_fn};
+ * CMake collects it into the command table; nothing else needs editing.
+ * main_fn gets argv with argv[0] = the command name and returns the exit
+ * code: 0 ok, 1 runtime failure, 2 usage error.
+ */
+#ifndef PK_TOOLS_CLI_H
+#define PK_TOOLS_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "probkit/core.h"
+
+typedef struct pk_cli_cmd {
+    const char *name;
+    const char *summary;
+    int (*main)(int argc, char **argv);
+} pk_cli_cmd;
+
+enum { PK_EXIT_OK = 0, PK_EXIT_FAIL = 1, PK_EXIT_USAGE = 2 };
+
+/** Print "probkit <cmd>: message" to stderr; returns PK_EXIT_FAIL. */
+int pk_cli_fail(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/** Same, for a usage error (adds "try 'probkit <cmd> --help'"); returns PK_EXIT_USAGE. */
+int pk_cli_usage(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/** Print a failed status with the pk_err message if any; returns PK_EXIT_FAIL. */
+int pk_cli_fail_status(const char *cmd, int status, const pk_err *err);
+
+/** Strict number parsing: the whole string must be a number in range. 0 on success. */
+int pk_cli_parse_u64(const char *s, uint64_t *out);
+int pk_cli_parse_long(const char *s, long lo, long hi, long *out);
+int pk_cli_parse_double(const char *s, double *out);
+
+/** The value of an option written "--name=value" or "--name value"; advances *i.
+ *  Returns NULL (and prints a usage error) when the value is missing. */
+const char *pk_cli_optarg(const char *cmd, int argc, char **argv, int *i);
+/** 1 if argv[i] is "--name" or starts with "--name=". */
+int pk_cli_is_opt(const char *arg, const char *name);
+
+/** The default seed when --seed is not given. */
+#define PK_CLI_DEFAULT_SEED 42u
+
+/** Where data sets live: $PROBKIT_DATA, else <source dir>/data. */
+const char *pk_cli_data_dir(void);
+
+#endif
