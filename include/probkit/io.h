@@ -45,6 +45,12 @@ void pk_atomic_abort(pk_atomic_file *f);
 /** mkdir -p. */
 int pk_mkdirs(const char *path, pk_err *err);
 
+/** pk_file_write_atomic, gzip-compressing first when path ends in ".gz". */
+int pk_file_write_auto(const char *path, const void *buf, size_t len, pk_err *err);
+/** Compress len bytes into a malloc'd gzip stream (*out, *out_len).
+ *  @return PK_OK, PK_ENOMEM, or PK_EINTERNAL if zlib fails. */
+int pk_gzip_compress(const void *buf, size_t len, uint8_t **out, size_t *out_len);
+
 /* ---- n-d arrays ---------------------------------------------------------------- */
 
 typedef enum pk_dtype {
@@ -83,8 +89,21 @@ size_t pk_array_nbytes(const pk_array *a);
 /** Converted copies (malloc'd, numel entries). */
 int pk_array_to_f64(const pk_array *a, double **out);
 int pk_array_to_f32(const pk_array *a, float **out);
+/** Element i (flat C-order index, i < numel) converted to double. */
+double pk_array_get(const pk_array *a, size_t i);
+/** A deep copy, or NULL on no memory. */
+pk_array *pk_array_copy(const pk_array *a);
+/** dtype by its pk_dtype_name ("u8", "f32", ...): PK_OK or PK_EINVAL. */
+int pk_dtype_from_name(const char *name, pk_dtype *out);
+/** IEEE binary16 <-> double (round to nearest even; overflow to +-inf). */
+double pk_half_to_double(uint16_t h);
+uint16_t pk_double_to_half(double x);
 
-/* IDX (MNIST): magic 0x0000 <type> <ndim>, big-endian dims, big-endian data. */
+/* IDX (MNIST): magic 0x0000 <type> <ndim>, big-endian dims, big-endian data.
+ * Types u8, i8, i16, i32, f32, f64; rank 1..8.  Reading accepts raw or ".gz"
+ * files; the data must exactly fill the file (truncation and trailing bytes
+ * are PK_EFORMAT).  Writing gzips when path ends in ".gz"; other dtypes give
+ * PK_ENOTSUP. */
 int pk_idx_read(const char *path, pk_array **out, pk_err *err);
 int pk_idx_parse(const uint8_t *buf, size_t len, const char *name, pk_array **out, pk_err *err);
 int pk_idx_write(const char *path, const pk_array *a, pk_err *err);
