@@ -1,0 +1,138 @@
+/* probkit/metrics.h — model diagnostics: calibration, provenance tests,
+ * weight (Weibull) and embedding (capacity) geometry, multi-sample evaluation,
+ * early stopping.  Credit scorecards are in probkit/scorecard.h.
+ *
+ * Every function here is a pure computation on caller-owned arrays: nothing
+ * is kept between calls, nothing is printed.  Functions that can reject their
+ * input take a `pk_err *` (may be NULL) whose message names the problem
+ * ("p[17] = 1.3 is not a probability").  Randomness only enters through an
+ * explicit `pk_rng *`.
+ */
+#ifndef PROBKIT_METRICS_H
+#define PROBKIT_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probkit/core.h"
+#include "probkit/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== calibration ("Deep Probability Estimation", Liu et al.) ============== */
+
+/** Scalar calibration and discrimination metrics of binary predictions. */
+typedef struct pk_calib_metrics {
+    size_t n;          /**< number of predictions */
+    size_t nbins;      /**< bins used by the ECE / MCE figures */
+    double ece;        /**< equal-width bins, weighted by bin size: sum_b n_b/n |ybar_b - pbar_b| */
+    double ece_mass;   /**< equal-mass bins, unweighted mean over bins of |ybar_b - pbar_b| */
+    double mce;        /**< max over non-empty equal-width bins of |ybar_b - pbar_b| */
+    double ks;         /**< KS calibration error: max_i |sum_{j<=i} (y_j - p_j)| / n over p sorted */
+    double brier;      /**< mean (p - y)^2 */
+    double nll;        /**< mean -[y log p + (1-y) log(1-p)], p clipped to [1e-15, 1-1e-15] */
+    double auc;        /**< ROC AUC (Mann-Whitney, ties count 1/2); NaN when one class is absent */
+    double mse_true;   /**< mean (p - p_true)^2 when true probabilities are given, else NaN */
+    double base_rate;  /**< mean y */
+} pk_calib_metrics;
+
+/** Check that p[i] is a finite probability and y[i] is 0 or 1 (ptrue may be NULL;
+ *  if given it must hold probabilities too).  PK_EDOM naming the first bad entry. */
+int pk_calib_check(const double *p, const double *y, const double *ptrue, size_t n, pk_err *err);
+
+/** All metrics of `pk_calib_metrics` in one pass (plus a sort).  nbins >= 1 (15 in the paper).
+ *  @return PK_OK, PK_EINVAL (n == 0, nbins == 0), PK_EDOM (bad values), PK_ENOMEM. */
+int pk_calib_compute(const double *p, const double *y, const double *ptrue, size_t n, size_t nbins,
+                     pk_calib_metrics *out, pk_err *err);
+
+/** ROC AUC alone (scores may be any finite reals).  PK_EDOM if only one class is present. */
+int pk_roc_auc(const double *score, const double *y, size_t n, double *auc, pk_err *err);
+
+/** Reliability curve, as scikit-learn's calibration_curve: bins are equal-width on
+ *  [0, 1] (quantile == 0) or quantiles of p (quantile != 0); a value on an inner
+ *  edge belongs to the lower bin.  Writes up to nbins entries of the non-empty bins
+ *  in order: prob_true (mean y), prob_pred (mean p), count; *nout = how many.
+ *  Each output array must hold nbins entries (count may be NULL). */
+int pk_calib_curve(const double *p, const double *y, size_t n, size_t nbins, int quantile, double *prob_true,
+                   double *prob_pred, size_t *count, size_t *nout, pk_err *err);
+
+/** Recalibration maps fitted on held-out (p, y). */
+typedef enum pk_recal_kind {
+    PK_RECAL_TEMPERATURE = 0, /**< p' = sigmoid(logit(p) / T) */
+    PK_RECAL_PLATT,           /**< p' = 1 / (1 + exp(A logit(p) + B)), Platt's smoothed targets */
+    PK_RECAL_ISOTONIC         /**< monotone step fit (PAVA), linear between knots, clipped outside */
+} pk_recal_kind;
+
+typedef struct pk_recal {
+    pk_recal_kind kind;
+    double T;      /**< temperature (TEMPERATURE) */
+    double A, B;   /**< Platt parameters (PLATT), sklearn's sign convention */
+    size_t nknots; /**< isotonic knots (ISOTONIC) */
+    double *kx, *ky;
+} pk_recal;
+
+/** "temperature" / "platt" / "isotonic" -> kind; -1 if unknown. */
+int pk_recal_kind_parse(const char *name);
+const char *pk_recal_kind_name(pk_recal_kind k);
+
+/** Fit a map on n >= 2 predictions with both classes present.
+ *  On success *out is caller-owned (pk_recal_free). */
+int pk_recal_fit(pk_recal_kind kind, const double *p, const double *y, size_t n, pk_recal **out, pk_err *err);
+/** Apply to n probabilities (out may alias p). */
+void pk_recal_apply(const pk_recal *r, const double *p, size_t n, double *out);
+void pk_recal_free(pk_recal *r);
+
+/** Cross-fitted recalibration: split the rows into `folds` random folds (2..n),
+ *  fit on all other folds and predict each fold, so that out[i] never used row i.
+ *  A fold whose complement holds a single class falls back to its base rate. */
+int pk_recal_crossfit(pk_recal_kind kind, const double *p, const double *y, size_t n, size_t folds, pk_rng *rng,
+                      double *out, pk_err *err);
+
+/* ==== provenance ("Blackbox Model Provenance via Palimpsestic Membership
+ *      Inference", Kuditipudi et al.) ======================================== */
+
+/** Average ranks (1..n, ties get their mean rank) of x into r. PK_ENOMEM only. */
+int pk_rank_average(const double *x, size_t n, double *r);
+
+/** Pearson correlation (NaN if a column is constant). */
+double pk_pearson(const double *x, const double *y, size_t n);
+
+/** log10 of the two-sided p-value of Student's t with df degrees of freedom,
+ *  P(|T| >= |t|), accurate far below the double range (e.g. -5000). df > 0. */
+double pk_t_log10_pvalue_two_sided(double t, double df);
+
+/** log10 of the regularized incomplete beta I_x(a, b), computed in log space. */
+double pk_log10_betainc(double a, double b, double x);
+
+typedef struct pk_spearman_result {
+    size_t n;
+    double rho;          /**< Spearman's rank correlation (ties: average ranks) */
+    double t;            /**< rho * sqrt((n-2) / (1-rho^2)) */
+    double log10_p;      /**< log10 two-sided p-value (t with n-2 df, as scipy.stats.spearmanr) */
+    double log10_p_one;  /**< log10 one-sided p-value for rho > 0 */
+} pk_spearman_result;
+
+/** Spearman test of x against y. n >= 3, finite values, neither constant. */
+int pk_spearman(const double *x, const double *y, size_t n, pk_spearman_result *out, pk_err *err);
+
+/** Permutation test of rho > 0 (one-sided): exact enumeration of all n! orders
+ *  when n <= 8, otherwise `nperm` random permutations with p = (1 + #{rho* >= rho}) / (1 + nperm).
+ *  *exact is set to 1 when enumerated. */
+int pk_spearman_permutation(const double *x, const double *y, size_t n, size_t nperm, pk_rng *rng, double *p,
+                            int *exact, pk_err *err);
+
+/** Reshuffle z-test: the statistic of the real training run against those of
+ *  m >= 2 runs on reshuffled data: z = (stat - mean(null)) / sd(null), with the
+ *  one-sided normal log10 p-value and the rank p-value (1 + #{null >= stat}) / (1 + m). */
+typedef struct pk_reshuffle_result {
+    double z, log10_p_normal, p_rank, null_mean, null_sd;
+    size_t m;
+} pk_reshuffle_result;
+int pk_reshuffle_ztest(double stat, const double *null_stats, size_t m, pk_reshuffle_result *out, pk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
