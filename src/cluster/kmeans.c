@@ -1,0 +1,541 @@
+/* K-means: k-means++ seeding, Lloyd, Hamerly's bounds, mini-batch, restarts. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster_priv.h"
+#include "probkit/cluster.h"
+
+pk_kmeans_params pk_kmeans_params_default(size_t k)
+{
+    pk_kmeans_params p;
+    memset(&p, 0, sizeof p);
+    p.k = k;
+    p.n_init = 1;
+    p.max_iter = 300;
+    p.tol = 1e-4;
+    p.algo = PK_KMEANS_HAMERLY;
+    p.init = PK_KMEANS_INIT_PP;
+    p.batch_size = 1024;
+    return p;
+}
+
+int pk_kmeans_params_check(const pk_kmeans_params *p, size_t n, size_t d, pk_err *err)
+{
+    if (!p)
+        return pk_err_set(err, PK_EINVAL, "kmeans: no parameters");
+    if (p->k < 1)
+        return pk_err_set(err, PK_EINVAL, "kmeans: k must be >= 1");
+    if (n < p->k)
+        return pk_err_set(err, PK_EINVAL, "kmeans: fewer points (%zu) than clusters (k = %zu)", n, p->k);
+    if (d < 1)
+        return pk_err_set(err, PK_EINVAL, "kmeans: data have no columns");
+    if (p->n_init < 1 || p->max_iter < 1)
+        return pk_err_set(err, PK_EINVAL, "kmeans: n_init (%d) and max_iter (%d) must be >= 1", p->n_init,
+                          p->max_iter);
+    if (!(p->tol >= 0))
+        return pk_err_set(err, PK_EINVAL, "kmeans: tol must be >= 0");
+    if (p->algo != PK_KMEANS_LLOYD && p->algo != PK_KMEANS_HAMERLY && p->algo != PK_KMEANS_MINIBATCH)
+        return pk_err_set(err, PK_EINVAL, "kmeans: unknown algorithm %d", (int)p->algo);
+    if (p->init == PK_KMEANS_INIT_GIVEN && !p->init_centers)
+        return pk_err_set(err, PK_EINVAL, "kmeans: init = given but init_centers is NULL");
+    if (p->init != PK_KMEANS_INIT_GIVEN && p->init != PK_KMEANS_INIT_PP && p->init != PK_KMEANS_INIT_RANDOM)
+        return pk_err_set(err, PK_EINVAL, "kmeans: unknown init %d", (int)p->init);
+    if (p->algo == PK_KMEANS_MINIBATCH && p->batch_size < 1)
+        return pk_err_set(err, PK_EINVAL, "kmeans: batch_size must be >= 1");
+    return PK_OK;
+}
+
+void pk_kmeans_free(pk_kmeans *km)
+{
+    if (!km)
+        return;
+    free(km->centers);
+    free(km->labels);
+    free(km);
+}
+
+int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
+{
+    size_t n = X->rows, d = X->cols;
+    if (k < 1 || n < k)
+        return PK_EINVAL;
+    double *closest = malloc(n * sizeof *closest), *cand = malloc(n * sizeof *cand);
+    if (!closest || !cand) {
+        free(closest);
+        free(cand);
+        return PK_ENOMEM;
+    }
+    size_t trials = 2 + (size_t)log((double)k);
+    size_t first = (size_t)pk_rng_below(rng, n);
+    memcpy(C, pk_mat_at(X, first, 0), d * sizeof(double));
+    double pot = 0;
+    for (size_t i = 0; i < n; i++) {
+        closest[i] = pk_sqdist(pk_mat_at(X, i, 0), C, d);
+        pot += closest[i];
+    }
+    for (size_t c = 1; c < k; c++) {
+        double best_pot = INFINITY;
+        size_t best = 0;
+        for (size_t t = 0; t < trials; t++) {
+            /* D^2 sampling; a degenerate potential (all points on centres) falls back to uniform */
+            size_t idx;
+            if (pot > 0) {
+                double r = pk_rng_uniform(rng) * pot, acc = 0;
+                idx = n - 1;
+                for (size_t i = 0; i < n; i++) {
+                    acc += closest[i];
+                    if (acc > r) {
+                        idx = i;
+                        break;
+                    }
+                }
+            } else {
+                idx = (size_t)pk_rng_below(rng, n);
+            }
+            const double *xc = pk_mat_at(X, idx, 0);
+            double p = 0;
+#if defined(_OPENMP)
+#pragma omp parallel for reduction(+ : p) schedule(static)
+#endif
+            for (size_t i = 0; i < n; i++) {
+                double dd = pk_sqdist(pk_mat_at(X, i, 0), xc, d);
+                p += dd < closest[i] ? dd : closest[i];
+            }
+            if (p < best_pot) {
+                best_pot = p;
+                best = idx;
+            }
+        }
+        const double *xb = pk_mat_at(X, best, 0);
+        memcpy(C + c * d, xb, d * sizeof(double));
+        pot = 0;
+        for (size_t i = 0; i < n; i++) {
+            double dd = pk_sqdist(pk_mat_at(X, i, 0), xb, d);
+            if (dd < closest[i])
+                closest[i] = dd;
+            pot += closest[i];
+        }
+    }
+    (void)cand;
+    free(closest);
+    free(cand);
+    return PK_OK;
+}
+
+/* Assign every row to its nearest centre; returns the number of changed labels. */
+static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *labels, double *dist2,
+                         int64_t *n_dist)
+{
+    size_t n = X->rows, d = X->cols, changed = 0;
+#if defined(_OPENMP)
+#pragma omp parallel for reduction(+ : changed) schedule(static)
+#endif
+    for (size_t i = 0; i < n; i++) {
+        const double *x = pk_mat_at(X, i, 0);
+        double best = INFINITY;
+        int32_t bj = 0;
+        for (size_t j = 0; j < k; j++) {
+            double dd = pk_sqdist(x, C + j * d, d);
+            if (dd < best) {
+                best = dd;
+                bj = (int32_t)j;
+            }
+        }
+        if (labels[i] != bj)
+            changed++;
+        labels[i] = bj;
+        if (dist2)
+            dist2[i] = best;
+    }
+    *n_dist += (int64_t)(n * k);
+    return changed;
+}
+
+/* New centres as label means; an empty cluster takes the point farthest from its centre
+ * (as scikit-learn does), which is then removed from its old cluster's mean. */
+static void update_centers(const pk_mat *X, const int32_t *labels, size_t k, const double *dist2, double *C,
+                           double *counts)
+{
+    size_t n = X->rows, d = X->cols;
+    memset(C, 0, k * d * sizeof(double));
+    memset(counts, 0, k * sizeof(double));
+    for (size_t i = 0; i < n; i++) {
+        const double *x = pk_mat_at(X, i, 0);
+        double *c = C + (size_t)labels[i] * d;
+        for (size_t t = 0; t < d; t++)
+            c[t] += x[t];
+        counts[labels[i]] += 1;
+    }
+    for (size_t j = 0; j < k; j++) {
+        if (counts[j] > 0)
+            continue;
+        size_t far = 0;
+        double fd = -1;
+        for (size_t i = 0; i < n; i++)
+            if (dist2[i] > fd && counts[labels[i]] > 1) {
+                fd = dist2[i];
+                far = i;
+            }
+        const double *x = pk_mat_at(X, far, 0);
+        double *old = C + (size_t)labels[far] * d;
+        for (size_t t = 0; t < d; t++) {
+            old[t] -= x[t];
+            C[j * d + t] = x[t];
+        }
+        counts[labels[far]] -= 1;
+        counts[j] = 1;
+    }
+    for (size_t j = 0; j < k; j++)
+        for (size_t t = 0; t < d; t++)
+            C[j * d + t] /= counts[j];
+}
+
+static double center_shift(const double *a, const double *b, size_t k, size_t d, double *per)
+{
+    double tot = 0;
+    for (size_t j = 0; j < k; j++) {
+        double s = pk_sqdist(a + j * d, b + j * d, d);
+        if (per)
+            per[j] = sqrt(s);
+        tot += s;
+    }
+    return tot;
+}
+
+/* One run from the centres in C (updated in place). */
+static int run_lloyd(const pk_mat *X, const pk_kmeans_params *p, double tol_abs, double *C, int32_t *labels,
+                     double *dist2, double *work, int *n_iter, int *converged, int64_t *n_dist)
+{
+    size_t n = X->rows, d = X->cols, k = p->k;
+    double *Cnew = work, *counts = work + k * d;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = -1;
+    *converged = 0;
+    int it;
+    for (it = 1; it <= p->max_iter; it++) {
+        size_t changed = assign_all(X, C, k, labels, dist2, n_dist);
+        if (it > 1 && changed == 0) {
+            *converged = 1;
+            break;
+        }
+        update_centers(X, labels, k, dist2, Cnew, counts);
+        double shift = center_shift(C, Cnew, k, d, NULL);
+        memcpy(C, Cnew, k * d * sizeof(double));
+        if (shift <= tol_abs) {
+            *converged = 1;
+            assign_all(X, C, k, labels, dist2, n_dist);
+            break;
+        }
+    }
+    if (it > p->max_iter) {
+        it = p->max_iter;
+        assign_all(X, C, k, labels, dist2, n_dist);
+    }
+    *n_iter = it;
+    return PK_OK;
+}
+
+/* Hamerly (2010): one upper bound u_i on the distance to the own centre and one lower bound l_i on
+ * the distance to every other centre; a point is rescanned only when u_i > max(l_i, s_a/2).
+ * Produces the same labels as Lloyd (up to exact ties). */
+static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_abs, double *C, int32_t *labels,
+                       double *dist2, double *work, int *n_iter, int *converged, int64_t *n_dist)
+{
+    size_t n = X->rows, d = X->cols, k = p->k;
+    double *Cnew = work, *counts = work + k * d, *s = counts + k, *shift = s + k;
+    double *u = malloc(2 * n * sizeof(double));
+    if (!u)
+        return PK_ENOMEM;
+    double *l = u + n;
+    int64_t nd = 0;
+    /* initial exact pass: nearest and second nearest */
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static)
+#endif
+    for (size_t i = 0; i < n; i++) {
+        const double *x = pk_mat_at(X, i, 0);
+        double b1 = INFINITY, b2 = INFINITY;
+        int32_t j1 = 0;
+        for (size_t j = 0; j < k; j++) {
+            double dd = pk_sqdist(x, C + j * d, d);
+            if (dd < b1) {
+                b2 = b1;
+                b1 = dd;
+                j1 = (int32_t)j;
+            } else if (dd < b2) {
+                b2 = dd;
+            }
+        }
+        labels[i] = j1;
+        u[i] = sqrt(b1);
+        l[i] = sqrt(b2);
+        dist2[i] = b1;
+    }
+    nd += (int64_t)(n * k);
+    *converged = 0;
+    int it;
+    for (it = 1; it <= p->max_iter; it++) {
+        update_centers(X, labels, k, dist2, Cnew, counts);
+        double tot = center_shift(C, Cnew, k, d, shift);
+        memcpy(C, Cnew, k * d * sizeof(double));
+        /* largest and second largest movement */
+        double m1 = 0, m2 = 0;
+        size_t a1 = 0;
+        for (size_t j = 0; j < k; j++) {
+            if (shift[j] > m1) {
+                m2 = m1;
+                m1 = shift[j];
+                a1 = j;
+            } else if (shift[j] > m2) {
+                m2 = shift[j];
+            }
+        }
+        for (size_t j = 0; j < k; j++) {
+            double best = INFINITY;
+            for (size_t j2 = 0; j2 < k; j2++)
+                if (j2 != j) {
+                    double dd = pk_sqdist(C + j * d, C + j2 * d, d);
+                    if (dd < best)
+                        best = dd;
+                }
+            s[j] = 0.5 * sqrt(best);
+        }
+        nd += (int64_t)(k * k);
+        size_t changed = 0;
+        int64_t nd_it = 0;
+#if defined(_OPENMP)
+#pragma omp parallel for reduction(+ : changed, nd_it) schedule(dynamic, 512)
+#endif
+        for (size_t i = 0; i < n; i++) {
+            int32_t a = labels[i];
+            u[i] += shift[a];
+            l[i] -= ((size_t)a == a1) ? m2 : m1;
+            double m = s[a] > l[i] ? s[a] : l[i];
+            if (u[i] <= m)
+                continue;
+            const double *x = pk_mat_at(X, i, 0);
+            double ua = pk_sqdist(x, C + (size_t)a * d, d);
+            nd_it++;
+            u[i] = sqrt(ua);
+            dist2[i] = ua;
+            if (u[i] <= m)
+                continue;
+            double b1 = INFINITY, b2 = INFINITY;
+            int32_t j1 = a;
+            for (size_t j = 0; j < k; j++) {
+                double dd = (j == (size_t)a) ? ua : pk_sqdist(x, C + j * d, d);
+                if (dd < b1) {
+                    b2 = b1;
+                    b1 = dd;
+                    j1 = (int32_t)j;
+                } else if (dd < b2) {
+                    b2 = dd;
+                }
+            }
+            nd_it += (int64_t)k - 1;
+            if (j1 != a)
+                changed++;
+            labels[i] = j1;
+            u[i] = sqrt(b1);
+            l[i] = sqrt(b2);
+            dist2[i] = b1;
+        }
+        nd += nd_it;
+        if (changed == 0 || tot <= tol_abs) {
+            *converged = 1;
+            break;
+        }
+    }
+    if (it > p->max_iter)
+        it = p->max_iter;
+    free(u);
+    *n_iter = it;
+    /* exact final assignment and distances: the bounds are not distances */
+    assign_all(X, C, k, labels, dist2, &nd);
+    *n_dist += nd;
+    return PK_OK;
+}
+
+/* Sculley (2010) mini-batch K-means with per-centre learning rates 1/count. max_iter counts epochs. */
+static int run_minibatch(const pk_mat *X, const pk_kmeans_params *p, double tol_abs, pk_rng *rng, double *C,
+                         int32_t *labels, double *dist2, double *work, int *n_iter, int *converged,
+                         int64_t *n_dist)
+{
+    size_t n = X->rows, d = X->cols, k = p->k, b = p->batch_size < n ? p->batch_size : n;
+    double *Cold = work, *counts = work + k * d;
+    size_t *idx = malloc(b * sizeof *idx);
+    int32_t *bl = malloc(b * sizeof *bl);
+    if (!idx || !bl) {
+        free(idx);
+        free(bl);
+        return PK_ENOMEM;
+    }
+    memset(counts, 0, k * sizeof(double));
+    size_t steps_per_epoch = (n + b - 1) / b;
+    *converged = 0;
+    int ep;
+    int quiet = 0;
+    for (ep = 1; ep <= p->max_iter; ep++) {
+        memcpy(Cold, C, k * d * sizeof(double));
+        for (size_t st = 0; st < steps_per_epoch; st++) {
+            for (size_t t = 0; t < b; t++)
+                idx[t] = (size_t)pk_rng_below(rng, n);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static)
+#endif
+            for (size_t t = 0; t < b; t++) {
+                const double *x = pk_mat_at(X, idx[t], 0);
+                double best = INFINITY;
+                int32_t bj = 0;
+                for (size_t j = 0; j < k; j++) {
+                    double dd = pk_sqdist(x, C + j * d, d);
+                    if (dd < best) {
+                        best = dd;
+                        bj = (int32_t)j;
+                    }
+                }
+                bl[t] = bj;
+            }
+            *n_dist += (int64_t)(b * k);
+            for (size_t t = 0; t < b; t++) {
+                const double *x = pk_mat_at(X, idx[t], 0);
+                double *c = C + (size_t)bl[t] * d;
+                counts[bl[t]] += 1;
+                double eta = 1.0 / counts[bl[t]];
+                for (size_t q = 0; q < d; q++)
+                    c[q] += eta * (x[q] - c[q]);
+            }
+        }
+        double shift = center_shift(Cold, C, k, d, NULL);
+        /* stochastic shifts: require two quiet epochs in a row */
+        quiet = shift <= tol_abs ? quiet + 1 : 0;
+        if (quiet >= 2) {
+            *converged = 1;
+            break;
+        }
+    }
+    if (ep > p->max_iter)
+        ep = p->max_iter;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = -1;
+    assign_all(X, C, k, labels, dist2, n_dist);
+    free(idx);
+    free(bl);
+    *n_iter = ep;
+    return PK_OK;
+}
+
+static int init_random(const pk_mat *X, size_t k, pk_rng *rng, double *C)
+{
+    size_t n = X->rows, d = X->cols;
+    size_t *perm = malloc(n * sizeof *perm);
+    if (!perm)
+        return PK_ENOMEM;
+    pk_rng_permutation(rng, perm, n);
+    for (size_t j = 0; j < k; j++)
+        memcpy(C + j * d, pk_mat_at(X, perm[j], 0), d * sizeof(double));
+    free(perm);
+    return PK_OK;
+}
+
+int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_kmeans **out, pk_err *err)
+{
+    if (!X || !out || !rng)
+        return pk_err_set(err, PK_EINVAL, "kmeans: NULL argument");
+    *out = NULL;
+    size_t n = X->rows, d = X->cols;
+    int st = pk_kmeans_params_check(p, n, d, err);
+    if (st)
+        return st;
+    st = pk_cluster_check_finite(X, "kmeans", err);
+    if (st)
+        return st;
+    size_t k = p->k;
+    pk_kmeans *km = calloc(1, sizeof *km);
+    double *C = malloc(k * d * sizeof(double)), *work = malloc((k * d + 3 * k) * sizeof(double));
+    double *dist2 = malloc(n * sizeof(double));
+    int32_t *lab = malloc(n * sizeof(int32_t));
+    if (km) {
+        km->centers = malloc(k * d * sizeof(double));
+        km->labels = malloc(n * sizeof(int32_t));
+    }
+    if (!km || !C || !work || !dist2 || !lab || !km->centers || !km->labels) {
+        st = pk_err_set(err, PK_ENOMEM, "kmeans: out of memory (n = %zu, d = %zu, k = %zu)", n, d, k);
+        goto fail;
+    }
+    km->k = k;
+    km->d = d;
+    km->n = n;
+    km->inertia = INFINITY;
+    double tol_abs = p->tol * pk_cluster_mean_var(X);
+    int n_init = p->init == PK_KMEANS_INIT_GIVEN ? 1 : p->n_init;
+    for (int r = 0; r < n_init; r++) {
+        if (p->init == PK_KMEANS_INIT_GIVEN)
+            memcpy(C, p->init_centers, k * d * sizeof(double));
+        else if (p->init == PK_KMEANS_INIT_RANDOM)
+            st = init_random(X, k, rng, C);
+        else
+            st = pk_kmeans_plusplus(X, k, rng, C);
+        if (st) {
+            pk_err_set(err, st, "kmeans: initialisation failed");
+            goto fail;
+        }
+        int it = 0, conv = 0;
+        if (p->algo == PK_KMEANS_LLOYD)
+            st = run_lloyd(X, p, tol_abs, C, lab, dist2, work, &it, &conv, &km->n_dist);
+        else if (p->algo == PK_KMEANS_HAMERLY)
+            st = run_hamerly(X, p, tol_abs, C, lab, dist2, work, &it, &conv, &km->n_dist);
+        else
+            st = run_minibatch(X, p, tol_abs, rng, C, lab, dist2, work, &it, &conv, &km->n_dist);
+        if (st) {
+            pk_err_set(err, st, "kmeans: out of memory");
+            goto fail;
+        }
+        double inertia = 0;
+        for (size_t i = 0; i < n; i++)
+            inertia += dist2[i];
+        if (inertia < km->inertia) {
+            km->inertia = inertia;
+            km->n_iter = it;
+            km->converged = conv;
+            memcpy(km->centers, C, k * d * sizeof(double));
+            memcpy(km->labels, lab, n * sizeof(int32_t));
+        }
+    }
+    free(C);
+    free(work);
+    free(dist2);
+    free(lab);
+    *out = km;
+    return PK_OK;
+fail:
+    free(C);
+    free(work);
+    free(dist2);
+    free(lab);
+    pk_kmeans_free(km);
+    return st;
+}
+
+int pk_kmeans_predict(const pk_kmeans *km, const pk_mat *X, int32_t *labels, double *inertia)
+{
+    if (!km || !X || !labels)
+        return PK_EINVAL;
+    if (X->cols != km->d)
+        return PK_ESHAPE;
+    double *dist2 = malloc((X->rows ? X->rows : 1) * sizeof(double));
+    if (!dist2)
+        return PK_ENOMEM;
+    int64_t nd = 0;
+    assign_all(X, km->centers, km->k, labels, dist2, &nd);
+    if (inertia) {
+        double s = 0;
+        for (size_t i = 0; i < X->rows; i++)
+            s += dist2[i];
+        *inertia = s;
+    }
+    free(dist2);
+    return PK_OK;
+}

@@ -1,0 +1,71 @@
+/* Small shared helpers of the cluster module. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+#include "cluster_priv.h"
+
+int pk_cluster_check_finite(const pk_mat *X, const char *who, pk_err *err)
+{
+    for (size_t i = 0; i < X->rows; i++) {
+        const double *x = pk_mat_at(X, i, 0);
+        for (size_t j = 0; j < X->cols; j++)
+            if (!isfinite(x[j]))
+                return pk_err_set(err, PK_EDOM, "%s: row %zu, column %zu is %s (clean or impute the data first)",
+                                  who, i + 1, j + 1, isnan(x[j]) ? "NaN" : "infinite");
+    }
+    return PK_OK;
+}
+
+double pk_cluster_mean_var(const pk_mat *X)
+{
+    size_t n = X->rows, d = X->cols;
+    if (n == 0 || d == 0)
+        return 0;
+    double tot = 0;
+    for (size_t j = 0; j < d; j++) {
+        double m = 0, s = 0;
+        for (size_t i = 0; i < n; i++)
+            m += *pk_mat_at(X, i, j);
+        m /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double e = *pk_mat_at(X, i, j) - m;
+            s += e * e;
+        }
+        tot += s / (double)n;
+    }
+    return tot / (double)d;
+}
+
+int pk_cluster_proj_psd(double *A, size_t m, double *w, double *V)
+{
+    memcpy(V, A, m * m * sizeof(double));
+    lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'L', (lapack_int)m, V, (lapack_int)m, w);
+    if (info < 0)
+        return PK_EINTERNAL;
+    if (info > 0)
+        return PK_EMAXITER;
+    /* A = sum over positive eigenvalues of w_j v_j v_j^T; build from the smaller side */
+    size_t npos = 0;
+    for (size_t j = 0; j < m; j++)
+        if (w[j] > 0)
+            npos++;
+    memset(A, 0, m * m * sizeof(double));
+    if (npos == 0)
+        return PK_OK;
+    for (size_t j = 0; j < m; j++) {
+        if (w[j] <= 0)
+            continue;
+        double s = sqrt(w[j]);
+        for (size_t i = 0; i < m; i++)
+            V[i * m + j] *= s;
+    }
+    /* columns with w <= 0 are skipped via the column offset: eigenvalues are ascending */
+    size_t j0 = m - npos;
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)m, (int)npos, 1.0, V + j0, (int)m, 0.0, A, (int)m);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++)
+            A[i * m + j] = A[j * m + i];
+    return PK_OK;
+}
