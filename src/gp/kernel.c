@@ -1,0 +1,487 @@
+/* kernel.c — covariance functions with analytic parameter and input gradients.
+ *
+ * A kernel is a binary tree; leaves hold log-parameters.  Evaluation works on
+ * one pair (x, y) at a time and returns the value and, on request, the
+ * gradient with respect to every log-parameter of the tree, so that the
+ * marginal-likelihood gradient can be contracted pair by pair without ever
+ * storing an n x n x p tensor.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gp_priv.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define MAX_DEPTH 64
+
+static size_t base_nparams(pk_gp_kernel_type t, size_t dim, int ard)
+{
+    switch (t) {
+    case PK_GP_KERNEL_SE:
+    case PK_GP_KERNEL_MATERN12:
+    case PK_GP_KERNEL_MATERN32:
+    case PK_GP_KERNEL_MATERN52: return 1 + (ard ? dim : 1);
+    case PK_GP_KERNEL_LINEAR: return 2;
+    case PK_GP_KERNEL_PERIODIC: return 3;
+    case PK_GP_KERNEL_NNGP_RELU:
+    case PK_GP_KERNEL_NNGP_ERF: return 2;
+    default: return 0;
+    }
+}
+
+pk_gp_kernel *pk_gp_kernel_new(pk_gp_kernel_type type, size_t dim, int ard, int depth)
+{
+    if (dim < 1 || type > PK_GP_KERNEL_NNGP_ERF)
+        return NULL;
+    int nngp = type == PK_GP_KERNEL_NNGP_RELU || type == PK_GP_KERNEL_NNGP_ERF;
+    if (nngp && (depth < 1 || depth > MAX_DEPTH))
+        return NULL;
+    pk_gp_kernel *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    k->type = type;
+    k->dim = dim;
+    k->ard = ard ? 1 : 0;
+    k->depth = nngp ? depth : 0;
+    k->np = base_nparams(type, dim, k->ard);
+    k->theta = calloc(k->np, sizeof *k->theta);
+    if (!k->theta) {
+        free(k);
+        return NULL;
+    }
+    if (nngp) {
+        k->theta[0] = log(1.6);
+        k->theta[1] = log(0.1);
+    }
+    return k;
+}
+
+pk_gp_kernel *pk_gp_kernel_combine(pk_gp_kernel_type type, pk_gp_kernel *a, pk_gp_kernel *b)
+{
+    if (!a || !b || (type != PK_GP_KERNEL_SUM && type != PK_GP_KERNEL_PRODUCT) || a->dim != b->dim) {
+        pk_gp_kernel_free(a);
+        pk_gp_kernel_free(b);
+        return NULL;
+    }
+    pk_gp_kernel *k = calloc(1, sizeof *k);
+    if (!k) {
+        pk_gp_kernel_free(a);
+        pk_gp_kernel_free(b);
+        return NULL;
+    }
+    k->type = type;
+    k->dim = a->dim;
+    k->np = a->np + b->np;
+    k->a = a;
+    k->b = b;
+    return k;
+}
+
+pk_gp_kernel *pk_gp_kernel_dup(const pk_gp_kernel *k)
+{
+    if (!k)
+        return NULL;
+    if (k->a) {
+        pk_gp_kernel *a = pk_gp_kernel_dup(k->a), *b = pk_gp_kernel_dup(k->b);
+        if (!a || !b) {
+            pk_gp_kernel_free(a);
+            pk_gp_kernel_free(b);
+            return NULL;
+        }
+        return pk_gp_kernel_combine(k->type, a, b);
+    }
+    pk_gp_kernel *c = pk_gp_kernel_new(k->type, k->dim, k->ard, k->depth ? k->depth : 1);
+    if (c)
+        memcpy(c->theta, k->theta, k->np * sizeof *k->theta);
+    return c;
+}
+
+void pk_gp_kernel_free(pk_gp_kernel *k)
+{
+    if (!k)
+        return;
+    pk_gp_kernel_free(k->a);
+    pk_gp_kernel_free(k->b);
+    free(k->theta);
+    free(k);
+}
+
+size_t pk_gp_kernel_nparams(const pk_gp_kernel *k) { return k->np; }
+size_t pk_gp_kernel_dim(const pk_gp_kernel *k) { return k->dim; }
+pk_gp_kernel_type pk_gp_kernel_kind(const pk_gp_kernel *k) { return k->type; }
+
+void pk_gp_kernel_get_params(const pk_gp_kernel *k, double *theta)
+{
+    if (k->a) {
+        pk_gp_kernel_get_params(k->a, theta);
+        pk_gp_kernel_get_params(k->b, theta + k->a->np);
+    } else {
+        memcpy(theta, k->theta, k->np * sizeof *theta);
+    }
+}
+
+void pk_gp_kernel_set_params(pk_gp_kernel *k, const double *theta)
+{
+    if (k->a) {
+        pk_gp_kernel_set_params(k->a, theta);
+        pk_gp_kernel_set_params(k->b, theta + k->a->np);
+    } else {
+        memcpy(k->theta, theta, k->np * sizeof *theta);
+    }
+}
+
+static const char *type_name(pk_gp_kernel_type t)
+{
+    static const char *names[] = {"se", "matern12", "matern32", "matern52", "linear",
+                                  "periodic", "nngp_relu", "nngp_erf", "sum", "product"};
+    return t <= PK_GP_KERNEL_PRODUCT ? names[t] : "?";
+}
+
+void pk_gp_kernel_param_name(const pk_gp_kernel *k, size_t i, char *buf, size_t len)
+{
+    if (k->a) {
+        if (i < k->a->np)
+            pk_gp_kernel_param_name(k->a, i, buf, len);
+        else
+            pk_gp_kernel_param_name(k->b, i - k->a->np, buf, len);
+        return;
+    }
+    const char *tn = type_name(k->type);
+    switch (k->type) {
+    case PK_GP_KERNEL_LINEAR: snprintf(buf, len, "%s.%s", tn, i == 0 ? "log_sf2" : "log_sb2"); break;
+    case PK_GP_KERNEL_PERIODIC:
+        snprintf(buf, len, "%s.%s", tn, i == 0 ? "log_sf2" : i == 1 ? "log_ell" : "log_period");
+        break;
+    case PK_GP_KERNEL_NNGP_RELU:
+    case PK_GP_KERNEL_NNGP_ERF: snprintf(buf, len, "%s.%s", tn, i == 0 ? "log_sw2" : "log_sb2"); break;
+    default:
+        if (i == 0)
+            snprintf(buf, len, "%s.log_sf2", tn);
+        else
+            snprintf(buf, len, "%s.log_ell[%zu]", tn, i - 1);
+    }
+}
+
+/* ---- stationary kernels ------------------------------------------------------ */
+
+/* g(r) and h(r) = -g'(r) / r: dk/dlog ell_j = sf2 h d_j^2 / ell_j^2 and
+ * dk/dx_j = -sf2 h d_j / ell_j^2.  h is finite at r = 0 except for Matern 1/2,
+ * whose kink there is given a zero derivative. */
+static void stationary_g(pk_gp_kernel_type t, double r2, double *g, double *h)
+{
+    double r = sqrt(r2), e;
+    switch (t) {
+    case PK_GP_KERNEL_SE:
+        *g = exp(-0.5 * r2);
+        *h = *g;
+        break;
+    case PK_GP_KERNEL_MATERN12:
+        *g = exp(-r);
+        *h = r > 0 ? *g / r : 0.0;
+        break;
+    case PK_GP_KERNEL_MATERN32:
+        e = exp(-sqrt(3.0) * r);
+        *g = (1.0 + sqrt(3.0) * r) * e;
+        *h = 3.0 * e;
+        break;
+    default: /* Matern 5/2 */
+        e = exp(-sqrt(5.0) * r);
+        *g = (1.0 + sqrt(5.0) * r + 5.0 / 3.0 * r2) * e;
+        *h = 5.0 / 3.0 * (1.0 + sqrt(5.0) * r) * e;
+        break;
+    }
+}
+
+static double eval_stationary(const pk_gp_kernel *k, const double *x, const double *y, double *grad,
+                              double *dx)
+{
+    double sf2 = exp(k->theta[0]), r2 = 0.0;
+    size_t d = k->dim;
+    double inv_ell2_iso = k->ard ? 0.0 : exp(-2.0 * k->theta[1]);
+    for (size_t j = 0; j < d; j++) {
+        double dj = x[j] - y[j];
+        double il2 = k->ard ? exp(-2.0 * k->theta[1 + j]) : inv_ell2_iso;
+        r2 += dj * dj * il2;
+    }
+    double g, h;
+    stationary_g(k->type, r2, &g, &h);
+    double val = sf2 * g;
+    if (grad) {
+        grad[0] = val;
+        if (k->ard) {
+            for (size_t j = 0; j < d; j++) {
+                double dj = x[j] - y[j];
+                grad[1 + j] = sf2 * h * dj * dj * exp(-2.0 * k->theta[1 + j]);
+            }
+        } else {
+            grad[1] = sf2 * h * r2;
+        }
+    }
+    if (dx) {
+        for (size_t j = 0; j < d; j++) {
+            double il2 = k->ard ? exp(-2.0 * k->theta[1 + j]) : inv_ell2_iso;
+            dx[j] = -sf2 * h * (x[j] - y[j]) * il2;
+        }
+    }
+    return val;
+}
+
+static double eval_linear(const pk_gp_kernel *k, const double *x, const double *y, double *grad, double *dx)
+{
+    double sf2 = exp(k->theta[0]), sb2 = exp(k->theta[1]);
+    double xy = 0.0;
+    for (size_t j = 0; j < k->dim; j++)
+        xy += x[j] * y[j];
+    if (grad) {
+        grad[0] = sf2 * xy;
+        grad[1] = sb2;
+    }
+    if (dx)
+        for (size_t j = 0; j < k->dim; j++)
+            dx[j] = sf2 * y[j];
+    return sb2 + sf2 * xy;
+}
+
+static double eval_periodic(const pk_gp_kernel *k, const double *x, const double *y, double *grad, double *dx)
+{
+    double sf2 = exp(k->theta[0]), il2 = exp(-2.0 * k->theta[1]), p = exp(k->theta[2]);
+    double d2 = 0.0;
+    for (size_t j = 0; j < k->dim; j++)
+        d2 += (x[j] - y[j]) * (x[j] - y[j]);
+    double d = sqrt(d2), u = M_PI * d / p, s = sin(u), c = cos(u);
+    double val = sf2 * exp(-2.0 * s * s * il2);
+    if (grad) {
+        grad[0] = val;
+        grad[1] = val * 4.0 * s * s * il2;
+        grad[2] = val * 4.0 * s * c * u * il2;
+    }
+    if (dx) {
+        for (size_t j = 0; j < k->dim; j++)
+            dx[j] = d > 0 ? val * (-4.0 * s * c * il2) * (M_PI / p) * (x[j] - y[j]) / d : 0.0;
+    }
+    return val;
+}
+
+/* ---- NNGP kernels: forward-mode derivatives through the layer recursion ------------ */
+
+/* F(kxy, kxx, kyy) of one layer and its partial derivatives. */
+static void nngp_layer(int relu, double kxy, double kxx, double kyy, double *F, double *Fxy, double *Fxx,
+                       double *Fyy)
+{
+    if (relu) {
+        double s = sqrt(kxx * kyy), c = s > 0 ? kxy / s : 0.0;
+        if (c > 1.0)
+            c = 1.0;
+        if (c < -1.0)
+            c = -1.0;
+        double th = acos(c), sn = sqrt(1.0 - c * c);
+        *F = s * (sn + (M_PI - th) * c) / (2.0 * M_PI);
+        *Fxy = (M_PI - th) / (2.0 * M_PI);
+        *Fxx = kxx > 0 ? s / (2.0 * kxx) * sn / (2.0 * M_PI) : 0.0;
+        *Fyy = kyy > 0 ? s / (2.0 * kyy) * sn / (2.0 * M_PI) : 0.0;
+    } else {
+        double q = sqrt((1.0 + 2.0 * kxx) * (1.0 + 2.0 * kyy)), u = 2.0 * kxy / q;
+        if (u > 1.0)
+            u = 1.0;
+        if (u < -1.0)
+            u = -1.0;
+        double dasin = 2.0 / M_PI / sqrt(fmax(1.0 - u * u, 1e-300));
+        *F = 2.0 / M_PI * asin(u);
+        *Fxy = dasin * 2.0 / q;
+        *Fxx = -dasin * u / (1.0 + 2.0 * kxx);
+        *Fyy = -dasin * u / (1.0 + 2.0 * kyy);
+    }
+}
+
+static double eval_nngp(const pk_gp_kernel *k, const double *x, const double *y, double *grad)
+{
+    int relu = k->type == PK_GP_KERNEL_NNGP_RELU;
+    double sw2 = exp(k->theta[0]), sb2 = exp(k->theta[1]);
+    double xy = 0.0, xx = 0.0, yy = 0.0;
+    for (size_t j = 0; j < k->dim; j++) {
+        xy += x[j] * y[j];
+        xx += x[j] * x[j];
+        yy += y[j] * y[j];
+    }
+    double inv_d = 1.0 / (double)k->dim;
+    /* value and d/dlog sw2 (index 0), d/dlog sb2 (index 1) of kxy, kxx, kyy */
+    double kxy = sb2 + sw2 * xy * inv_d, kxx = sb2 + sw2 * xx * inv_d, kyy = sb2 + sw2 * yy * inv_d;
+    double gxy[2] = {sw2 * xy * inv_d, sb2}, gxx[2] = {sw2 * xx * inv_d, sb2}, gyy[2] = {sw2 * yy * inv_d, sb2};
+    for (int l = 0; l < k->depth; l++) {
+        double F, Fxy, Fxx, Fyy, Fd, Fdxy, Fdxx, Fdyy, Fe, Fexy, Fexx, Feyy;
+        nngp_layer(relu, kxy, kxx, kyy, &F, &Fxy, &Fxx, &Fyy);
+        nngp_layer(relu, kxx, kxx, kxx, &Fd, &Fdxy, &Fdxx, &Fdyy);
+        nngp_layer(relu, kyy, kyy, kyy, &Fe, &Fexy, &Fexx, &Feyy);
+        double nxy[2], nxx[2], nyy[2];
+        for (int p = 0; p < 2; p++) {
+            nxy[p] = sw2 * (Fxy * gxy[p] + Fxx * gxx[p] + Fyy * gyy[p]);
+            nxx[p] = sw2 * (Fdxy + Fdxx + Fdyy) * gxx[p];
+            nyy[p] = sw2 * (Fexy + Fexx + Feyy) * gyy[p];
+        }
+        nxy[0] += sw2 * F;
+        nxx[0] += sw2 * Fd;
+        nyy[0] += sw2 * Fe;
+        nxy[1] += sb2;
+        nxx[1] += sb2;
+        nyy[1] += sb2;
+        kxy = sb2 + sw2 * F;
+        kxx = sb2 + sw2 * Fd;
+        kyy = sb2 + sw2 * Fe;
+        memcpy(gxy, nxy, sizeof gxy);
+        memcpy(gxx, nxx, sizeof gxx);
+        memcpy(gyy, nyy, sizeof gyy);
+    }
+    if (grad) {
+        grad[0] = gxy[0];
+        grad[1] = gxy[1];
+    }
+    return kxy;
+}
+
+/* ---- tree evaluation ------------------------------------------------------------- */
+
+double pk_gp_kernel_eval(const pk_gp_kernel *k, const double *x, const double *y, double *grad)
+{
+    switch (k->type) {
+    case PK_GP_KERNEL_SE:
+    case PK_GP_KERNEL_MATERN12:
+    case PK_GP_KERNEL_MATERN32:
+    case PK_GP_KERNEL_MATERN52: return eval_stationary(k, x, y, grad, NULL);
+    case PK_GP_KERNEL_LINEAR: return eval_linear(k, x, y, grad, NULL);
+    case PK_GP_KERNEL_PERIODIC: return eval_periodic(k, x, y, grad, NULL);
+    case PK_GP_KERNEL_NNGP_RELU:
+    case PK_GP_KERNEL_NNGP_ERF: return eval_nngp(k, x, y, grad);
+    case PK_GP_KERNEL_SUM: {
+        double va = pk_gp_kernel_eval(k->a, x, y, grad);
+        double vb = pk_gp_kernel_eval(k->b, x, y, grad ? grad + k->a->np : NULL);
+        return va + vb;
+    }
+    case PK_GP_KERNEL_PRODUCT: {
+        double va = pk_gp_kernel_eval(k->a, x, y, grad);
+        double vb = pk_gp_kernel_eval(k->b, x, y, grad ? grad + k->a->np : NULL);
+        if (grad) {
+            for (size_t p = 0; p < k->a->np; p++)
+                grad[p] *= vb;
+            for (size_t p = 0; p < k->b->np; p++)
+                grad[k->a->np + p] *= va;
+        }
+        return va * vb;
+    }
+    }
+    return NAN;
+}
+
+double pk_gp_kernel_eval_dx(const pk_gp_kernel *k, const double *x, const double *y, double *dx)
+{
+    size_t d = k->dim;
+    switch (k->type) {
+    case PK_GP_KERNEL_SE:
+    case PK_GP_KERNEL_MATERN12:
+    case PK_GP_KERNEL_MATERN32:
+    case PK_GP_KERNEL_MATERN52: return eval_stationary(k, x, y, NULL, dx);
+    case PK_GP_KERNEL_LINEAR: return eval_linear(k, x, y, NULL, dx);
+    case PK_GP_KERNEL_PERIODIC: return eval_periodic(k, x, y, NULL, dx);
+    case PK_GP_KERNEL_NNGP_RELU:
+    case PK_GP_KERNEL_NNGP_ERF: {
+        /* The recursion's input derivative is rarely needed (acquisition
+         * refinement); central differences keep this path simple. */
+        double xs[MAX_DIM_FD];
+        if (d > MAX_DIM_FD)
+            return NAN;
+        memcpy(xs, x, d * sizeof *x);
+        for (size_t j = 0; j < d; j++) {
+            double hstep = 1e-6 * fmax(1.0, fabs(x[j]));
+            xs[j] = x[j] + hstep;
+            double fp = eval_nngp(k, xs, y, NULL);
+            xs[j] = x[j] - hstep;
+            double fm = eval_nngp(k, xs, y, NULL);
+            xs[j] = x[j];
+            dx[j] = (fp - fm) / (2.0 * hstep);
+        }
+        return eval_nngp(k, x, y, NULL);
+    }
+    case PK_GP_KERNEL_SUM:
+    case PK_GP_KERNEL_PRODUCT: {
+        double da[MAX_DIM_FD], db[MAX_DIM_FD];
+        if (d > MAX_DIM_FD)
+            return NAN;
+        double va = pk_gp_kernel_eval_dx(k->a, x, y, da);
+        double vb = pk_gp_kernel_eval_dx(k->b, x, y, db);
+        int sum = k->type == PK_GP_KERNEL_SUM;
+        for (size_t j = 0; j < d; j++)
+            dx[j] = sum ? da[j] + db[j] : da[j] * vb + va * db[j];
+        return sum ? va + vb : va * vb;
+    }
+    }
+    return NAN;
+}
+
+int pk_gp_kernel_matrix(const pk_gp_kernel *k, const pk_mat *X1, const pk_mat *X2, int symmetric, pk_mat *K)
+{
+    if (!k || !X1 || !X2 || !K)
+        return PK_EINVAL;
+    if (X1->cols != k->dim || X2->cols != k->dim || K->rows != X1->rows || K->cols != X2->rows)
+        return PK_ESHAPE;
+    long n1 = (long)X1->rows;
+    size_t n2 = X2->rows;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 16) if (n1 * (long)n2 > 40000)
+#endif
+    for (long i = 0; i < n1; i++) {
+        const double *xi = pk_mat_at(X1, (size_t)i, 0);
+        size_t jmax = symmetric ? (size_t)i + 1 : n2;
+        for (size_t j = 0; j < jmax; j++)
+            *pk_mat_at(K, (size_t)i, j) = pk_gp_kernel_eval(k, xi, pk_mat_at(X2, j, 0), NULL);
+    }
+    if (symmetric)
+        for (size_t i = 0; i < (size_t)n1; i++)
+            for (size_t j = 0; j < i; j++)
+                *pk_mat_at(K, j, i) = *pk_mat_at(K, i, j);
+    return PK_OK;
+}
+
+int pk_gp_kernel_grad_contract(const pk_gp_kernel *k, const pk_mat *X, const pk_mat *W, double *g)
+{
+    size_t n = X->rows, np = k->np;
+    if (W->rows != n || W->cols != n || X->cols != k->dim)
+        return PK_ESHAPE;
+    int nt = 1;
+#ifdef _OPENMP
+    nt = omp_get_max_threads();
+#endif
+    double *acc_all = calloc((size_t)nt * 2 * np, sizeof *acc_all);
+    if (!acc_all)
+        return PK_ENOMEM;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (n > 200)
+#endif
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        double *acc = acc_all + (size_t)tid * 2 * np, *tmp = acc + np;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 16)
+#endif
+        for (long il = 0; il < (long)n; il++) {
+            size_t i = (size_t)il;
+            const double *xi = pk_mat_at(X, i, 0);
+            for (size_t j = 0; j <= i; j++) {
+                double w = *pk_mat_at(W, i, j) * (i == j ? 1.0 : 2.0);
+                pk_gp_kernel_eval(k, xi, pk_mat_at(X, j, 0), tmp);
+                for (size_t p = 0; p < np; p++)
+                    acc[p] += w * tmp[p];
+            }
+        }
+    }
+    for (int t = 0; t < nt; t++)
+        for (size_t p = 0; p < np; p++)
+            g[p] += acc_all[(size_t)t * 2 * np + p];
+    free(acc_all);
+    return PK_OK;
+}
