@@ -132,6 +132,47 @@ typedef struct pk_reshuffle_result {
 } pk_reshuffle_result;
 int pk_reshuffle_ztest(double stat, const double *null_stats, size_t m, pk_reshuffle_result *out, pk_err *err);
 
+
+/* ==== weight diagnostics ("A Two-Parameter Weibull Framework for Diagnosing
+ *      Transformer Weight Distributions", Ding) ============================== */
+
+/** The paper's protocol: a histogram of log10|w| with 1024 equal bins on [-12, 2]
+ *  (values outside are clamped into the end bins, zeros into the first), the
+ *  empirical CDF F at each bin's upper edge x, and a least-squares line of
+ *  ln(-ln(1-F)) on ln x over the bins with 0.1 <= F <= 0.9, each weighted by its
+ *  count.  Slope = k, lambda = exp(-intercept / k).  Gaussian weights of scale
+ *  sigma give k = 1.2054, lambda = 0.8873 sigma. */
+#define PK_WEIBULL_NBINS 1024
+#define PK_WEIBULL_LOG10_LO (-12.0)
+#define PK_WEIBULL_LOG10_HI 2.0
+
+typedef struct pk_weibull_fit {
+    uint64_t n;       /**< values histogrammed */
+    uint64_t nzero;   /**< exact zeros (counted in the first bin) */
+    size_t nfit;      /**< bins inside the middle 80% used by the fit */
+    double k, lambda; /**< shape and scale */
+    double r2;        /**< count-weighted R^2 of the probability-plot line */
+    double ks;        /**< max |F_hist - F_weibull(k, lambda)| over all bin upper edges */
+} pk_weibull_fit;
+
+/** Add values to a histogram of PK_WEIBULL_NBINS counts (zero it first).
+ *  NaN / inf values are rejected (PK_EDOM naming the index) before anything is added. */
+int pk_weibull_hist_add(uint64_t *counts, const double *w, size_t n, pk_err *err);
+int pk_weibull_hist_add_f(uint64_t *counts, const float *w, size_t n, pk_err *err);
+/** Fit from a filled histogram. PK_EDOM when fewer than 2 bins fall in the middle 80%. */
+int pk_weibull_fit_hist(const uint64_t *counts, pk_weibull_fit *out, pk_err *err);
+/** Convenience: histogram + fit of n values. */
+int pk_weibull_fit_values(const double *w, size_t n, pk_weibull_fit *out, pk_err *err);
+
+/** Maximum-likelihood Weibull fit (location 0) of |x| for the non-zero values:
+ *  Newton on the profile equation for k, then lambda = mean(|x|^k)^(1/k).
+ *  Needs >= 2 distinct non-zero values. */
+int pk_weibull_mle(const double *x, size_t n, double *k, double *lambda, pk_err *err);
+
+/** The paper's classes, by our thresholds on k taken from its reported bands:
+ *  k >= 1.17 "transmission", 1.0 <= k < 1.17 "mild selection", k < 1.0 "strong selection". */
+const char *pk_weibull_class(double k);
+
 #ifdef __cplusplus
 }
 #endif
