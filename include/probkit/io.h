@@ -145,10 +145,22 @@ typedef struct pk_csv_opts {
     char delimiter;       /**< ',' by default; '\t' for TSV */
     int has_header;       /**< 1 (default): first row names the columns */
     const char *na_values; /**< comma-separated tokens read as missing; default "NA,na,N/A,n/a,nan,NaN,?," (empty too) */
+    size_t skip_lines;     /**< physical lines to skip before the header (default 0; e.g. 1 for sklearn's boston CSV) */
+    int require_numeric;   /**< 1: a non-numeric, non-missing cell is an error naming line and column (default 0) */
 } pk_csv_opts;
 pk_csv_opts pk_csv_opts_default(void);
 
-/** A parsed table: numeric columns as doubles (missing = NaN); a column with
+/** Syntax: fields separated by `delimiter`; a field that starts with '"' is
+ *  quoted and may hold delimiters, doubled quotes ("") and newlines; \n, \r\n
+ *  and \r end records; blank lines are skipped; a UTF-8 BOM is ignored; spaces
+ *  around unquoted cells are trimmed.  Every record must have as many fields
+ *  as the first (header) record.  Numbers are parsed without the locale
+ *  ([+-]digits[.digits][e[+-]digits], inf).  Without a header, or for an empty
+ *  header cell, columns are named V1, V2, ...; repeated names are an error.
+ *  Errors are PK_EFORMAT with "file:LINE: column 'c': ..." or, for syntax,
+ *  "file:LINE:COL: ..." (physical lines, 1-based).
+ *
+ *  A parsed table: numeric columns as doubles (missing = NaN); a column with
  *  any non-numeric, non-missing cell is categorical and stored as level codes
  *  0..nlevels-1 (as doubles; missing = NaN), levels in order of appearance. */
 typedef struct pk_table {
