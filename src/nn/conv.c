@@ -1,0 +1,386 @@
+/* conv.c — 2-D convolution and its transpose (im2col + one sgemm over the
+ * whole batch), max / average pooling, nearest upsampling.  NCHW layout. */
+#include <cblas.h>
+#include <math.h>
+
+#include "nn_internal.h"
+
+typedef struct conv_geom {
+    int64_t N, C, H, W, KH, KW, S, P, OH, OW; /* image (C,H,W) <-> columns of an (OH,OW) grid */
+} conv_geom;
+
+/* col (C*KH*KW, N*OH*OW) from img (N, C, H, W). */
+static void im2col(const conv_geom *g, const float *img, float *col)
+{
+    int64_t NP = g->N * g->OH * g->OW, rows = g->C * g->KH * g->KW;
+#pragma omp parallel for if (rows * NP > NN_PAR_MIN) schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t c = r / (g->KH * g->KW), kh = (r / g->KW) % g->KH, kw = r % g->KW;
+        float *dst = col + r * NP;
+        for (int64_t n = 0; n < g->N; n++) {
+            const float *src = img + (n * g->C + c) * g->H * g->W;
+            for (int64_t oh = 0; oh < g->OH; oh++) {
+                int64_t ih = oh * g->S - g->P + kh;
+                float *d = dst + (n * g->OH + oh) * g->OW;
+                if (ih < 0 || ih >= g->H) {
+                    memset(d, 0, (size_t)g->OW * sizeof(float));
+                    continue;
+                }
+                for (int64_t ow = 0; ow < g->OW; ow++) {
+                    int64_t iw = ow * g->S - g->P + kw;
+                    d[ow] = (iw >= 0 && iw < g->W) ? src[ih * g->W + iw] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* img (N, C, H, W) += adjoint of im2col applied to col.  Each (n, c) plane
+ * is owned by one thread, so the sum order is fixed. */
+static void col2im(const conv_geom *g, const float *col, float *img)
+{
+    int64_t NP = g->N * g->OH * g->OW;
+#pragma omp parallel for if (g->N * g->C * g->H * g->W > NN_PAR_MIN / 4) schedule(static)
+    for (int64_t nc = 0; nc < g->N * g->C; nc++) {
+        int64_t n = nc / g->C, c = nc % g->C;
+        float *dst = img + nc * g->H * g->W;
+        for (int64_t kh = 0; kh < g->KH; kh++)
+            for (int64_t kw = 0; kw < g->KW; kw++) {
+                const float *s = col + ((c * g->KH + kh) * g->KW + kw) * NP + n * g->OH * g->OW;
+                for (int64_t oh = 0; oh < g->OH; oh++) {
+                    int64_t ih = oh * g->S - g->P + kh;
+                    if (ih < 0 || ih >= g->H)
+                        continue;
+                    for (int64_t ow = 0; ow < g->OW; ow++) {
+                        int64_t iw = ow * g->S - g->P + kw;
+                        if (iw >= 0 && iw < g->W)
+                            dst[ih * g->W + iw] += s[oh * g->OW + ow];
+                    }
+                }
+            }
+    }
+}
+
+/* (N, O, P) <-> (O, N*P) */
+static void nop_to_onp(const float *a, float *b, int64_t N, int64_t O, int64_t P)
+{
+#pragma omp parallel for if (N * O * P > NN_PAR_MIN) schedule(static)
+    for (int64_t o = 0; o < O; o++)
+        for (int64_t n = 0; n < N; n++)
+            memcpy(b + o * N * P + n * P, a + (n * O + o) * P, (size_t)P * sizeof(float));
+}
+
+typedef struct conv_saved {
+    conv_geom g;
+    float *col; /* forward columns (conv2d) */
+} conv_saved;
+
+static void conv2d_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
+{
+    pk_nn_tensor *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    conv_saved *sv = t->aux;
+    const conv_geom *g = &sv->g;
+    int64_t O = w->shape[0], KK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
+    float *gy = nn_alloc(ctx, (size_t)(O * NP) * sizeof(float)); /* (O, N*P) */
+    if (!gy)
+        return;
+    nop_to_onp(t->grad, gy, g->N, O, P);
+    if (w->requires_grad) /* dW (O, KK) += gy (O, NP) @ col^T (NP, KK) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)O, (int)KK, (int)NP, 1.0f, gy, (int)NP, sv->col,
+                    (int)NP, 1.0f, w->grad, (int)KK);
+    if (b && b->requires_grad)
+        for (int64_t o = 0; o < O; o++) {
+            double s = 0;
+            for (int64_t j = 0; j < NP; j++)
+                s += gy[o * NP + j];
+            b->grad[o] += (float)s;
+        }
+    if (x->requires_grad) {
+        float *dcol = nn_alloc(ctx, (size_t)(KK * NP) * sizeof(float));
+        if (!dcol)
+            return; /* dcol (KK, NP) = W^T (KK, O) @ gy (O, NP) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)KK, (int)NP, (int)O, 1.0f, w->data, (int)KK, gy,
+                    (int)NP, 0.0f, dcol, (int)NP);
+        col2im(g, dcol, x->grad);
+    }
+}
+
+pk_nn_tensor *pk_nn_conv2d(pk_nn_ctx *ctx, pk_nn_tensor *x, pk_nn_tensor *w, pk_nn_tensor *b, int stride, int pad)
+{
+    NN_CHECK_IN(ctx, x);
+    NN_CHECK_IN(ctx, w);
+    char s1[96], s2[96];
+    if (x->ndim != 4 || w->ndim != 4 || x->shape[1] != w->shape[1])
+        return nn_fail(ctx, PK_ESHAPE, "pk_nn_conv2d: input %s and weight %s: want (N,C,H,W) and (O,C,KH,KW)",
+                       nn_shape_str(x, s1, sizeof s1), nn_shape_str(w, s2, sizeof s2));
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
+        return nn_fail(ctx, PK_ESHAPE, "pk_nn_conv2d: bias %s should be (%lld)", nn_shape_str(b, s1, sizeof s1),
+                       (long long)w->shape[0]);
+    if (stride < 1 || pad < 0)
+        return nn_fail(ctx, PK_EINVAL, "pk_nn_conv2d: stride %d must be >= 1 and pad %d >= 0", stride, pad);
+    conv_geom g = {x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[2], w->shape[3], stride, pad, 0, 0};
+    if (g.H + 2 * pad < g.KH || g.W + 2 * pad < g.KW)
+        return nn_fail(ctx, PK_ESHAPE, "pk_nn_conv2d: kernel %lldx%lld larger than padded input %lldx%lld",
+                       (long long)g.KH, (long long)g.KW, (long long)(g.H + 2 * pad), (long long)(g.W + 2 * pad));
+    g.OH = (g.H + 2 * pad - g.KH) / stride + 1;
+    g.OW = (g.W + 2 * pad - g.KW) / stride + 1;
+    int64_t O = w->shape[0], KK = g.C * g.KH * g.KW, P = g.OH * g.OW, NP = g.N * P;
+    int ng = nn_any_grad(ctx, x, w, b);
+    int64_t shape[4] = {g.N, O, g.OH, g.OW};
+    pk_nn_tensor *t = nn_tensor(ctx, 4, shape, ng);
+    float *col = t ? nn_alloc(ctx, (size_t)(KK * NP) * sizeof(float)) : NULL;
+    float *y2 = col ? nn_alloc(ctx, (size_t)(O * NP) * sizeof(float)) : NULL;
+    if (!y2)
+        return NULL;
+    if (NP > 0) {
+        im2col(&g, x->data, col);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)NP, (int)KK, 1.0f, w->data, (int)KK, col,
+                    (int)NP, 0.0f, y2, (int)NP);
+    }
+#pragma omp parallel for if (t->numel > NN_PAR_MIN) schedule(static)
+    for (int64_t no = 0; no < g.N * O; no++) {
+        int64_t n = no / O, o = no % O;
+        float bo = b ? b->data[o] : 0.0f;
+        const float *s = y2 + o * NP + n * P;
+        float *d = t->data + no * P;
+        for (int64_t p = 0; p < P; p++)
+            d[p] = s[p] + bo;
+    }
+    if (ng) {
+        conv_saved *sv = nn_alloc(ctx, sizeof *sv);
+        if (!sv)
+            return NULL;
+        sv->g = g;
+        sv->col = col;
+        t->aux = sv;
+        t->src[0] = x;
+        t->src[1] = w;
+        t->src[2] = b;
+        t->backward = conv2d_backward;
+    }
+    return t;
+}
+
+/* ---- transposed convolution: the adjoint of conv2d in x ---- */
+
+static void convt_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
+{
+    pk_nn_tensor *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    conv_saved *sv = t->aux;
+    const conv_geom *g = &sv->g; /* image = output (N, O, OH', OW'), grid = input (H, W) */
+    int64_t C = x->shape[1], OKK = g->C * g->KH * g->KW, HW = g->OH * g->OW, NHW = g->N * HW;
+    float *gcol = nn_alloc(ctx, (size_t)(OKK * NHW) * sizeof(float));
+    float *x2 = gcol ? nn_alloc(ctx, (size_t)(C * NHW) * sizeof(float)) : NULL;
+    if (!x2)
+        return;
+    im2col(g, t->grad, gcol); /* (O*KK, N*H*W) */
+    if (w->requires_grad) {   /* dW (C, OKK) += x2 (C, NHW) @ gcol^T */
+        nop_to_onp(x->data, x2, g->N, C, HW);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)C, (int)OKK, (int)NHW, 1.0f, x2, (int)NHW, gcol,
+                    (int)NHW, 1.0f, w->grad, (int)OKK);
+    }
+    if (x->requires_grad) { /* dx2 (C, NHW) = W (C, OKK) @ gcol */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)C, (int)NHW, (int)OKK, 1.0f, w->data, (int)OKK,
+                    gcol, (int)NHW, 0.0f, x2, (int)NHW);
+        for (int64_t n = 0; n < g->N; n++)
+            for (int64_t c = 0; c < C; c++) {
+                float *d = x->grad + (n * C + c) * HW;
+                const float *s = x2 + c * NHW + n * HW;
+                for (int64_t p = 0; p < HW; p++)
+                    d[p] += s[p];
+            }
+    }
+    if (b && b->requires_grad) {
+        int64_t O = g->C, P = g->H * g->W;
+        for (int64_t o = 0; o < O; o++) {
+            double s = 0;
+            for (int64_t n = 0; n < g->N; n++)
+                for (int64_t p = 0; p < P; p++)
+                    s += t->grad[(n * O + o) * P + p];
+            b->grad[o] += (float)s;
+        }
+    }
+}
+
+pk_nn_tensor *pk_nn_conv_transpose2d(pk_nn_ctx *ctx, pk_nn_tensor *x, pk_nn_tensor *w, pk_nn_tensor *b, int stride,
+                                     int pad)
+{
+    NN_CHECK_IN(ctx, x);
+    NN_CHECK_IN(ctx, w);
+    char s1[96], s2[96];
+    if (x->ndim != 4 || w->ndim != 4 || x->shape[1] != w->shape[0])
+        return nn_fail(ctx, PK_ESHAPE,
+                       "pk_nn_conv_transpose2d: input %s and weight %s: want (N,C,H,W) and (C,O,KH,KW)",
+                       nn_shape_str(x, s1, sizeof s1), nn_shape_str(w, s2, sizeof s2));
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[1]))
+        return nn_fail(ctx, PK_ESHAPE, "pk_nn_conv_transpose2d: bias %s should be (%lld)",
+                       nn_shape_str(b, s1, sizeof s1), (long long)w->shape[1]);
+    if (stride < 1 || pad < 0)
+        return nn_fail(ctx, PK_EINVAL, "pk_nn_conv_transpose2d: stride %d must be >= 1 and pad %d >= 0", stride, pad);
+    int64_t N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
+    int64_t O = w->shape[1], KH = w->shape[2], KW = w->shape[3];
+    int64_t OH = (H - 1) * stride - 2 * pad + KH, OW = (W - 1) * stride - 2 * pad + KW;
+    if (OH < 1 || OW < 1)
+        return nn_fail(ctx, PK_ESHAPE, "pk_nn_conv_transpose2d: output would be %lldx%lld", (long long)OH,
+                       (long long)OW);
+    conv_geom g = {N, O, OH, OW, KH, KW, stride, pad, H, W};
+    int64_t OKK = O * KH * KW, HW = H * W, NHW = N * HW;
+    int ng = nn_any_grad(ctx, x, w, b);
+    int64_t shape[4] = {N, O, OH, OW};
+    pk_nn_tensor *t = nn_tensor(ctx, 4, shape, ng);
+    float *x2 = t ? nn_alloc(ctx, (size_t)(C * NHW) * sizeof(float)) : NULL;
+    float *col = x2 ? nn_alloc(ctx, (size_t)(OKK * NHW) * sizeof(float)) : NULL;
+    if (!col)
+        return NULL;
+    nop_to_onp(x->data, x2, N, C, HW);
+    /* col (OKK, NHW) = W^T (OKK, C) @ x2 (C, NHW) */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)OKK, (int)NHW, (int)C, 1.0f, w->data, (int)OKK, x2,
+                (int)NHW, 0.0f, col, (int)NHW);
+    memset(t->data, 0, (size_t)t->numel * sizeof(float));
+    col2im(&g, col, t->data);
+    if (b)
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t o = 0; o < O; o++)
+                for (int64_t p = 0; p < OH * OW; p++)
+                    t->data[(n * O + o) * OH * OW + p] += b->data[o];
+    if (ng) {
+        conv_saved *sv = nn_alloc(ctx, sizeof *sv);
+        if (!sv)
+            return NULL;
+        sv->g = g;
+        sv->col = NULL;
+        t->aux = sv;
+        t->src[0] = x;
+        t->src[1] = w;
+        t->src[2] = b;
+        t->backward = convt_backward;
+    }
+    return t;
+}
+
+/* ---- pooling ---- */
+
+static void maxpool_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
+{
+    (void)ctx;
+    pk_nn_tensor *x = t->src[0];
+    const int32_t *arg = t->aux;
+    int64_t P = t->shape[2] * t->shape[3], HW = x->shape[2] * x->shape[3], NC = t->shape[0] * t->shape[1];
+#pragma omp parallel for if (t->numel > NN_PAR_MIN) schedule(static)
+    for (int64_t nc = 0; nc < NC; nc++)
+        for (int64_t p = 0; p < P; p++)
+            x->grad[nc * HW + arg[nc * P + p]] += t->grad[nc * P + p];
+}
+
+static void avgpool_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
+{
+    (void)ctx;
+    pk_nn_tensor *x = t->src[0];
+    int64_t k = t->iarg[0], s = t->iarg[1], H = x->shape[2], W = x->shape[3], OH = t->shape[2], OW = t->shape[3];
+    float inv = 1.0f / (float)(k * k);
+#pragma omp parallel for if (t->numel > NN_PAR_MIN) schedule(static)
+    for (int64_t nc = 0; nc < t->shape[0] * t->shape[1]; nc++)
+        for (int64_t oh = 0; oh < OH; oh++)
+            for (int64_t ow = 0; ow < OW; ow++) {
+                float g = t->grad[(nc * OH + oh) * OW + ow] * inv;
+                for (int64_t i = 0; i < k; i++)
+                    for (int64_t j = 0; j < k; j++)
+                        x->grad[nc * H * W + (oh * s + i) * W + ow * s + j] += g;
+            }
+}
+
+static pk_nn_tensor *pool(pk_nn_ctx *ctx, pk_nn_tensor *x, int k, int s, int is_max, const char *fn)
+{
+    NN_CHECK_IN(ctx, x);
+    char b1[96];
+    if (x->ndim != 4)
+        return nn_fail(ctx, PK_ESHAPE, "%s: input %s must be (N,C,H,W)", fn, nn_shape_str(x, b1, sizeof b1));
+    if (k < 1 || s < 1 || x->shape[2] < k || x->shape[3] < k)
+        return nn_fail(ctx, PK_EINVAL, "%s: window %d / stride %d do not fit input %s", fn, k, s,
+                       nn_shape_str(x, b1, sizeof b1));
+    int64_t H = x->shape[2], W = x->shape[3], OH = (H - k) / s + 1, OW = (W - k) / s + 1;
+    int64_t shape[4] = {x->shape[0], x->shape[1], OH, OW}, NC = shape[0] * shape[1];
+    int ng = nn_any_grad(ctx, x, NULL, NULL);
+    pk_nn_tensor *t = nn_tensor(ctx, 4, shape, ng);
+    if (!t)
+        return NULL;
+    int32_t *arg = NULL;
+    if (is_max && ng && !(arg = nn_alloc(ctx, (size_t)t->numel * sizeof *arg)))
+        return NULL;
+#pragma omp parallel for if (t->numel > NN_PAR_MIN / 4) schedule(static)
+    for (int64_t nc = 0; nc < NC; nc++) {
+        const float *src = x->data + nc * H * W;
+        for (int64_t oh = 0; oh < OH; oh++)
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t best = (oh * s) * W + ow * s;
+                double acc = 0;
+                for (int64_t i = 0; i < k; i++)
+                    for (int64_t j = 0; j < k; j++) {
+                        int64_t idx = (oh * s + i) * W + ow * s + j;
+                        if (is_max) {
+                            if (src[idx] > src[best])
+                                best = idx;
+                        } else {
+                            acc += src[idx];
+                        }
+                    }
+                int64_t o = (nc * OH + oh) * OW + ow;
+                t->data[o] = is_max ? src[best] : (float)(acc / (double)(k * k));
+                if (arg)
+                    arg[o] = (int32_t)best;
+            }
+    }
+    if (ng) {
+        t->src[0] = x;
+        t->aux = arg;
+        t->iarg[0] = k;
+        t->iarg[1] = s;
+        t->backward = is_max ? maxpool_backward : avgpool_backward;
+    }
+    return t;
+}
+
+pk_nn_tensor *pk_nn_max_pool2d(pk_nn_ctx *ctx, pk_nn_tensor *x, int k, int stride)
+{
+    return pool(ctx, x, k, stride, 1, "pk_nn_max_pool2d");
+}
+pk_nn_tensor *pk_nn_avg_pool2d(pk_nn_ctx *ctx, pk_nn_tensor *x, int k, int stride)
+{
+    return pool(ctx, x, k, stride, 0, "pk_nn_avg_pool2d");
+}
+
+static void upsample_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
+{
+    (void)ctx;
+    pk_nn_tensor *x = t->src[0];
+    int64_t f = t->iarg[0], H = x->shape[2], W = x->shape[3], OW = W * f;
+    for (int64_t nc = 0; nc < x->shape[0] * x->shape[1]; nc++)
+        for (int64_t i = 0; i < H * f; i++)
+            for (int64_t j = 0; j < OW; j++)
+                x->grad[nc * H * W + (i / f) * W + j / f] += t->grad[(nc * H * f + i) * OW + j];
+}
+
+pk_nn_tensor *pk_nn_upsample_nearest2d(pk_nn_ctx *ctx, pk_nn_tensor *x, int f)
+{
+    NN_CHECK_IN(ctx, x);
+    char b1[96];
+    if (x->ndim != 4 || f < 1)
+        return nn_fail(ctx, PK_EINVAL, "pk_nn_upsample_nearest2d: input %s must be (N,C,H,W), factor %d >= 1",
+                       nn_shape_str(x, b1, sizeof b1), f);
+    int64_t H = x->shape[2], W = x->shape[3];
+    int64_t shape[4] = {x->shape[0], x->shape[1], H * f, W * f};
+    int ng = nn_any_grad(ctx, x, NULL, NULL);
+    pk_nn_tensor *t = nn_tensor(ctx, 4, shape, ng);
+    if (!t)
+        return NULL;
+    for (int64_t nc = 0; nc < shape[0] * shape[1]; nc++)
+        for (int64_t i = 0; i < H * f; i++)
+            for (int64_t j = 0; j < W * f; j++)
+                t->data[(nc * H * f + i) * W * f + j] = x->data[nc * H * W + (i / f) * W + j / f];
+    if (ng) {
+        t->src[0] = x;
+        t->iarg[0] = f;
+        t->backward = upsample_backward;
+    }
+    return t;
+}
