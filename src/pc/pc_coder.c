@@ -1,0 +1,221 @@
+/* pc_coder.c — the sequence of conditionals p(x_t | x_<t) that the entropy
+ * coder needs, computed incrementally (the paper's Section 4 idea).
+ *
+ * Coding order = pre-order of the tree.  Conditional of variable v given the
+ * already coded variables:  p(X_v = a | .) ∝ sum_j exp(coef_j) theta_v[j][a]
+ * where coef comes from the outside values along the root-v path and the
+ * upward values of already finished sibling subtrees.  Two facts make this
+ * cheap: (1) the outside value of a node only depends on variables outside
+ * its subtree, and in pre-order all of those are coded before the node is
+ * reached, so it is computed once, when the node is coded; (2) the upward
+ * value of a subtree only changes while it is being coded and is final when
+ * its last variable is, so it is computed once, then.  Each variable thus
+ * costs one k x k sum layer up, one down and one k x ncat mixture: O(|p|) per
+ * image, against O(D |p|) for re-evaluating the circuit for every pixel.
+ * The naive path (kept for checking and timing) does exactly that. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pc_internal.h"
+
+struct pk_pc_coder {
+    const pk_pc *pc;
+    pc_dmodel m;
+    double *U, *P, *OP; /* [D][k] */
+    double *q, *coef, *scratch;
+    uint8_t *mask;
+    uint32_t *syms; /* [D][2] start, freq for the encoder */
+    uint32_t freq[256], cum[257];
+};
+
+void pk_pc_coder_free(pk_pc_coder *c)
+{
+    if (!c)
+        return;
+    pc_dmodel_free(&c->m);
+    free(c->U), free(c->P), free(c->OP), free(c->q), free(c->coef), free(c->scratch), free(c->mask), free(c->syms);
+    free(c);
+}
+
+int pk_pc_coder_new(const pk_pc *pc, pk_pc_coder **out)
+{
+    *out = NULL;
+    if (!pc)
+        return PK_EINVAL;
+    pk_pc_coder *c = calloc(1, sizeof *c);
+    if (!c)
+        return PK_ENOMEM;
+    c->pc = pc;
+    size_t n = (size_t)pc->nvars * (size_t)pc->k;
+    c->U = malloc(n * sizeof(double));
+    c->P = malloc(n * sizeof(double));
+    c->OP = malloc(n * sizeof(double));
+    c->q = malloc(256 * sizeof(double));
+    c->coef = malloc((size_t)pc->k * sizeof(double));
+    c->scratch = malloc(((size_t)pc->nvars + 2 * (size_t)pc->k + 4) * sizeof(double));
+    c->mask = malloc((size_t)pc->nvars);
+    c->syms = malloc(2 * (size_t)pc->nvars * sizeof(uint32_t));
+    if (!c->U || !c->P || !c->OP || !c->q || !c->coef || !c->scratch || !c->mask || !c->syms ||
+        pc_dmodel_init(&c->m, pc)) {
+        pk_pc_coder_free(c);
+        return PK_ENOMEM;
+    }
+    *out = c;
+    return PK_OK;
+}
+
+static void reset(pk_pc_coder *c)
+{
+    /* An uncoded subtree sums to one: log value 0 for every state. */
+    memset(c->U, 0, sizeof(double) * (size_t)c->pc->nvars * (size_t)c->pc->k);
+}
+
+/* Conditional of variable v = order[t] given everything coded before it. */
+static int inc_dist(pk_pc_coder *c, int v, const uint8_t *x)
+{
+    const pk_pc *pc = c->pc;
+    const int k = pc->k, nc = pc->ncat;
+    int p = pc->parent[v];
+    double *op = c->OP + (size_t)v * k, *coef = c->coef;
+    double ou[1024];
+    if (p < 0) {
+        memcpy(op, c->m.logrootw, sizeof(double) * (size_t)k);
+    } else {
+        const double *opp = c->OP + (size_t)p * k, *lt = c->m.logtheta + (size_t)p * k * nc + x[p];
+        for (int i = 0; i < k; i++)
+            ou[i] = opp[i] + lt[(size_t)i * nc];
+        for (int e = pc->child_start[p]; e < pc->child_start[p + 1]; e++) {
+            int s = pc->children[e];
+            if (s == v)
+                continue;
+            const double *us = c->U + (size_t)s * k;
+            for (int i = 0; i < k; i++)
+                ou[i] += us[i];
+        }
+        if (pc_is_leaf(pc, v))
+            return pc_mix_theta(&c->m, v, ou, c->q);
+        pc_log_vecmat(c->m.W + (size_t)v * k * k, ou, k, op);
+    }
+    memcpy(coef, op, sizeof(double) * (size_t)k);
+    for (int e = pc->child_start[v]; e < pc->child_start[v + 1]; e++) {
+        const double *uc = c->U + (size_t)pc->children[e] * k;
+        for (int j = 0; j < k; j++)
+            coef[j] += uc[j];
+    }
+    return pc_mix_theta(&c->m, v, coef, c->q);
+}
+
+/* x[v] is now known: finish the upward values of every subtree it completes. */
+static void inc_commit(pk_pc_coder *c, int v, const uint8_t *x)
+{
+    const pk_pc *pc = c->pc;
+    const int k = pc->k, nc = pc->ncat;
+    if (!pc_is_leaf(pc, v))
+        return;
+    const double *lt = c->m.logtheta + (size_t)v * k * nc + x[v];
+    for (int i = 0; i < k; i++)
+        c->U[(size_t)v * k + i] = lt[(size_t)i * nc];
+    int u = v;
+    while (pc->parent[u] >= 0) {
+        int p = pc->parent[u];
+        if (pc->children[pc->child_start[p + 1] - 1] != u || p == pc->root)
+            break; /* p still has uncoded children, or p is the root (value not needed) */
+        double *pp = c->P + (size_t)p * k;
+        const double *ltp = c->m.logtheta + (size_t)p * k * nc + x[p];
+        for (int j = 0; j < k; j++)
+            pp[j] = ltp[(size_t)j * nc];
+        for (int e = pc->child_start[p]; e < pc->child_start[p + 1]; e++) {
+            const double *uc = c->U + (size_t)pc->children[e] * k;
+            for (int j = 0; j < k; j++)
+                pp[j] += uc[j];
+        }
+        pc_log_matvec(c->m.W + (size_t)p * k * k, pp, k, c->U + (size_t)p * k);
+        u = p;
+    }
+}
+
+/* Naive: re-evaluate the whole circuit with the first t variables observed. */
+static int naive_dist(pk_pc_coder *c, int t, const uint8_t *x)
+{
+    const pk_pc *pc = c->pc;
+    int v = pc->order[t];
+    memset(c->mask, 0, (size_t)pc->nvars);
+    for (int s = 0; s < t; s++)
+        c->mask[pc->order[s]] = 1;
+    pc_upward(pc, &c->m, x, c->mask, 0, c->U, c->P);
+    pc_outside_coef(pc, &c->m, x, c->mask, c->U, v, c->coef, c->scratch);
+    return pc_mix_theta(&c->m, v, c->coef, c->q);
+}
+
+int pk_pc_coder_chain_bits(pk_pc_coder *c, const uint8_t *x, int naive, double *bits)
+{
+    const pk_pc *pc = c->pc;
+    double b = 0;
+    reset(c);
+    for (int t = 0; t < pc->nvars; t++) {
+        int v = pc->order[t];
+        if (x[v] >= pc->ncat)
+            return PK_EINVAL;
+        int bad = naive ? naive_dist(c, t, x) : inc_dist(c, v, x);
+        if (bad || !(c->q[x[v]] > 0)) {
+            *bits = INFINITY;
+            return PK_OK;
+        }
+        b -= log2(c->q[x[v]]);
+        if (!naive)
+            inc_commit(c, v, x);
+    }
+    *bits = b;
+    return PK_OK;
+}
+
+int pk_pc_coder_encode(pk_pc_coder *c, const uint8_t *x, pk_rans_enc *enc, double *ideal_bits)
+{
+    const pk_pc *pc = c->pc;
+    double b = 0;
+    reset(c);
+    for (int t = 0; t < pc->nvars; t++) {
+        int v = pc->order[t];
+        if (x[v] >= pc->ncat)
+            return PK_EINVAL;
+        inc_dist(c, v, x); /* a degenerate q quantises to uniform: still decodable */
+        pk_rans_quantize(c->q, pc->ncat, c->freq, c->cum);
+        c->syms[2 * t] = c->cum[x[v]];
+        c->syms[2 * t + 1] = c->freq[x[v]];
+        b += PK_RANS_PREC - log2((double)c->freq[x[v]]);
+        inc_commit(c, v, x);
+    }
+    for (int t = pc->nvars - 1; t >= 0; t--)
+        pk_rans_enc_put(enc, c->syms[2 * t], c->syms[2 * t + 1]);
+    if (ideal_bits)
+        *ideal_bits = b;
+    return enc->oom ? PK_ENOMEM : PK_OK;
+}
+
+int pk_pc_coder_decode(pk_pc_coder *c, pk_rans_dec *dec, uint8_t *x)
+{
+    const pk_pc *pc = c->pc;
+    const int nc = pc->ncat;
+    reset(c);
+    for (int t = 0; t < pc->nvars; t++) {
+        int v = pc->order[t];
+        inc_dist(c, v, x);
+        pk_rans_quantize(c->q, nc, c->freq, c->cum);
+        uint32_t slot = pk_rans_dec_peek(dec);
+        int lo = 0, hi = nc - 1; /* largest a with cum[a] <= slot */
+        while (lo < hi) {
+            int mid = (lo + hi + 1) / 2;
+            if (c->cum[mid] <= slot)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        pk_rans_dec_advance(dec, c->cum[lo], c->freq[lo]);
+        if (dec->error)
+            return PK_EFORMAT;
+        x[v] = (uint8_t)lo;
+        inc_commit(c, v, x);
+    }
+    return PK_OK;
+}

@@ -1,0 +1,44 @@
+/* pc_internal.h — shared between the pc sources. */
+#ifndef PK_PC_INTERNAL_H
+#define PK_PC_INTERNAL_H
+#include "probkit/pc.h"
+
+static inline int pc_is_leaf(const pk_pc *pc, int v)
+{
+    return pc->child_start[v + 1] == pc->child_start[v];
+}
+
+int pc_alloc(int nvars, int k, int ncat, pk_pc **out, pk_err *err);
+int pc_build_topology(pk_pc *pc, pk_err *err);
+
+#endif
+
+/* Double-precision copy of the parameters for per-example inference and the
+ * codec (renormalised in double so that an unobserved subtree sums to 1). */
+typedef struct pc_dmodel {
+    int D, k, nc;
+    double *theta;    /* [D][k][nc] */
+    double *logtheta; /* [D][k][nc] */
+    double *W;        /* [D][k][k] */
+    double *logW;     /* [D][k][k] */
+    double *rootw, *logrootw; /* [k] */
+    double *maxlogtheta;      /* [D][k]: max_a logtheta (max-product with a missing value) */
+} pc_dmodel;
+
+int pc_dmodel_init(pc_dmodel *m, const pk_pc *pc);
+void pc_dmodel_free(pc_dmodel *m);
+/* Upward pass for one row: U[v][i] (value of v's sum node i, or of its input
+ * node i for a tree leaf) and P[v][j] (products, inner nodes), log domain;
+ * maxmode = 1 replaces sums by maxima.  Returns log p(x_obs) (or the max). */
+double pc_upward(const pk_pc *pc, const pc_dmodel *m, const uint8_t *x, const uint8_t *mask, int maxmode, double *U,
+                 double *P);
+/* Unnormalised log-weights coef[k] such that p(X_v = a, x_obs) is
+ * sum_j exp(coef[j]) theta_v[j][a]; needs U from pc_upward. */
+void pc_outside_coef(const pk_pc *pc, const pc_dmodel *m, const uint8_t *x, const uint8_t *mask, const double *U,
+                     int v, double *coef, double *scratch);
+/* q[a] = sum_j exp(coef[j] - max) theta_v[j][a], normalised; returns 0 or -1 if degenerate. */
+int pc_mix_theta(const pc_dmodel *m, int v, const double *coef, double *q);
+/* out[i] = log sum_j exp(in[j]) * A[i][j] (A row-major n x n, linear), shifted. */
+void pc_log_matvec(const double *A, const double *in, int n, double *out);
+/* out[j] = log sum_i exp(in[i]) * A[i][j]. */
+void pc_log_vecmat(const double *A, const double *in, int n, double *out);
