@@ -156,6 +156,26 @@ int pk_smc_params_check(const pk_smc_params *p, pk_err *err);
  *  The returned population carries an unbiased evidence estimate exp(log_z). */
 int pk_infer_smc(const pk_model *m, const pk_smc_params *p, pk_rng *rng, pk_population **out, pk_err *err);
 
+/** A program in explicit sequential form: its continuation between observes
+ *  is a plain, memcpy-copyable state.  This is how C spells the paper's
+ *  suspended computation, and it makes SMC linear in the number of steps
+ *  (a general pk_model is resumed by replaying its trace: quadratic). */
+typedef struct pk_ssm {
+    size_t state_size; /**< bytes of state (copied with memcpy on resampling) */
+    size_t n_steps;    /**< number of step calls after init */
+    size_t n_out;      /**< outputs per particle */
+    /** Draw the initial state (may sample, observe, factor). */
+    void (*init)(pk_ctx *ctx, const void *data, void *state, double *out);
+    /** Advance to step t (0-based): sample, then observe. */
+    void (*step)(pk_ctx *ctx, const void *data, size_t t, void *state, double *out);
+    const void *data;
+} pk_ssm;
+
+/** SMC over an explicit sequential program: one resampling opportunity per
+ *  step (plus one after init).  Moves are not available in this form
+ *  (p->move_steps must be 0).  The population has no traces. */
+int pk_infer_smc_ssm(const pk_ssm *m, const pk_smc_params *p, pk_rng *rng, pk_population **out, pk_err *err);
+
 /** Single-site trace Metropolis-Hastings (monad-bayes' mh): `steps` proposals
  *  after an initial prior draw with positive weight; out gets steps x n_out
  *  outputs, *accept_rate (may be NULL) the acceptance rate. */

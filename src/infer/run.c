@@ -19,7 +19,7 @@ struct pk_ctx {
     const size_t *path;
     size_t path_n, *sizes, cap, n_choices;
     double enum_logw;
-    int status;
+    int status, no_record;
     jmp_buf jb;
 };
 
@@ -97,7 +97,9 @@ double pk_sample(pk_ctx *c, pk_dist d)
     }
     pk_trace *t = c->rec;
     double u = t->n < c->replay_n ? c->replay[t->n] : pk_rng_uniform_pos(c->rng);
-    if (trace_push(t, u))
+    if (c->no_record)
+        t->n++;
+    else if (trace_push(t, u))
         fail(c, PK_ENOMEM);
     double x = pk_dist_quantile(&d, u);
     if (isnan(x))
@@ -183,6 +185,27 @@ int pk__run_enum(const pk_model *m, const size_t *path, size_t path_n, size_t *s
         st = c->status;
     *n_choices = c->n_choices;
     *logw = c->enum_logw;
+    free(c);
+    return st;
+}
+
+int pk__run_call(void (*call)(pk_ctx *, void *), void *arg, pk_rng *rng, double *log_w)
+{
+    pk_ctx *volatile c = calloc(1, sizeof *c);
+    if (!c)
+        return PK_ENOMEM;
+    pk_trace t;
+    memset(&t, 0, sizeof t);
+    c->mode = MODE_TRACE;
+    c->rng = rng;
+    c->rec = &t;
+    c->no_record = 1;
+    int st = PK_OK;
+    if (setjmp(c->jb) == 0)
+        call(c, arg);
+    else
+        st = c->status;
+    *log_w = t.log_lik;
     free(c);
     return st;
 }

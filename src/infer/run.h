@@ -19,6 +19,11 @@ int pk__run(const pk_model *m, pk_rng *rng, const double *replay, size_t replay_
 int pk__run_enum(const pk_model *m, const size_t *path, size_t path_n, size_t *sizes, size_t cap,
                  size_t *n_choices, double *logw, double *out);
 
+/** Run call(ctx, arg) once with fresh randomness and no trace kept (the
+ *  sequential representation with explicit state); *log_w gets the weight it
+ *  accumulated.  A stop is not possible here: pk_observe only weighs. */
+int pk__run_call(void (*call)(pk_ctx *, void *), void *arg, pk_rng *rng, double *log_w);
+
 int pk__trace_init(pk_trace *t);
 void pk__trace_free(pk_trace *t);
 int pk__trace_copy(pk_trace *dst, const pk_trace *src);

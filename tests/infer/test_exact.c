@@ -190,6 +190,60 @@ static void test_hmm_smc(void)
     free(est);
 }
 
+/* The same HMM in explicit sequential form: state = current hidden state. */
+static void hmm_init_fn(pk_ctx *ctx, const void *data, void *state, double *out)
+{
+    (void)data, (void)out;
+    *(int *)state = -1;
+}
+
+static void hmm_step_fn(pk_ctx *ctx, const void *data, size_t t, void *state, double *out)
+{
+    (void)data;
+    int *s = state;
+    *s = (int)pk_sample(ctx, pk_categorical(t == 0 ? hmm_init : hmm_trans[*s], 3));
+    for (int k = 0; k < 3; k++)
+        out[t * 3 + k] = *s == k;
+    pk_observe(ctx, pk_normal(*s - 1.0, 1.0), hmm_obs[t]);
+}
+
+static void test_hmm_ssm(void)
+{
+    double post[HMM_T][3];
+    double lz = hmm_exact(post);
+    pk_ssm m = {sizeof(int), HMM_T, HMM_T * 3, hmm_init_fn, hmm_step_fn, NULL};
+    pk_smc_params sp = pk_smc_params_default();
+    sp.particles = 300;
+    sp.ess_threshold = 0.5;
+    enum { REPS = 200 };
+    double *est = malloc(REPS * HMM_T * 3 * sizeof *est), zs[REPS];
+    pk_rng r;
+    pk_rng_seed(&r, 19);
+    pk_err err;
+    for (int t = 0; t < REPS; t++) {
+        pk_population *p;
+        PK_CHECK_OK(pk_infer_smc_ssm(&m, &sp, &r, &p, &err));
+        for (int j = 0; j < HMM_T * 3; j++)
+            est[j * REPS + t] = pk_population_mean(p, (size_t)j);
+        zs[t] = exp(p->log_z - lz);
+        pk_population_free(p);
+    }
+    int bad = 0;
+    for (int j = 0; j < HMM_T * 3; j++) {
+        double mean, se;
+        rep_stats(est + j * REPS, REPS, &mean, &se);
+        bad += fabs(mean - post[j / 3][j % 3]) > 3.5 * se + 2e-3;
+    }
+    PK_CHECK(bad == 0);
+    double mean, se;
+    rep_stats(zs, REPS, &mean, &se);
+    PK_CHECK_MSG(fabs(mean - 1) < 3 * se, "HMM SSM evidence: mean Z/Zexact %g (se %g)", mean, se);
+    sp.move_steps = 1;
+    pk_population *p = NULL;
+    PK_CHECK(pk_infer_smc_ssm(&m, &sp, &r, &p, &err) == PK_EINVAL && p == NULL);
+    free(est);
+}
+
 static void test_enumeration(void)
 {
     pk_model m = {sprinkler, NULL, 1};
@@ -263,6 +317,7 @@ int main(void)
     test_resampling();
     test_conjugate();
     test_hmm_smc();
+    test_hmm_ssm();
     test_enumeration();
     test_bad_input();
     return pk_test_done();
