@@ -97,6 +97,10 @@ pk_gp *pk_gp_new(pk_gp_kernel *kernel, pk_gp_mean_mode mean_mode);
 void pk_gp_free(pk_gp *gp);
 /** The kernel (owned by the GP; changing its parameters invalidates the factor). */
 pk_gp_kernel *pk_gp_kernel_of(pk_gp *gp);
+/** Read-only access that keeps the factorisation. */
+const pk_gp_kernel *pk_gp_kernel_const(const pk_gp *gp);
+/** The noise variance in use (exp(log noise) + floor). */
+double pk_gp_noise_var(const pk_gp *gp);
 
 /** Hyperparameters: [kernel log-params..., log noise variance, (mean)]. */
 size_t pk_gp_nhyper(const pk_gp *gp);

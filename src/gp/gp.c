@@ -42,6 +42,8 @@ pk_gp_kernel *pk_gp_kernel_of(pk_gp *gp)
     return gp->kernel;
 }
 
+const pk_gp_kernel *pk_gp_kernel_const(const pk_gp *gp) { return gp->kernel; }
+
 size_t pk_gp_nhyper(const pk_gp *gp) { return gp->kernel->np + 1 + (gp->mean_mode == PK_GP_MEAN_CONSTANT); }
 
 void pk_gp_get_hyper(const pk_gp *gp, double *h)
@@ -119,6 +121,7 @@ int pk_gp_set_data(pk_gp *gp, const pk_mat *X, const double *y, pk_err *err)
 }
 
 static double noise_var(const pk_gp *gp) { return exp(gp->log_noise) + gp->noise_floor; }
+double pk_gp_noise_var(const pk_gp *gp) { return noise_var(gp); }
 
 int pk_gp_update(pk_gp *gp)
 {
