@@ -1,0 +1,167 @@
+/* rANS and the circuit codec: exact round trips, coded size close to the
+ * model's information content, and refusal of damaged or mismatched files. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pk_test.h"
+#include "probkit/pc.h"
+
+static void test_rans(pk_rng *rng)
+{
+    enum { NS = 5000, A = 37 };
+    static double p[NS][A];
+    static uint32_t fr[NS][A], cu[NS][A + 1];
+    static int sym[NS];
+    double info = 0;
+    for (int t = 0; t < NS; t++) {
+        double s = 0;
+        for (int a = 0; a < A; a++) {
+            /* Skewed, with some zero-probability symbols. */
+            p[t][a] = (a % 5 == 3) ? 0.0 : pow(pk_rng_uniform(rng), 6.0);
+            s += p[t][a];
+        }
+        for (int a = 0; a < A; a++)
+            p[t][a] /= s;
+        pk_rans_quantize(p[t], A, fr[t], cu[t]);
+        PK_CHECK(cu[t][A] == (1u << PK_RANS_PREC));
+        sym[t] = (int)pk_rng_categorical(rng, p[t], A);
+        info -= log2(p[t][sym[t]]);
+    }
+    int minf = 1;
+    for (int t = 0; t < NS; t++)
+        for (int a = 0; a < A; a++)
+            minf &= fr[t][a] >= 1;
+    PK_CHECK(minf);
+    for (int len = 0; len <= NS; len = len ? len * 5 : 1) {
+        pk_rans_enc e;
+        pk_rans_enc_init(&e);
+        for (int t = len - 1; t >= 0; t--)
+            pk_rans_enc_put(&e, cu[t][sym[t]], fr[t][sym[t]]);
+        uint8_t *buf;
+        size_t blen;
+        PK_CHECK_OK(pk_rans_enc_finish(&e, &buf, &blen));
+        pk_rans_dec d;
+        PK_CHECK_OK(pk_rans_dec_init(&d, buf, blen));
+        int ok = 1;
+        for (int t = 0; t < len; t++) {
+            uint32_t slot = pk_rans_dec_peek(&d);
+            int a = 0;
+            while (cu[t][a + 1] <= slot)
+                a++;
+            ok &= a == sym[t];
+            pk_rans_dec_advance(&d, cu[t][a], fr[t][a]);
+        }
+        PK_CHECK(ok);
+        PK_CHECK_OK(pk_rans_dec_done(&d));
+        if (len == NS) /* within 16 bytes of the information content */
+            PK_CHECK_MSG(blen * 8.0 < info + 128, "%zu bytes for %.1f bits", blen, info);
+        if (len > 100) { /* truncation is detected */
+            pk_rans_dec d2;
+            int st = pk_rans_dec_init(&d2, buf, blen - 4);
+            for (int t = 0; t < len && !st && !d2.error; t++) {
+                uint32_t slot = pk_rans_dec_peek(&d2);
+                int a = 0;
+                while (cu[t][a + 1] <= slot)
+                    a++;
+                pk_rans_dec_advance(&d2, cu[t][a], fr[t][a]);
+            }
+            PK_CHECK(st != PK_OK || pk_rans_dec_done(&d2) != PK_OK);
+        }
+        free(buf);
+    }
+    /* Degenerate inputs still give a valid table. */
+    double z[4] = {0, 0, 0, 0}, nanv[3] = {NAN, 0.5, 0.5};
+    uint32_t f[4], c[5];
+    pk_rans_quantize(z, 4, f, c);
+    PK_CHECK(c[4] == (1u << PK_RANS_PREC) && f[0] >= 1 && f[3] >= 1);
+    pk_rans_quantize(nanv, 3, f, c);
+    PK_CHECK(c[3] == (1u << PK_RANS_PREC) && f[0] >= 1);
+}
+
+int main(void)
+{
+    pk_rng rng;
+    pk_rng_seed(&rng, 5);
+    pk_err err;
+    test_rans(&rng);
+
+    /* A random tree of 48 variables, 16 levels, k = 5, as a 6 x 8 image. */
+    enum { D = 48, NC = 16, N = 60 };
+    int32_t parent[D];
+    parent[0] = -1;
+    for (int v = 1; v < D; v++)
+        parent[v] = (int32_t)pk_rng_below(&rng, (uint64_t)v);
+    pk_pc *pc, *other;
+    PK_CHECK_OK(pk_pc_from_tree(parent, D, 5, NC, 0.95, &rng, &pc, &err));
+    PK_CHECK_OK(pk_pc_from_tree(parent, D, 5, NC, 0.95, &rng, &other, &err));
+    pc->height = other->height = 6;
+    pc->width = other->width = 8;
+    uint8_t *x = malloc(N * D);
+    PK_CHECK_OK(pk_pc_sample(pc, &rng, N, x, &err));
+    double ll[N], info = 0;
+    PK_CHECK_OK(pk_pc_loglik(pc, x, NULL, N, ll, &err));
+    pk_pc_coder *coder;
+    PK_CHECK_OK(pk_pc_coder_new(pc, &coder));
+    for (int i = 0; i < N; i++) {
+        double bi, bn;
+        PK_CHECK_OK(pk_pc_coder_chain_bits(coder, x + i * D, 0, &bi));
+        PK_CHECK_OK(pk_pc_coder_chain_bits(coder, x + i * D, 1, &bn));
+        PK_CHECK_CLOSE(bi, -ll[i] / log(2.0), 1e-3, 1e-6);
+        PK_CHECK_CLOSE(bi, bn, 1e-8, 1e-10);
+        info += bi;
+    }
+    pk_pc_coder_free(coder);
+
+    for (int mode = 0; mode < 2; mode++) {
+        uint8_t *buf, *y;
+        size_t len, count;
+        PK_CHECK_OK(pk_pc_compress(pc, x, N, (pk_pc_mode)mode, &buf, &len, &err));
+        PK_CHECK_OK(pk_pc_decompress(pc, buf, len, "mem", &y, &count, &err));
+        PK_CHECK(count == N && memcmp(x, y, N * D) == 0);
+        free(y);
+        pk_pc_container_info info_h;
+        PK_CHECK_OK(pk_pc_container_info_read(buf, len, "mem", &info_h, &err));
+        PK_CHECK(info_h.count == N && info_h.height == 6 && info_h.width == 8 && (int)info_h.mode == mode);
+        /* Size: header 48 bytes; per image at most ~4 bytes of coder overhead. */
+        double overhead = (double)len * 8 - info;
+        PK_CHECK_MSG(overhead < 48 * 8 + (mode ? 64 : N * 40), "mode %d: %.0f bits over the information", mode,
+                     overhead);
+        if (mode == 0) {
+            uint8_t one[D];
+            PK_CHECK_OK(pk_pc_decompress_one(pc, buf, len, "mem", 17, one, &err));
+            PK_CHECK(memcmp(one, x + 17 * D, D) == 0);
+            PK_CHECK(pk_pc_decompress_one(pc, buf, len, "mem", N, one, &err) == PK_EINVAL);
+        }
+        /* Wrong model. */
+        PK_CHECK(pk_pc_decompress(other, buf, len, "mem", &y, &count, &err) == PK_EINVAL && !y);
+        PK_CHECK(strstr(err.msg, "different model") != NULL);
+        /* Every truncation and every single-byte corruption is refused. */
+        int accepted = 0;
+        for (size_t cut = 0; cut < len; cut++)
+            if (pk_pc_decompress(pc, buf, cut, "mem", &y, &count, &err) == PK_OK) {
+                accepted++;
+                free(y);
+            }
+        for (size_t pos = 0; pos < len; pos++) {
+            uint8_t old = buf[pos];
+            buf[pos] ^= (uint8_t)(1u << (pos % 8));
+            if (pk_pc_decompress(pc, buf, len, "mem", &y, &count, &err) == PK_OK) {
+                accepted++;
+                free(y);
+            }
+            buf[pos] = old;
+        }
+        PK_CHECK_MSG(accepted == 0, "mode %d: %d damaged files accepted", mode, accepted);
+        free(buf);
+    }
+    /* Pixels above the model's levels are refused. */
+    x[3] = NC;
+    uint8_t *buf;
+    size_t len;
+    PK_CHECK(pk_pc_compress(pc, x, N, PK_PC_MODE_SEPARATE, &buf, &len, &err) == PK_EINVAL);
+    PK_CHECK(strstr(err.msg, "image 0 pixel 3") != NULL);
+    pk_pc_free(pc);
+    pk_pc_free(other);
+    free(x);
+    return pk_test_done();
+}

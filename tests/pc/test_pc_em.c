@@ -1,0 +1,107 @@
+/* Structure learning and EM on synthetic data: the Chow-Liu tree recovers a
+ * chain, full-batch EM never lowers the likelihood, mini-batch EM improves
+ * on the random start and approaches the generating model. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pk_test.h"
+#include "probkit/pc.h"
+
+static int count_epochs(void *user, const char *phase, int epoch, int nepochs, double bpd)
+{
+    (void)phase, (void)epoch, (void)nepochs;
+    double *last = user;
+    last[0] += 1;
+    last[1] = bpd;
+    return 0;
+}
+
+int main(void)
+{
+    pk_rng rng;
+    pk_rng_seed(&rng, 11);
+    pk_err err;
+
+    /* Chain data: x_{v} = x_{v-1} with prob 0.85 else uniform; 4 levels.  The
+     * latents need >= 4 states to carry a copy of the parent's value. */
+    enum { DC = 12, NCC = 4, NROW = 3000 };
+    uint8_t *chain = malloc((size_t)NROW * DC);
+    for (int r = 0; r < NROW; r++) {
+        uint8_t prev = (uint8_t)pk_rng_below(&rng, NCC);
+        for (int v = 0; v < DC; v++) {
+            if (v > 0 && pk_rng_uniform(&rng) < 0.85)
+                chain[r * DC + v] = prev;
+            else
+                chain[r * DC + v] = (uint8_t)pk_rng_below(&rng, NCC);
+            prev = chain[r * DC + v];
+        }
+    }
+    pk_pc_structure_params sp = pk_pc_structure_params_default();
+    sp.k = 8;
+    sp.mi_bits = 2;
+    pk_pc *pc = NULL;
+    PK_CHECK_OK(pk_pc_learn_structure(chain, NROW, DC, NCC, 3, 4, &sp, &rng, &pc, &err));
+    int chain_edges = 0;
+    for (int v = 0; v < DC; v++)
+        if (pc->parent[v] >= 0 && abs(pc->parent[v] - v) == 1)
+            chain_edges++;
+    PK_CHECK(chain_edges == DC - 1);
+    /* Centre of a 12-chain is variable 5 or 6; depth 6. */
+    PK_CHECK(pc->root == 5 || pc->root == 6);
+    PK_CHECK(pk_pc_depth(pc) == 6);
+    PK_CHECK(pc->height == 3 && pc->width == 4);
+
+    /* Full-batch EM without smoothing never lowers the log-likelihood. */
+    double prev = -INFINITY, ll0 = 0;
+    int decreased = 0;
+    for (int it = 0; it < 12; it++) {
+        double ll;
+        PK_CHECK_OK(pk_pc_em_full_step(pc, chain, NROW, 0.0, &ll, &err));
+        if (it == 0)
+            ll0 = ll;
+        if (ll < prev - 1e-5 * fabs(prev))
+            decreased++;
+        prev = ll;
+    }
+    PK_CHECK_MSG(decreased == 0, "full-batch EM lowered the likelihood %d times", decreased);
+    PK_CHECK(prev > ll0 + 1.0);
+    /* The true model's entropy per variable bounds what EM can reach. */
+    double h_true = 0;
+    {
+        double p_same = 0.85 + 0.15 / NCC, p_other = 0.15 / NCC;
+        double hc = -(p_same * log(p_same) + (NCC - 1) * p_other * log(p_other));
+        h_true = (log((double)NCC) + (DC - 1) * hc) / DC;
+    }
+    double bpd;
+    PK_CHECK_OK(pk_pc_bpd(pc, chain, NROW, &bpd, &err));
+    PK_CHECK_CLOSE(bpd * log(2.0), h_true, 0.05, 0);
+    pk_pc_free(pc);
+
+    /* Mini-batch + full-batch EM from a random start. */
+    sp.k = 6;
+    PK_CHECK_OK(pk_pc_learn_structure(chain, NROW, DC, NCC, 0, 0, &sp, &rng, &pc, &err));
+    double before;
+    PK_CHECK_OK(pk_pc_bpd(pc, chain, NROW, &before, &err));
+    pk_pc_em_params ep = pk_pc_em_params_default();
+    ep.epochs_mini = 4;
+    ep.epochs_full = 2;
+    ep.batch_size = 256;
+    double track[2] = {0, 0};
+    PK_CHECK_OK(pk_pc_em(pc, chain, NROW, &ep, &rng, count_epochs, track, &err));
+    PK_CHECK(track[0] == 6);
+    double after;
+    PK_CHECK_OK(pk_pc_bpd(pc, chain, NROW, &after, &err));
+    PK_CHECK(after < before - 0.3);
+    PK_CHECK_CLOSE(after * log(2.0), h_true, 0.08, 0);
+    /* Rows must have values below ncat. */
+    chain[5] = 200;
+    PK_CHECK(pk_pc_em(pc, chain, NROW, &ep, &rng, NULL, NULL, &err) == PK_EINVAL);
+    PK_CHECK(strstr(err.msg, "row 0") != NULL);
+    ep.inertia_end = 1.5;
+    PK_CHECK(pk_pc_em_params_check(&ep, &err) == PK_EINVAL);
+    sp.k = 0;
+    PK_CHECK(pk_pc_structure_params_check(&sp, &err) == PK_EINVAL);
+    pk_pc_free(pc);
+    free(chain);
+    return pk_test_done();
+}
