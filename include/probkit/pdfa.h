@@ -173,10 +173,11 @@ typedef enum pk_stream_test {
 
 typedef struct pk_stream_params {
     size_t batch;        /**< strings per batch (default 500, >= 1) */
-    double alpha;        /**< Hoeffding confidence (default 0.05) */
-    int64_t t0;          /**< visits before a blue state is tested (default 10) */
+    double alpha;        /**< Hoeffding confidence (default 0.2: the streaming test sees only local and
+                              sketched futures, not whole subtrees, so it needs a looser bound) */
+    int64_t t0;          /**< visits before a blue state is tested (default 30) */
     pk_stream_test test; /**< default PK_STREAM_SKETCH */
-    int horizons;        /**< H, future lengths 1..H sketched (default 3, 1..8) */
+    int horizons;        /**< H, future lengths 1..H sketched (default 5, 1..8) */
     int sketch_rows;     /**< count-min depth (default 2, 1..8) */
     int sketch_width;    /**< count-min width (default 64, 8..4096) */
     double min_cosine;   /**< sketch mode: also require cosine >= this (default 0, in [0,1]) */

@@ -24,7 +24,7 @@ struct pk_pdfa_stream {
     int32_t *child; /* [cap*k] */
     double *cnt;    /* [cap*(k+1)] */
     double *tot;    /* [cap] */
-    int32_t *parent, *psym, *prev; /* prev: red target of the last merge, for replay */
+    int32_t *parent, *psym, *prev; /* prev: red target of the (last) merge, for the walk and replay */
     uint8_t *color;
     uint32_t *stamp; /* round in which a blue was last decided */
     int32_t *sketch; /* [cap*sk] */
@@ -41,7 +41,7 @@ struct pk_pdfa_stream {
 
 pk_stream_params pk_stream_params_default(void)
 {
-    pk_stream_params p = {500, 0.05, 10, PK_STREAM_SKETCH, 3, 2, 64, 0.0, 1.0};
+    pk_stream_params p = {500, 0.2, 30, PK_STREAM_SKETCH, 5, 2, 64, 0.0, 1.0};
     return p;
 }
 
@@ -257,7 +257,6 @@ static int merge(pk_pdfa_stream *s, int32_t r, int32_t b)
     }
     s->log[s->nlog++] = b;
     s->log[s->nlog++] = r;
-    s->child[(size_t)s->parent[b] * (size_t)s->k + (size_t)s->psym[b]] = r;
     add_stats(s, r, b, +1);
     s->color[b] = MERGED;
     s->prev[b] = r;
@@ -269,34 +268,48 @@ static void undo_all(pk_pdfa_stream *s)
     while (s->nlog) {
         int32_t r = s->log[--s->nlog], b = s->log[--s->nlog];
         add_stats(s, r, b, -1);
-        s->child[(size_t)s->parent[b] * (size_t)s->k + (size_t)s->psym[b]] = b;
         s->color[b] = BLUE;
     }
 }
 
-static int process_batch(pk_pdfa_stream *s)
+/* Parse the pending batch, then run red-blue merging.  Blue nodes seen fewer
+ * than t0 times wait for more data, unless `final` (model extraction), where
+ * they merge into the best consistent red state if there is one. */
+static int process_batch(pk_pdfa_stream *s, int final)
 {
-    if (s->batch->n == 0)
+    if (s->batch->n == 0 && !final)
         return PK_OK;
     size_t k = (size_t)s->k;
-    undo_all(s);
+    /* parse through the current hypothesis: a merged blue node still records
+     * its own statistics (so the merge can be undone) while the walk goes on
+     * from its red target, as it would in the merged machine */
     for (size_t i = 0; i < s->batch->n; i++) {
         const int32_t *x = pk_seqs_at(s->batch, i);
         size_t len = pk_seqs_len(s->batch, i);
         int32_t q = 0;
-        for (size_t j = 0; j <= len; j++) {
+        size_t j = 0;
+        for (;;) {
             observe(s, q, x, len, j);
-            if (j == len || s->color[q] == BLUE)
+            if (j == len)
                 break;
-            int32_t c = s->child[(size_t)q * k + (size_t)x[j]];
-            if (c < 0) {
-                if (new_node(s, q, x[j], &c))
+            int32_t b = s->child[(size_t)q * k + (size_t)x[j]];
+            if (b < 0) {
+                if (new_node(s, q, x[j], &b))
                     return PK_ENOMEM;
-                s->child[(size_t)q * k + (size_t)x[j]] = c;
+                s->child[(size_t)q * k + (size_t)x[j]] = b;
             }
-            q = c;
+            j++;
+            if (s->color[b] == RED) {
+                q = b;
+                continue;
+            }
+            observe(s, b, x, len, j);
+            if (s->color[b] == BLUE)
+                break;
+            q = s->prev[b]; /* merged: observe the same position at the target */
         }
     }
+    undo_all(s);
     s->batch->n = 0;
     s->round++;
     for (;;) {
@@ -310,6 +323,8 @@ static int process_batch(pk_pdfa_stream *s)
         if (best < 0)
             break;
         s->stamp[best] = s->round;
+        if (!final && s->tot[best] < (double)s->p.t0)
+            continue;
         int32_t target = -1, was = s->prev[best];
         double sc, best_sc = -1;
         if (was >= 0 && consistent(s, was, best, &sc))
@@ -351,7 +366,7 @@ int pk_pdfa_stream_add(pk_pdfa_stream *s, const int32_t *x, size_t len, pk_err *
     for (size_t i = 0; i < len; i++)
         s->bg[x[i]] += 1;
     s->bg[s->k] += 1;
-    if (s->batch->n >= s->p.batch && process_batch(s))
+    if (s->batch->n >= s->p.batch && process_batch(s, 0))
         return pk_err_set(err, PK_ENOMEM, "stream: out of memory");
     return PK_OK;
 }
@@ -361,22 +376,30 @@ int pk_pdfa_stream_model(pk_pdfa_stream *s, pk_pdfa **out, pk_pdfa_learn_stats *
     if (!s || !out)
         return pk_err_set(err, PK_EINVAL, "stream: NULL argument");
     *out = NULL;
-    if (process_batch(s))
+    if (process_batch(s, 1))
         return pk_err_set(err, PK_ENOMEM, "stream: out of memory");
     if (s->tot[0] <= 0)
         return pk_err_set(err, PK_EINVAL, "stream: empty stream (no strings were added)");
     uint8_t *alive = malloc(s->n);
     double *bg = malloc(((size_t)s->k + 1) * sizeof *bg);
-    if (!alive || !bg) {
+    int32_t *eff = malloc(s->n * (size_t)s->k * sizeof *eff);
+    if (!alive || !bg || !eff) {
         free(alive);
         free(bg);
+        free(eff);
         return pk_err_set(err, PK_ENOMEM, "stream: out of memory");
     }
     for (size_t i = 0; i < s->n; i++)
         alive[i] = s->color[i] != MERGED;
+    /* effective transitions: a merged blue child stands for its red target */
+    for (size_t i = 0; i < s->n * (size_t)s->k; i++) {
+        int32_t c = s->child[i];
+        eff[i] = c >= 0 && s->color[c] == MERGED ? s->prev[c] : c;
+    }
     for (int32_t a = 0; a <= s->k; a++)
         bg[a] = s->bg[a] + 1;
-    int rc = pk_pdfa_from_counts(s->k, s->n, s->child, s->cnt, alive, s->p.smoothing, bg, out);
+    int rc = pk_pdfa_from_counts(s->k, s->n, eff, s->cnt, alive, s->p.smoothing, bg, out);
+    free(eff);
     free(alive);
     free(bg);
     if (rc)
