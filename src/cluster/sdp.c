@@ -69,12 +69,12 @@ static void proj_affine(double *M, size_t n, size_t B, double tau, double *R)
 
 void pk_sdp_proj_affine(double *M, size_t n, size_t B, double tau, double *work) { proj_affine(M, n, B, tau, work); }
 
-int pk_sdp_admm(const double *C, size_t n, size_t B, double tau, const pk_sdp_params *p, double *Z,
+int pk_sdp_admm(const double *C, size_t n, size_t B, double tau, const pk_sdp_params *p, double *Z, double *dual,
                 pk_sdp_admm_info *info)
 {
     size_t nn = n * n, tot = B * nn;
     double *Y = malloc(tot * sizeof(double)), *W = malloc(tot * sizeof(double));
-    double *U = calloc(tot, sizeof(double)), *V = calloc(tot, sizeof(double));
+    double *U = dual ? dual : calloc(2 * tot, sizeof(double)), *V = U ? U + tot : NULL;
     double *work = malloc((2 * nn + 2 * n + B) * sizeof(double));
     int st = PK_OK;
     if (!Y || !W || !U || !V || !work) {
@@ -87,6 +87,8 @@ int pk_sdp_admm(const double *C, size_t n, size_t B, double tau, const pk_sdp_pa
     cn = sqrt(cn);
     /* |Z|_F ~ sqrt(B * tau^2 ... ): balance C / rho against a feasible Z of norm ~ sqrt(tau * B) */
     double rho = p->rho > 0 ? p->rho : (cn > 0 ? cn / sqrt(tau * (double)B) : 1.0);
+    if (dual && info && info->rho > 0 && p->rho <= 0)
+        rho = info->rho; /* warm start: the scaled duals belong to this rho */
     memcpy(Y, Z, tot * sizeof(double));
     memcpy(W, Z, tot * sizeof(double));
     double *T = work, *Vs = work + nn, *w = work + 2 * nn, *R = w; /* eigenvalues (n) / affine scratch (n + B) share space */
@@ -160,8 +162,8 @@ int pk_sdp_admm(const double *C, size_t n, size_t B, double tau, const pk_sdp_pa
 done:
     free(Y);
     free(W);
-    free(U);
-    free(V);
+    if (!dual)
+        free(U);
     free(work);
     return st;
 }
@@ -236,8 +238,8 @@ int pk_sdp_kmeans_affinity(const double *A, size_t n, const pk_sdp_params *p, pk
     /* start from the centre of the feasible set: Z = (K/n) ... scaled so tr = K, rows sum to 1 */
     for (size_t i = 0; i < n * n; i++)
         r->Z[i] = 1.0 / (double)n;
-    pk_sdp_admm_info info;
-    int st = pk_sdp_admm(A, n, 1, (double)p->k, p, r->Z, &info);
+    pk_sdp_admm_info info = {0, 0, 0, 0, 0};
+    int st = pk_sdp_admm(A, n, 1, (double)p->k, p, r->Z, NULL, &info);
     if (!st)
         st = pk_sdp_round(r->Z, n, p->k, rng, r->labels);
     if (st) {

@@ -13,8 +13,9 @@ typedef struct pk_sdp_admm_info {
 
 /** Solve max sum_b <C_b, Z_b> over B blocks (n x n each, C and Z B*n*n row-major) subject to
  *  Z_b PSD, Z_b >= 0, tr Z_b = tau, sum_b Z_b 1 = 1.  Z holds the warm start on entry
- *  (zeros are fine) and the solution on return. */
-int pk_sdp_admm(const double *C, size_t n, size_t B, double tau, const pk_sdp_params *p, double *Z,
+ *  (zeros are fine) and the solution on return.  dual (2*B*n*n, may be NULL) carries the scaled
+ *  duals between calls for a warm start; then info->rho (if > 0) is the rho they belong to. */
+int pk_sdp_admm(const double *C, size_t n, size_t B, double tau, const pk_sdp_params *p, double *Z, double *dual,
                 pk_sdp_admm_info *info);
 /** Projection onto the affine constraints (exposed for tests); work has n + B doubles. */
 void pk_sdp_proj_affine(double *M, size_t n, size_t B, double tau, double *work);

@@ -1,7 +1,9 @@
 /* Small shared helpers of the cluster module. */
 #include <cblas.h>
 #include <lapacke.h>
+#include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cluster_priv.h"
@@ -40,30 +42,29 @@ double pk_cluster_mean_var(const pk_mat *X)
 
 int pk_cluster_proj_psd(double *A, size_t m, double *w, double *V)
 {
-    memcpy(V, A, m * m * sizeof(double));
-    lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'L', (lapack_int)m, V, (lapack_int)m, w);
+    /* Only the eigenpairs with positive eigenvalues are needed, and near a clustering solution
+     * there are about k of them: dsyevr with a value range skips most back-transformations. */
+    lapack_int found = 0;
+    lapack_int *isuppz = malloc(2 * (m ? m : 1) * sizeof(lapack_int));
+    if (!isuppz)
+        return PK_ENOMEM;
+    lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'V', 'L', (lapack_int)m, A, (lapack_int)m, 0.0, DBL_MAX,
+                                     0, 0, 0.0, &found, w, V, (lapack_int)m, isuppz);
+    free(isuppz);
     if (info < 0)
         return PK_EINTERNAL;
     if (info > 0)
         return PK_EMAXITER;
-    /* A = sum over positive eigenvalues of w_j v_j v_j^T; build from the smaller side */
-    size_t npos = 0;
-    for (size_t j = 0; j < m; j++)
-        if (w[j] > 0)
-            npos++;
     memset(A, 0, m * m * sizeof(double));
+    size_t npos = (size_t)found;
     if (npos == 0)
         return PK_OK;
-    for (size_t j = 0; j < m; j++) {
-        if (w[j] <= 0)
-            continue;
-        double s = sqrt(w[j]);
+    for (size_t j = 0; j < npos; j++) {
+        double s = sqrt(w[j] > 0 ? w[j] : 0);
         for (size_t i = 0; i < m; i++)
             V[i * m + j] *= s;
     }
-    /* columns with w <= 0 are skipped via the column offset: eigenvalues are ascending */
-    size_t j0 = m - npos;
-    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)m, (int)npos, 1.0, V + j0, (int)m, 0.0, A, (int)m);
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)m, (int)npos, 1.0, V, (int)m, 0.0, A, (int)m);
     for (size_t i = 0; i < m; i++)
         for (size_t j = i + 1; j < m; j++)
             A[i * m + j] = A[j * m + i];
