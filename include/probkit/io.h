@@ -51,6 +51,10 @@ int pk_file_write_auto(const char *path, const void *buf, size_t len, pk_err *er
  *  @return PK_OK, PK_ENOMEM, or PK_EINTERNAL if zlib fails. */
 int pk_gzip_compress(const void *buf, size_t len, uint8_t **out, size_t *out_len);
 
+/** SHA-256 of len bytes: 32 raw bytes, or 64 lowercase hex digits + NUL. */
+void pk_sha256(const void *data, size_t len, uint8_t out[32]);
+void pk_sha256_hex(const void *data, size_t len, char out[65]);
+
 /* ---- n-d arrays ---------------------------------------------------------------- */
 
 typedef enum pk_dtype {
