@@ -1,0 +1,229 @@
+/* credit — "An Information-Theoretic Framework for Credit Risk Modeling":
+ * IV = PSI, delta-method coverage and test size, three encodings' AUCs and
+ * the fairness frontier on the simulator (20,000 rows, 7 features). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probkit/metrics.h"
+#include "probkit/plot.h"
+#include "probkit/scorecard.h"
+#include "repro.h"
+
+enum { NF = 7 };
+
+typedef struct data {
+    size_t n;
+    double *X, *y, *a;
+} data;
+
+static int coverage_and_size(pk_repro_ctx *ctx, pk_rng *r, size_t sims)
+{
+    const double p[] = {0.1, 0.25, 0.3, 0.2, 0.15}, q[] = {0.2, 0.3, 0.25, 0.15, 0.1};
+    double J = 0;
+    for (int i = 0; i < 5; i++)
+        J += (p[i] - q[i]) * log(p[i] / q[i]);
+    size_t cover = 0, rej = 0;
+    for (size_t s = 0; s < sims; s++) {
+        uint64_t cg[5], cb[5];
+        pk_rng_multinomial(r, 17000, p, 5, cg);
+        pk_rng_multinomial(r, 3000, q, 5, cb);
+        double g[5], b[5], pv;
+        for (int i = 0; i < 5; i++) {
+            g[i] = (double)cg[i];
+            b[i] = (double)cb[i];
+        }
+        pk_divergence d;
+        pk_divergence_counts(g, b, 5, 0.5, &d, NULL, NULL, NULL);
+        cover += fabs(d.jeffreys - J) <= 1.959964 * d.jeffreys_se;
+        pk_divergence_ztest(&d, J, &pv);
+        rej += pv < 0.05;
+    }
+    char scale[96];
+    snprintf(scale, sizeof scale, "%zu simulations, 17000 goods / 3000 bads, 5 bins, IV = %.4f", sims, J);
+    double cov = (double)cover / (double)sims, size = (double)rej / (double)sims;
+    pk_repro_row(ctx, "95% CI coverage of IV (delta method)", cov, 0.95, NAN, NULL, scale,
+                 cov >= 0.93 && cov <= 0.97 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    pk_repro_row(ctx, "one-sided Z-test size at alpha 0.05 (H0: IV = true IV)", size, 0.05, NAN, NULL, scale,
+                 pk_verdict_le(size, 0.07));
+    return PK_OK;
+}
+
+static double auc_of(const double *s, const double *y, size_t n)
+{
+    double a = NAN;
+    pk_roc_auc(s, y, n, &a, NULL);
+    return a;
+}
+
+static int run(pk_repro_ctx *ctx)
+{
+    int quick = pk_repro_quick(ctx);
+    pk_rng r;
+    pk_rng_seed(&r, pk_repro_seed(ctx));
+    const size_t n = 20000, ntr = 14000, nte = n - ntr;
+    data d = {n, malloc(NF * n * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(double))};
+    double *col = malloc(n * sizeof *col), *Xw = malloc((NF + 1) * n * sizeof *Xw);
+    uint16_t *codes = malloc(NF * n * sizeof *codes);
+    pk_binning *bins[NF] = {0};
+    double iv[NF], ivse[NF], fiv[NF], fse[NF], *Xo = NULL, *sc = malloc(n * sizeof *sc);
+    size_t nb[NF];
+    int st = PK_OK;
+    if (!d.X || !d.y || !d.a || !col || !Xw || !codes || !sc) {
+        st = PK_ENOMEM;
+        goto done;
+    }
+    pk_credit_simulate(&r, n, d.X, d.y, d.a);
+    double dr = 0, pr = 0;
+    for (size_t i = 0; i < n; i++) {
+        dr += d.y[i];
+        pr += d.a[i];
+    }
+    pk_repro_note(ctx, "Simulator (ours, built to the paper's description): %zu applicants, %d features, default "
+                       "rate %.3f, protected share %.3f; train %zu / test %zu.",
+                  n, NF, dr / n, pr / n, ntr, nte);
+    /* bin on the training rows, IV with SE, IV = PSI check, fairness IV */
+    double maxdiff = 0;
+    size_t ncols = 1;
+    for (int j = 0; j < NF; j++) {
+        for (size_t i = 0; i < ntr; i++)
+            col[i] = d.X[NF * i + j];
+        pk_bin_params P = pk_bin_params_default();
+        if ((st = pk_binning_fit(col, d.y, ntr, &P, &bins[j], NULL)))
+            goto done;
+        nb[j] = bins[j]->nbins;
+        ncols += nb[j] - 1;
+        iv[j] = bins[j]->div.jeffreys;
+        ivse[j] = bins[j]->div.jeffreys_se;
+        /* PSI between the good and the bad populations, computed from scratch */
+        double G = 0, B = 0, psi = 0;
+        for (size_t k = 0; k < nb[j]; k++) {
+            G += bins[j]->n_good[k] + (bins[j]->div.smoothed ? 0.5 : 0);
+            B += bins[j]->n_bad[k] + (bins[j]->div.smoothed ? 0.5 : 0);
+        }
+        for (size_t k = 0; k < nb[j] && nb[j] > 1; k++) {
+            double s0 = bins[j]->div.smoothed ? 0.5 : 0;
+            double P_ = (bins[j]->n_good[k] + s0) / G, Q_ = (bins[j]->n_bad[k] + s0) / B;
+            psi += (P_ - Q_) * log(P_ / Q_);
+        }
+        maxdiff = fmax(maxdiff, fabs(psi - iv[j]));
+        pk_divergence fd;
+        fiv[j] = fse[j] = 0;
+        if (nb[j] > 1 && pk_binning_divergence(bins[j], col, d.a, ntr, 0.5, &fd, NULL) == PK_OK) {
+            fiv[j] = fd.jeffreys;
+            fse[j] = fd.jeffreys_se;
+        }
+        for (size_t i = 0; i < n; i++)
+            codes[NF * i + j] = (uint16_t)pk_binning_index(bins[j], d.X[NF * i + j]);
+        char m[96];
+        snprintf(m, sizeof m, "IV of %s (SE %.4f; fairness IV %.4f +- %.4f)", pk_credit_feature_names[j], ivse[j],
+                 fiv[j], fse[j]);
+        pk_repro_row(ctx, m, iv[j], NAN, NAN, NULL, "train 14000 rows", PK_VERDICT_INFO);
+    }
+    pk_repro_row(ctx, "max |IV - PSI(good, bad)| over features", maxdiff, 1e-12, NAN, NULL, "7 binned features",
+                 pk_verdict_le(maxdiff, 1e-12));
+    /* LR on WoE */
+    for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < NF; j++)
+            Xw[(NF + 1) * i + j] = bins[j]->woe[codes[NF * i + j]];
+        Xw[(NF + 1) * i + NF] = 1;
+    }
+    double w[NF + 1];
+    if ((st = pk_logistic_fit(Xw, d.y, ntr, NF + 1, 1e-6, w, NULL)))
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        sc[i] = 0;
+        for (int j = 0; j <= NF; j++)
+            sc[i] += w[j] * Xw[(NF + 1) * i + j];
+    }
+    double auc_woe = auc_of(sc + ntr, d.y + ntr, nte);
+    /* LR on one-hot bins (first bin of each feature dropped) */
+    Xo = calloc(ncols * n, sizeof *Xo);
+    double *wo = malloc(ncols * sizeof *wo);
+    if (!Xo || !wo) {
+        free(wo);
+        st = PK_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t c = 0;
+        for (int j = 0; j < NF; j++) {
+            if (codes[NF * i + j] > 0)
+                Xo[ncols * i + c + codes[NF * i + j] - 1] = 1;
+            c += nb[j] - 1;
+        }
+        Xo[ncols * i + ncols - 1] = 1;
+    }
+    if ((st = pk_logistic_fit(Xo, d.y, ntr, ncols, 1e-6, wo, NULL))) {
+        free(wo);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sc[i] = 0;
+        for (size_t c = 0; c < ncols; c++)
+            sc[i] += wo[c] * Xo[ncols * i + c];
+    }
+    free(wo);
+    double auc_oh = auc_of(sc + ntr, d.y + ntr, nte);
+    /* boosted depth-1 stumps on the same bins */
+    double *trs = malloc(ntr * sizeof *trs);
+    if (!trs) {
+        st = PK_ENOMEM;
+        goto done;
+    }
+    st = pk_stump_boost(codes, nb, ntr, NF, d.y, quick ? 300 : 1000, 0.1, codes + NF * ntr, nte, trs, sc, NULL);
+    free(trs);
+    if (st)
+        goto done;
+    double auc_b = auc_of(sc, d.y + ntr, nte);
+    const char *sc_note = "test 6000 rows; our simulator, not the paper's data";
+    pk_repro_row(ctx, "test AUC, LR one-hot bins", auc_oh, 0.839, NAN, NULL, sc_note, PK_VERDICT_INFO);
+    pk_repro_row(ctx, "test AUC, LR on WoE", auc_woe, 0.823, NAN, NULL, sc_note, PK_VERDICT_INFO);
+    pk_repro_row(ctx, "test AUC, boosted stumps", auc_b, 0.840, NAN, NULL, sc_note, PK_VERDICT_INFO);
+    double spread = fmax(fmax(auc_oh, auc_woe), auc_b) - fmin(fmin(auc_oh, auc_woe), auc_b);
+    pk_repro_row(ctx, "AUC spread across the three encodings", spread, 0.017, NAN, NULL, sc_note,
+                 pk_verdict_le(spread, 0.02));
+    pk_repro_note(ctx, "The paper's claim is that the encodings are comparable (AUC 0.82-0.84) once the binning is "
+                       "principled; the absolute AUCs depend on the simulator's signal strength, which the paper does "
+                       "not specify fully, so they are reported without a verdict and the spread is the check.");
+    /* fairness frontier over feature subsets */
+    double eps[21], val[21], prev = -1;
+    int mono = 1;
+    for (int k = 0; k <= 20; k++) {
+        uint32_t mask;
+        eps[k] = 0.0025 * k;
+        pk_fair_select(iv, fiv, fse, NF, 1.645, eps[k], &mask, &val[k], NULL);
+        mono &= val[k] >= prev;
+        prev = val[k];
+    }
+    pk_repro_row(ctx, "frontier monotone in eps (1 = yes)", mono, 1, NAN, NULL, "21 eps values, z = 1.645",
+                 mono ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    pk_plot *pl = pk_plot_new("Performance-fairness frontier", "eps (bound on fairness IV + 1.645 SE)",
+                              "max total IV of the selected features");
+    if (pl) {
+        pk_plot_line(pl, "frontier", eps, val, 21);
+        pk_plot_scatter(pl, NULL, eps, val, 21);
+        pk_repro_plot(ctx, "credit_frontier", pl);
+        pk_plot_free(pl);
+    }
+    coverage_and_size(ctx, &r, quick ? 2000 : 10000);
+    pk_repro_note(ctx, "The frontier is solved exactly by enumerating all 2^7 feature subsets (the paper uses a "
+                       "mixed-integer programme; with 7 features enumeration is exact and needs no solver). German "
+                       "Credit (r-cran-caret) is not used in this run.");
+done:
+    for (int j = 0; j < NF; j++)
+        pk_binning_free(bins[j]);
+    free(d.X);
+    free(d.y);
+    free(d.a);
+    free(col);
+    free(Xw);
+    free(Xo);
+    free(codes);
+    free(sc);
+    return st;
+}
+
+const pk_repro pk_repro_credit = {"credit", PK_REPRO_PARTIAL,
+                                  "IV = PSI, delta-method SEs, encodings' AUCs, fairness frontier (simulator)", run};
