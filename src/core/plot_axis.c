@@ -234,7 +234,20 @@ static void tick_label(char *out, size_t cap, double v, double step, double maxa
 static void linear_ticks(pk_axis *ax, int target)
 {
     double lo = ax->lo, hi = ax->hi;
-    double step = pk_nice_step((hi - lo) / target);
+    /* of the 1-2-5 steps near range/target, take the one whose tick count is
+     * closest to the target (ties go to the coarser step) */
+    double base = pk_nice_step((hi - lo) / target), step = base;
+    int best = -1;
+    static const double cand[] = {0.2, 0.5, 1, 2, 2.5};
+    for (size_t c = 0; c < sizeof cand / sizeof cand[0]; c++) {
+        double st = pk_nice_step(base * cand[c] * 0.999);
+        double cnt = floor(hi / st + 1e-9) - ceil(lo / st - 1e-9) + 1;
+        int d = (int)fabs(cnt - target);
+        if (cnt >= 2 && cnt <= PK_AXIS_MAXTICKS && (best < 0 || d < best || (d == best && st > step))) {
+            best = d;
+            step = st;
+        }
+    }
     double k0 = ceil(lo / step - 1e-9), k1 = floor(hi / step + 1e-9);
     while (k1 - k0 + 1 > PK_AXIS_MAXTICKS) { /* cannot happen for sane targets, but be safe */
         step = pk_nice_step(step * 1.5);
