@@ -63,7 +63,7 @@ static void print_summary(const double *x, size_t chains, size_t draws, size_t d
         }
     }
     if (json)
-        fprintf(f, "]");
+        fprintf(f, "]}");
 }
 
 static int write_draws(const char *path, const double *x, size_t chains, size_t draws, size_t dim,

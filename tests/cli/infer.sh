@@ -21,6 +21,11 @@ head -1 "$tmp/a.csv" | grep -q "^chain,draw,mu,log_tau,eta\[1\]" || fail "draws 
 [ "$(wc -l < "$tmp/a.csv")" -eq 801 ] || fail "draws rows"
 "$pk" infer summary "$tmp/a.csv" --json > "$tmp/s.json" || fail "summary"
 grep -q '"chains": 4, "draws": 200' "$tmp/s.json" || fail "summary chains"
+/usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/s.json" 2>/dev/null || \
+  { command -v /usr/bin/python3 >/dev/null && fail "summary --json is not valid JSON"; }
+"$pk" infer run hmm --algo smc --json > "$tmp/r.json" || fail "run json"
+/usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/r.json" 2>/dev/null || \
+  { command -v /usr/bin/python3 >/dev/null && fail "run --json is not valid JSON"; }
 ls "$tmp" | grep -q tmp && fail "temp file left behind"
 
 # Programs: enumeration is exact, SMC prints the evidence.
