@@ -435,6 +435,20 @@ int pk_nn_gpt_sample(const pk_nn_gpt *m, const int32_t *prompt, int64_t n_prompt
 int pk_nn_gpt_score(const pk_nn_gpt *m, const int32_t *tokens, int64_t n, int64_t stride, double *logp,
                     pk_err *err);
 
+/* ---- byte n-gram baseline ------------------------------------------------ */
+
+/** A byte-level n-gram model with Witten-Bell interpolation down to a uniform
+ *  distribution over 256 bytes: the baseline the GPT's bits per byte are
+ *  compared with. */
+typedef struct pk_nn_ngram pk_nn_ngram;
+/** Count all n-grams of order 1..order (1..7) in text[0..n-1]. */
+int pk_nn_ngram_fit(const uint8_t *text, size_t n, int order, pk_nn_ngram **out, pk_err *err);
+void pk_nn_ngram_free(pk_nn_ngram *m);
+/** log p(next | the last min(hlen, order-1) bytes of history), natural log. */
+double pk_nn_ngram_logprob(const pk_nn_ngram *m, const uint8_t *history, size_t hlen, uint8_t next);
+/** Sum of log p(text[i] | text[..i-1]) for i = 1..n-1 (nats), the tokens pk_nn_gpt_score scores. */
+double pk_nn_ngram_score(const pk_nn_ngram *m, const uint8_t *text, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

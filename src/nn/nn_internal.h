@@ -51,6 +51,11 @@ int nn_axis(const pk_nn_tensor *t, int axis);
 int64_t nn_prod(const int64_t *shape, int lo, int hi);
 int nn_same_shape(const pk_nn_tensor *a, const pk_nn_tensor *b);
 
+struct pk_tensor_file;
+/* Metadata of a safetensors file: the value of `key` or NULL; an integer in [lo, hi] (0) or -1. */
+const char *nn_meta(const struct pk_tensor_file *f, const char *key);
+int nn_meta_long(const struct pk_tensor_file *f, const char *key, long lo, long hi, long *out);
+
 #define NN_CHECK_IN(ctx, t)                                                                                  \
     do {                                                                                                     \
         if (!(ctx))                                                                                          \
