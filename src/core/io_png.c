@@ -37,6 +37,25 @@ static void on_error(png_structp png, png_const_charp msg)
     png_longjmp(png, 1);
 }
 
+/* Allocation through our hooks so that an out-of-memory longjmp is reported
+ * as PK_ENOMEM rather than as a malformed file. */
+static png_voidp png_alloc(png_structp png, png_alloc_size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        png_ctx *c = png_get_mem_ptr(png);
+        if (c)
+            c->oom = 1;
+    }
+    return p;
+}
+
+static void png_dealloc(png_structp png, png_voidp p)
+{
+    (void)png;
+    free(p);
+}
+
 static void on_warning(png_structp png, png_const_charp msg)
 {
     (void)png;
@@ -55,7 +74,7 @@ static void read_mem(png_structp png, png_bytep data, png_size_t n)
 static int decode(png_ctx *c)
 {
     if (setjmp(png_jmpbuf(c->png)))
-        return PK_EFORMAT;
+        return c->oom ? PK_ENOMEM : PK_EFORMAT;
     png_set_read_fn(c->png, c, read_mem);
     png_set_user_limits(c->png, PNG_MAX_DIM, PNG_MAX_DIM);
     png_set_chunk_malloc_max(c->png, (png_alloc_size_t)64 << 20);
@@ -108,11 +127,13 @@ int pk_png_parse(const uint8_t *buf, size_t len, const char *name, pk_array **ou
     c.name = name;
     c.in = buf;
     c.in_len = len;
-    c.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &c, on_error, on_warning);
+    c.png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &c, on_error, on_warning, &c, png_alloc, png_dealloc);
     if (!c.png)
         return pk_err_set(err, PK_ENOMEM, "%s: out of memory", name);
     c.info = png_create_info_struct(c.png);
     int st = c.info ? decode(&c) : PK_ENOMEM;
+    if (st == PK_EFORMAT && c.oom)
+        st = PK_ENOMEM;
     png_destroy_read_struct(&c.png, c.info ? &c.info : NULL, NULL);
     free(c.rows);
     if (st) {
@@ -199,7 +220,7 @@ int pk_png_encode(const pk_array *img, uint8_t **png, size_t *len, pk_err *err)
                           (long long)img->shape[1], PNG_MAX_DIM);
     png_ctx c;
     memset(&c, 0, sizeof c);
-    c.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &c, on_error, on_warning);
+    c.png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &c, on_error, on_warning, &c, png_alloc, png_dealloc);
     if (!c.png)
         return pk_err_set(err, PK_ENOMEM, "PNG: out of memory");
     c.info = png_create_info_struct(c.png);

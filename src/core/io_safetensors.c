@@ -284,8 +284,14 @@ int pk_safetensors_parse(const uint8_t *buf, size_t len, const char *name, pk_te
         return pk_err_set(err, PK_EFORMAT, "%s: safetensors header does not start with '{'", name);
     json_error_t je;
     json_t *root = json_loadb((const char *)buf + 8, (size_t)hl, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
+    if (!root) {
+        /* jansson reports most allocation failures as an unknown error with no
+         * text (some as a bogus syntax error, which we cannot tell apart). */
+        enum json_error_code code = json_error_code(&je);
+        if (code == json_error_out_of_memory || (code == json_error_unknown && !je.text[0]))
+            return pk_err_set(err, PK_ENOMEM, "%s: out of memory reading the safetensors header", name);
         return pk_err_set(err, PK_EFORMAT, "%s: safetensors header, JSON column %d: %s", name, je.column, je.text);
+    }
     int st;
     if (!json_is_object(root))
         st = pk_err_set(err, PK_EFORMAT, "%s: safetensors header is not a JSON object", name);
