@@ -139,6 +139,13 @@ int main(void)
     if (pk_mkdirs(tmpdir, &e))
         return 1;
     test_numpy_fixtures();
+    /* numpy must read what we wrote (skipped where Debian's numpy is absent) */
+    if (system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/ref/io_npy.py' --check '%s'", PK_SOURCE_DIR, tmpdir);
+        PK_CHECK_MSG(system(cmd) == 0, "numpy could not read our .npy files back exactly");
+    } else
+        fprintf(stderr, "  (no /usr/bin/python3 with numpy: numpy read-back skipped)\n");
     test_reject();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

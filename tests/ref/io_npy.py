@@ -8,8 +8,11 @@ Several byte orders, Fortran order and format versions 1.0/2.0/3.0 are
 covered, plus malformed files that must be rejected.
 
 Run: /usr/bin/python3 tests/ref/io_npy.py
+     /usr/bin/python3 tests/ref/io_npy.py --check DIR   (used by test_io_npy: numpy must read
+     back what probkit wrote in DIR with the same values; exit 1 otherwise)
 """
 import os
+import sys
 
 import numpy as np
 
@@ -91,5 +94,20 @@ def main():
     np.save(os.path.join(OUT, "unsup-npy-complex.npy"), np.zeros(3, dtype=np.complex128))
 
 
+def check(d):
+    bad = 0
+    for name, dt, shape, fortran, version in CASES:
+        path = os.path.join(d, f"npy-{name}.npy")
+        a = np.load(path)
+        want = values(dt, shape)
+        if a.shape != want.shape or not np.array_equal(a.astype(np.float64), want.astype(np.float64)):
+            print(f"{path}: numpy reads {a.dtype} {a.shape}, values differ from the reference")
+            bad += 1
+    print(f"numpy read {len(CASES)} files written by probkit, {bad} differ")
+    return 1 if bad else 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        sys.exit(check(sys.argv[2]))
     main()
