@@ -153,8 +153,14 @@ static int pinv_from_svd(size_t n, size_t p, size_t r, const double *U, const do
     return PK_OK;
 }
 
-/* QR path: fills coef (NaN for aliased), cov (unscaled), hat, rank, sv. */
-static int fit_qr(const pk_mat *X, const double *y, double tol, int want_hat, pk_ols *f)
+#define PK_OLS_RETRY_PIVOTED 1
+
+/* QR path: fills coef (NaN for aliased), cov (unscaled), hat, rank, sv.
+ * Unpivoted blocked QR (dgeqrf) first; the singular values of R give the rank
+ * reliably, and only a rank-deficient X (returns PK_OLS_RETRY_PIVOTED) is
+ * refactored with column pivoting (dgeqp3, much slower) to choose the
+ * aliased columns. */
+static int fit_qr(const pk_mat *X, const double *y, double tol, int want_hat, int pivot, pk_ols *f)
 {
     size_t n = X->rows, p = X->cols, k = n < p ? n : p;
     int st = PK_ENOMEM;
@@ -163,15 +169,21 @@ static int fit_qr(const pk_mat *X, const double *y, double tol, int want_hat, pk
     lapack_int *jpvt = calloc(p, sizeof *jpvt);
     if (!A || !tau || !qty || !R || !superb || !jpvt)
         goto done;
-    lapack_int info = LAPACKE_dgeqp3(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, A, (lapack_int)n, jpvt, tau);
+    lapack_int info;
+    if (pivot) {
+        info = LAPACKE_dgeqp3(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, A, (lapack_int)n, jpvt, tau);
+    } else {
+        info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, A, (lapack_int)n, tau);
+        for (size_t j = 0; j < p; j++)
+            jpvt[j] = (lapack_int)(j + 1);
+    }
     if (info != 0) {
         st = PK_EINTERNAL;
         goto done;
     }
     for (size_t j = 0; j < k; j++) /* superb doubles as the copy of R's diagonal */
         superb[j] = A[j * n + j];
-    size_t r = pk_ols_rank_from(superb, k, tol);
-    f->rank = r;
+    size_t r_diag = pk_ols_rank_from(superb, k, tol);
 
     /* singular values of X = those of R (upper trapezoid, k x p) */
     for (size_t j = 0; j < p; j++)
@@ -183,6 +195,14 @@ static int fit_qr(const pk_mat *X, const double *y, double tol, int want_hat, pk
         st = info < 0 ? PK_EINTERNAL : PK_EMAXITER;
         goto done;
     }
+    size_t r = pk_ols_rank_from(f->sv, k, tol);
+    if (!pivot && r < p) {
+        st = PK_OLS_RETRY_PIVOTED;
+        goto done;
+    }
+    if (pivot && r_diag < r) /* keep R11 well conditioned if pivoting was less sharp than the SVD */
+        r = r_diag;
+    f->rank = r;
 
     memcpy(qty, y, n * sizeof *qty);
     if (k) {
@@ -232,7 +252,26 @@ static int fit_qr(const pk_mat *X, const double *y, double tol, int want_hat, pk
         if (f->aliased[j])
             for (size_t c = 0; c < p; c++)
                 f->cov[j * p + c] = f->cov[c * p + j] = NAN;
-    if (want_hat && r) {
+    if (want_hat && r && !pivot) {
+        /* full column rank: h_i = ||x_i^T R^{-1}||^2, one triangular solve (half of forming Q) */
+        double *B = malloc(n * p * sizeof *B), *Rr = malloc(p * p * sizeof *Rr);
+        if (!B || !Rr) {
+            free(B);
+            free(Rr);
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++)
+            memcpy(B + i * p, X->data + i * X->stride, p * sizeof *B);
+        for (size_t a = 0; a < p; a++) /* R row-major from the column-major factor */
+            for (size_t b = 0; b < p; b++)
+                Rr[a * p + b] = b >= a ? A[b * n + a] : 0.0;
+        cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)n, (int)p, 1.0, Rr, (int)p,
+                    B, (int)p);
+        for (size_t i = 0; i < n; i++)
+            f->hat[i] = cblas_ddot((int)p, B + i * p, 1, B + i * p, 1);
+        free(B);
+        free(Rr);
+    } else if (want_hat && r) {
         /* h_i = ||row i of Q_1||^2 with Q_1 the first r columns of Q */
         info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)r, (lapack_int)r, A, (lapack_int)n, tau);
         if (info != 0) {
@@ -396,7 +435,9 @@ int pk_ols_fit(const pk_mat *X, const double *y, const pk_ols_params *par, pk_ol
         return pk_err_set(err, PK_ENOMEM, "ols: out of memory for a %zu x %zu fit", n, p);
     f->method = par->method;
     if (par->method == PK_OLS_QR) {
-        st = fit_qr(X, y, tol, par->compute_hat, f);
+        st = fit_qr(X, y, tol, par->compute_hat, 0, f);
+        if (st == PK_OLS_RETRY_PIVOTED)
+            st = fit_qr(X, y, tol, par->compute_hat, 1, f);
         if (st == PK_OK && par->compute_pinv) {
             double *U, *s, *Vt;
             st = pk_ols_svd_parts(X, &U, &s, &Vt);
