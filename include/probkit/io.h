@@ -90,7 +90,8 @@ void pk_array_free(pk_array *a);
 /** Number of elements. */
 size_t pk_array_numel(const pk_array *a);
 size_t pk_array_nbytes(const pk_array *a);
-/** Converted copies (malloc'd, numel entries). */
+/** Converted copies (malloc'd, numel entries; the caller frees).
+ *  @return PK_OK, PK_EINVAL (bad array) or PK_ENOMEM. */
 int pk_array_to_f64(const pk_array *a, double **out);
 int pk_array_to_f32(const pk_array *a, float **out);
 /** Element i (flat C-order index, i < numel) converted to double. */
@@ -112,12 +113,25 @@ int pk_idx_read(const char *path, pk_array **out, pk_err *err);
 int pk_idx_parse(const uint8_t *buf, size_t len, const char *name, pk_array **out, pk_err *err);
 int pk_idx_write(const char *path, const pk_array *a, pk_err *err);
 
-/* NPY v1/v2/v3, little- or big-endian, C order (Fortran order is transposed on read). */
+/* NPY v1/v2/v3, little- or big-endian, C order (Fortran order is transposed on read).
+ * Read dtypes: b1, u1, i1, i2, i4, i8, f2, f4, f8, and u2/u4 widened to
+ * i32/i64; others (complex, structured, u8) give PK_ENOTSUP.  The header is
+ * parsed strictly (exactly the keys descr, fortran_order, shape) and the data
+ * must fill the rest of the file.  Writing produces version 1.0 in C order,
+ * little-endian; bf16 has no NPY dtype (PK_ENOTSUP). */
 int pk_npy_read(const char *path, pk_array **out, pk_err *err);
 int pk_npy_parse(const uint8_t *buf, size_t len, const char *name, pk_array **out, pk_err *err);
 int pk_npy_write(const char *path, const pk_array *a, pk_err *err);
 
-/* safetensors: a set of named arrays plus optional string metadata. */
+/* safetensors: a set of named arrays plus optional string metadata.
+ * Read dtypes BOOL, U8, I8, I16, I32, I64, F16, BF16, F32, F64, and U16/U32
+ * widened to i32/i64 (others PK_ENOTSUP).  Rejected with PK_EFORMAT: a header
+ * over 100 MiB or past the end, invalid JSON, duplicate or empty names,
+ * unknown per-tensor keys, negative or non-integer shapes, data_offsets that
+ * disagree with shape x dtype size, and tensors that do not tile the data
+ * section exactly (gaps, overlaps, trailing bytes).  Arrays keep the file's
+ * header order.  The returned file owns everything; free with
+ * pk_tensor_file_free (accepts NULL). */
 typedef struct pk_tensor_file {
     size_t n;
     char **names;
@@ -128,7 +142,9 @@ typedef struct pk_tensor_file {
 } pk_tensor_file;
 int pk_safetensors_read(const char *path, pk_tensor_file **out, pk_err *err);
 int pk_safetensors_parse(const uint8_t *buf, size_t len, const char *name, pk_tensor_file **out, pk_err *err);
-/** Write n named arrays (names unique) with optional metadata (may be 0/NULL). */
+/** Write n named arrays (names unique, non-empty, valid UTF-8, not
+ *  "__metadata__") with optional metadata (may be 0/NULL), in the given order,
+ *  header padded to 8 bytes.  Bad names/dtypes: PK_EINVAL, nothing written. */
 int pk_safetensors_write(const char *path, size_t n, const char *const *names, const pk_array *const *arrays,
                          size_t n_meta, const char *const *meta_keys, const char *const *meta_values, pk_err *err);
 /** The array called `name`, or NULL. */
@@ -136,11 +152,18 @@ const pk_array *pk_tensor_file_get(const pk_tensor_file *f, const char *name);
 void pk_tensor_file_free(pk_tensor_file *f);
 
 /* PNG: 8-bit grey (H x W), grey+alpha / RGB / RGBA (H x W x C) as u8 arrays.
- * 16-bit and palette images are converted to 8-bit grey/RGB(A) on read. */
+ * 16-bit and palette images are converted to 8-bit grey/RGB(A) on read
+ * (16-bit values rounded to v*255/65535; tRNS becomes an alpha channel;
+ * 1/2/4-bit grey expanded to 0..255; interlacing undone; no gamma applied).
+ * Images over 10^6 pixels a side or 1 GiB decoded are refused (PK_EFORMAT)
+ * before allocation; libpng errors (CRC, truncation, bad IHDR) are
+ * PK_EFORMAT with libpng's reason.  Writing takes u8 H x W or H x W x C with
+ * C in 1..4 and H, W >= 1 (else PK_EINVAL, nothing written). */
 int pk_png_read(const char *path, pk_array **out, pk_err *err);
 int pk_png_parse(const uint8_t *buf, size_t len, const char *name, pk_array **out, pk_err *err);
 int pk_png_write(const char *path, const pk_array *img, pk_err *err);
-/** Encode to a malloc'd PNG in memory (for data: URIs in reports). */
+/** Encode to a malloc'd PNG in memory (for data: URIs in reports); the
+ *  caller frees *png. */
 int pk_png_encode(const pk_array *img, uint8_t **png, size_t *len, pk_err *err);
 
 /* ---- CSV tables -------------------------------------------------------------- */
