@@ -137,7 +137,7 @@ if [ -d "$SKLEARN_SRC" ]; then
     n=0
     for f in "$SKLEARN_SRC"/*.csv "$SKLEARN_SRC"/*.csv.gz; do
         [ -e "$f" ] || continue
-        ln -sfn "$f" "$data/sklearn/$(basename "$f")"
+        ln -sfn "$f" "$data/sklearn/${f##*/}"
         n=$((n + 1))
     done
     say "ok       sklearn/: $n CSV files linked from $SKLEARN_SRC"
