@@ -173,6 +173,48 @@ int pk_weibull_mle(const double *x, size_t n, double *k, double *lambda, pk_err 
  *  k >= 1.17 "transmission", 1.0 <= k < 1.17 "mild selection", k < 1.0 "strong selection". */
 const char *pk_weibull_class(double k);
 
+/* ==== embedding geometry ("Representational Capacity", Guha) =================== */
+
+/** Pairwise cosine similarities of the n rows of E (n x d, row-major, float or
+ *  double via the _f variant): mean and sd over all i < j pairs, or over
+ *  `max_pairs` random pairs when there are more (rng may then not be NULL).
+ *  A zero row is PK_EDOM. eps = mean + 2 sd is the paper's accepted deviation. */
+typedef struct pk_cosine_stats {
+    size_t n, d;
+    uint64_t pairs;    /**< pairs used */
+    int sampled;       /**< 1 if pairs were sampled */
+    double mean, sd;   /**< of the signed cosine similarity */
+    double max_abs;    /**< largest |cos| among the pairs used */
+    double eps;        /**< mean + 2 sd */
+} pk_cosine_stats;
+int pk_cosine_stats_compute(const double *E, size_t n, size_t d, uint64_t max_pairs, pk_rng *rng,
+                            pk_cosine_stats *out, pk_err *err);
+int pk_cosine_stats_compute_f(const float *E, size_t n, size_t d, uint64_t max_pairs, pk_rng *rng,
+                              pk_cosine_stats *out, pk_err *err);
+
+/** Capacity estimates: the number k of directions in R^d whose pairwise |cos| stays within eps.
+ *  JL form, eps = sqrt(C ln k / d):            k = exp(eps^2 d / C)
+ *  adjusted form, eps = sqrt(C ln(k/d) / d):   k = d exp(eps^2 d / C)
+ *  the paper's fully parameterised fit, eps = sqrt(C ln(k^a/d)^b / d^c) with
+ *  C = 0.45809143, a = 1.0668005, b = 1.44738666, c = 0.97197234:
+ *                                              k = (d exp((eps^2 d^c / C)^(1/b)))^(1/a).
+ *  Results are doubles (they overflow to inf for large d eps^2, as the true counts do). */
+double pk_capacity_jl(double d, double eps, double C);
+double pk_capacity_adjusted(double d, double eps, double C);
+double pk_capacity_paper(double d, double eps);
+#define PK_CAPACITY_C_JL 3.03      /**< the paper's fit of the JL form on random packings */
+#define PK_CAPACITY_C_ADJ 1.29     /**< the paper's fit of the adjusted form on optimised packings */
+
+/** Random packing: the smallest, over `trials` draws of k Gaussian directions in R^d,
+ *  of the largest pairwise |cos|. k >= 2, d >= 1, trials >= 1. */
+int pk_packing_random(size_t d, size_t k, size_t trials, pk_rng *rng, double *eps, pk_err *err);
+/** Optimised packing: Adam (lr 0.005) on sum_{i != j} |cos_ij|^power over k directions
+ *  in R^d started at random, `steps` steps; returns the final largest |cos|. */
+int pk_packing_optimize(size_t d, size_t k, size_t steps, int power, pk_rng *rng, double *eps, pk_err *err);
+/** Least-squares C of eps_i ~ sqrt(C x_i) (closed form): x_i = ln(k_i)/d_i (JL) or
+ *  ln(k_i/d_i)/d_i (adjusted, needs k_i > d_i). rmse (may be NULL) of the fitted eps. */
+double pk_capacity_fit_C(const double *k, const double *d, const double *eps, size_t m, int adjusted, double *rmse);
+
 #ifdef __cplusplus
 }
 #endif

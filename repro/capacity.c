@@ -1,0 +1,96 @@
+/* capacity — "Representational Capacity": the paper's capacity anchors, and
+ * refits of its two laws on random and on optimised packings at small scale. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "probkit/metrics.h"
+#include "probkit/plot.h"
+#include "repro.h"
+
+static int run(pk_repro_ctx *ctx)
+{
+    int quick = pk_repro_quick(ctx);
+    pk_rng r;
+    pk_rng_seed(&r, pk_repro_seed(ctx));
+    struct {
+        const char *name;
+        double d, eps, paper;
+    } anchors[] = {{"capacity, d = 4096, eps = 0.0645 (Llama-2-7B)", 4096, 0.0645, 3.99e7},
+                   {"capacity, d = 2048, eps = 0.09", 2048, 0.09, 2.0e7},
+                   {"capacity, d = 3072, eps = 0.09", 3072, 0.09, 6.0e8}};
+    for (int i = 0; i < 3; i++) {
+        double c = pk_capacity_paper(anchors[i].d, anchors[i].eps);
+        pk_repro_row(ctx, anchors[i].name, c, anchors[i].paper, pk_capacity_jl(anchors[i].d, anchors[i].eps, 3.03),
+                     "JL form, C = 3.03", "closed form",
+                     fabs(c / anchors[i].paper - 1) <= 0.01 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    }
+    /* random packings: best of T draws of the worst pair */
+    const size_t rd[] = {16, 32, 64, 128, 256}, rk[] = {500, 1000, 2000};
+    size_t nrd = quick ? 3 : 5, trials = quick ? 5 : 50;
+    double K[64], D[64], E[64], rmse_r;
+    size_t m = 0;
+    for (size_t a = 0; a < nrd; a++)
+        for (size_t b = 0; b < 3; b++) {
+            double e;
+            if (pk_packing_random(rd[a], rk[b], trials, &r, &e, NULL))
+                return PK_ENOMEM;
+            K[m] = (double)rk[b];
+            D[m] = (double)rd[a];
+            E[m++] = e;
+        }
+    double Cr = pk_capacity_fit_C(K, D, E, m, 0, &rmse_r);
+    char scale[128];
+    snprintf(scale, sizeof scale, "d <= %zu, k in {500,1000,2000}, best of %zu draws (paper: 1000 draws, d to 4096)",
+             rd[nrd - 1], trials);
+    pk_repro_row(ctx, "JL constant C refitted on random packings", Cr, 3.03, NAN, NULL, scale,
+                 fabs(Cr / 3.03 - 1) <= 0.10 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    /* optimised packings: Adam on sum |cos|^p, p = min(40 / ln k, 20) as in the authors' sweep */
+    const size_t od[] = {16, 32, 64}, ok[] = {64, 128, 256, 512};
+    size_t nok = quick ? 3 : 4, steps = quick ? 1500 : 5000;
+    double K2[16], D2[16], E2[16], rj, ra;
+    size_t m2 = 0;
+    for (size_t a = 0; a < 3; a++)
+        for (size_t b = 0; b < nok; b++) {
+            double e;
+            int p = (int)(40 / log((double)ok[b]));
+            if (p > 20)
+                p = 20;
+            if (pk_packing_optimize(od[a], ok[b], steps, p, &r, &e, NULL))
+                return PK_ENOMEM;
+            pk_repro_log(ctx, "optimised packing d = %zu, k = %zu: max |cos| = %.4f", od[a], ok[b], e);
+            K2[m2] = (double)ok[b];
+            D2[m2] = (double)od[a];
+            E2[m2++] = e;
+        }
+    double Cj = pk_capacity_fit_C(K2, D2, E2, m2, 0, &rj), Ca = pk_capacity_fit_C(K2, D2, E2, m2, 1, &ra);
+    snprintf(scale, sizeof scale, "d in {16,32,64}, k <= %zu, %zu Adam steps", ok[nok - 1], steps);
+    pk_repro_row(ctx, "adjusted-law constant C refitted on optimised packings", Ca, 1.29, NAN, NULL, scale,
+                 fabs(Ca / 1.29 - 1) <= 0.10 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    pk_repro_row(ctx, "RMSE of eps: adjusted law (k/d)", ra, NAN, rj, "JL law ln k, refitted", scale,
+                 ra < rj ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    pk_repro_note(ctx, "On optimised packings the JL form refits to C = %.3f with RMSE %.4f, the k/d form to C = %.3f "
+                       "with RMSE %.4f (ratio %.1fx; the paper reports about two orders of magnitude over its larger "
+                       "grid up to d = 4096, k = 32000). Random packings refit the JL form to C = %.3f (RMSE %.4f): "
+                       "at d <= 64 the worst-pair |cos| is large and the square-root law flattens, which pulls C "
+                       "down; the paper's 3.03 comes from d = 256..4096.",
+                  Cj, rj, Ca, ra, rj / ra, Cr, rmse_r);
+    pk_plot *pl = pk_plot_new("Optimised packings: max |cos| vs the two laws", "sqrt(ln(k/d) / d)", "max |cos|");
+    if (pl) {
+        double x[16], yfit[16];
+        for (size_t i = 0; i < m2; i++) {
+            x[i] = sqrt(log(K2[i] / D2[i]) / D2[i]);
+            yfit[i] = sqrt(Ca) * x[i];
+        }
+        pk_plot_scatter(pl, "optimised packings", x, E2, m2);
+        pk_plot_scatter(pl, "adjusted law fit", x, yfit, m2);
+        pk_repro_plot(ctx, "capacity_packing", pl);
+        pk_plot_free(pl);
+    }
+    pk_repro_note(ctx, "Capacities of real models need their embedding matrices: `probkit embeddings E.npy` "
+                       "computes eps = mu + 2 sigma of the pairwise cosine similarities and the three estimates.");
+    return PK_OK;
+}
+
+const pk_repro pk_repro_capacity = {"capacity", PK_REPRO_PARTIAL,
+                                    "capacity anchors; JL vs k/d law refitted on random and optimised packings", run};

@@ -1,0 +1,98 @@
+/* Capacity formulas (the paper's anchors), cosine statistics, packings. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "pk_test.h"
+#include "probkit/metrics.h"
+
+static void test_anchors(void)
+{
+    /* the paper's Table: Llama-2-7B d = 4096, eps = 0.0645 -> ~3.99e7; d = 2048 / 3072 at eps 0.09 */
+    PK_CHECK_CLOSE(pk_capacity_paper(4096, 0.0645), 3.99e7, 0, 0.01);
+    PK_CHECK_CLOSE(pk_capacity_paper(2048, 0.09), 2.0e7, 0, 0.01);
+    PK_CHECK_CLOSE(pk_capacity_paper(3072, 0.09), 6.0e8, 0, 0.01);
+    /* the closed forms invert their eps formulas */
+    double d = 64, C = 1.29, eps = 0.3;
+    double k = pk_capacity_adjusted(d, eps, C);
+    PK_CHECK_CLOSE(sqrt(C * log(k / d) / d), eps, 1e-12, 0);
+    k = pk_capacity_jl(d, eps, 3.03);
+    PK_CHECK_CLOSE(sqrt(3.03 * log(k) / d), eps, 1e-12, 0);
+    /* capacity grows exponentially with eps^2 d */
+    PK_CHECK(pk_capacity_paper(4096, 0.05) < pk_capacity_paper(4096, 0.0645));
+}
+
+static void test_cosine_stats(void)
+{
+    /* three vectors: e1, e2, (e1+e2)/sqrt2 -> cos 0, 1/sqrt2, 1/sqrt2 */
+    double E[] = {1, 0, 0, 2, 3, 3};
+    pk_cosine_stats s;
+    PK_CHECK_OK(pk_cosine_stats_compute(E, 3, 2, 0, NULL, &s, NULL));
+    double c = M_SQRT1_2, m = 2 * c / 3, var = (m * m + 2 * (c - m) * (c - m)) / 2;
+    PK_CHECK(s.pairs == 3 && !s.sampled);
+    PK_CHECK_CLOSE(s.mean, m, 1e-15, 1e-12);
+    PK_CHECK_CLOSE(s.sd, sqrt(var), 1e-15, 1e-12);
+    PK_CHECK_CLOSE(s.eps, m + 2 * sqrt(var), 1e-15, 1e-12);
+    PK_CHECK_CLOSE(s.max_abs, c, 1e-15, 1e-12);
+    float Ef[] = {1, 0, 0, 2, 3, 3};
+    pk_cosine_stats sf;
+    PK_CHECK_OK(pk_cosine_stats_compute_f(Ef, 3, 2, 0, NULL, &sf, NULL));
+    PK_CHECK_CLOSE(sf.mean, s.mean, 1e-7, 0);
+    /* random directions in d = 256: mean ~ 0, sd ~ 1/sqrt(d); sampled pairs agree with all pairs */
+    pk_rng r;
+    pk_rng_seed(&r, 4);
+    enum { N = 600, D = 256 };
+    double *R = malloc(N * D * sizeof *R);
+    for (size_t i = 0; i < N * D; i++)
+        R[i] = pk_rng_normal(&r);
+    PK_CHECK_OK(pk_cosine_stats_compute(R, N, D, 0, NULL, &s, NULL));
+    PK_CHECK_CLOSE(s.sd, 1 / sqrt((double)D), 0.002, 0);
+    PK_CHECK(fabs(s.mean) < 0.002);
+    PK_CHECK_OK(pk_cosine_stats_compute(R, N, D, 50000, &r, &sf, NULL));
+    PK_CHECK(sf.sampled && sf.pairs == 50000);
+    PK_CHECK_CLOSE(sf.sd, s.sd, 0.002, 0);
+    pk_err e;
+    PK_CHECK(pk_cosine_stats_compute(R, N, D, 50000, NULL, &sf, &e) == PK_EINVAL);
+    for (size_t j = 0; j < D; j++)
+        R[5 * D + j] = 0;
+    PK_CHECK(pk_cosine_stats_compute(R, N, D, 0, NULL, &s, &e) == PK_EDOM);
+    PK_CHECK(strstr(e.msg, "row 5") != NULL);
+    R[7] = NAN;
+    PK_CHECK(pk_cosine_stats_compute(R, N, D, 0, NULL, &s, &e) == PK_EDOM);
+    PK_CHECK(pk_cosine_stats_compute(R, 1, D, 0, NULL, &s, &e) == PK_EINVAL);
+    free(R);
+}
+
+static void test_packings(void)
+{
+    pk_rng r;
+    pk_rng_seed(&r, 10);
+    double e16, e64, eo;
+    PK_CHECK_OK(pk_packing_random(16, 200, 3, &r, &e16, NULL));
+    PK_CHECK_OK(pk_packing_random(64, 200, 3, &r, &e64, NULL));
+    PK_CHECK(e64 < e16 && e16 < 1);
+    /* k = d + 1 directions can be made nearly equiangular (simplex: |cos| = 1/d) */
+    PK_CHECK_OK(pk_packing_optimize(8, 9, 3000, 4, &r, &eo, NULL));
+    PK_CHECK_MSG(fabs(eo - 1.0 / 8) < 0.02, "simplex packing eps %g (ideal 0.125)", eo);
+    /* optimisation beats the best of a few random draws */
+    double er;
+    PK_CHECK_OK(pk_packing_random(16, 64, 5, &r, &er, NULL));
+    PK_CHECK_OK(pk_packing_optimize(16, 64, 1000, 8, &r, &eo, NULL));
+    PK_CHECK(eo < 0.8 * er);
+    /* fitting C recovers a known constant exactly */
+    double k[] = {100, 200, 400, 800}, d[] = {16, 16, 32, 32}, ep[4], rm;
+    for (int i = 0; i < 4; i++)
+        ep[i] = sqrt(1.29 * log(k[i] / d[i]) / d[i]);
+    PK_CHECK_CLOSE(pk_capacity_fit_C(k, d, ep, 4, 1, &rm), 1.29, 1e-12, 0);
+    PK_CHECK(rm < 1e-12);
+    pk_err e;
+    PK_CHECK(pk_packing_random(16, 1, 1, &r, &er, &e) == PK_EINVAL);
+    PK_CHECK(pk_packing_optimize(16, 10, 10, 1, &r, &er, &e) == PK_EINVAL);
+}
+
+int main(void)
+{
+    test_anchors();
+    test_cosine_stats();
+    test_packings();
+    return pk_test_done();
+}
