@@ -25,26 +25,38 @@ static int run(pk_repro_ctx *ctx)
                      "JL form, C = 3.03", "closed form",
                      fabs(c / anchors[i].paper - 1) <= 0.01 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
     }
-    /* random packings: best of T draws of the worst pair */
-    const size_t rd[] = {16, 32, 64, 128, 256}, rk[] = {500, 1000, 2000};
-    size_t nrd = quick ? 3 : 5, trials = quick ? 5 : 50;
-    double K[64], D[64], E[64], rmse_r;
-    size_t m = 0;
-    for (size_t a = 0; a < nrd; a++)
-        for (size_t b = 0; b < 3; b++) {
-            double e;
-            if (pk_packing_random(rd[a], rk[b], trials, &r, &e, NULL))
-                return PK_ENOMEM;
-            K[m] = (double)rk[b];
-            D[m] = (double)rd[a];
-            E[m++] = e;
+    /* random packings: best of T draws of the worst pair, at small d (where the square-root
+     * law bends because |cos| approaches 1) and at d = 128..512 (the paper sweeps 256..4096) */
+    const size_t rk[] = {500, 1000, 2000};
+    size_t trials = quick ? 5 : 50;
+    double Cr = 0, rmse_r = 0, Cs = 0, rmse_s = 0;
+    for (int grid = 0; grid < 2; grid++) {
+        const size_t dsmall[] = {16, 32, 64}, dlarge[] = {128, 256, 512};
+        const size_t *rd = grid ? dlarge : dsmall;
+        double K[9], D[9], E[9];
+        size_t m = 0;
+        for (size_t a = 0; a < 3; a++)
+            for (size_t b = 0; b < 3; b++) {
+                double e;
+                if (pk_packing_random(rd[a], rk[b], trials, &r, &e, NULL))
+                    return PK_ENOMEM;
+                K[m] = (double)rk[b];
+                D[m] = (double)rd[a];
+                E[m++] = e;
+            }
+        char scale[128];
+        snprintf(scale, sizeof scale, "d in {%zu,%zu,%zu}, k in {500,1000,2000}, best of %zu draws", rd[0], rd[1], rd[2],
+                 trials);
+        if (grid) {
+            Cr = pk_capacity_fit_C(K, D, E, m, 0, &rmse_r);
+            pk_repro_row(ctx, "JL constant C refitted on random packings (d 128-512)", Cr, 3.03, NAN, NULL, scale,
+                         fabs(Cr / 3.03 - 1) <= 0.10 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+        } else {
+            Cs = pk_capacity_fit_C(K, D, E, m, 0, &rmse_s);
+            pk_repro_row(ctx, "JL constant C refitted on random packings (d 16-64)", Cs, 3.03, NAN, NULL, scale,
+                         PK_VERDICT_INFO);
         }
-    double Cr = pk_capacity_fit_C(K, D, E, m, 0, &rmse_r);
-    char scale[128];
-    snprintf(scale, sizeof scale, "d <= %zu, k in {500,1000,2000}, best of %zu draws (paper: 1000 draws, d to 4096)",
-             rd[nrd - 1], trials);
-    pk_repro_row(ctx, "JL constant C refitted on random packings", Cr, 3.03, NAN, NULL, scale,
-                 fabs(Cr / 3.03 - 1) <= 0.10 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    }
     /* optimised packings: Adam on sum |cos|^p, p = min(40 / ln k, 20) as in the authors' sweep */
     const size_t od[] = {16, 32, 64}, ok[] = {64, 128, 256, 512};
     size_t nok = quick ? 3 : 4, steps = quick ? 1500 : 5000;
@@ -64,6 +76,7 @@ static int run(pk_repro_ctx *ctx)
             E2[m2++] = e;
         }
     double Cj = pk_capacity_fit_C(K2, D2, E2, m2, 0, &rj), Ca = pk_capacity_fit_C(K2, D2, E2, m2, 1, &ra);
+    char scale[128];
     snprintf(scale, sizeof scale, "d in {16,32,64}, k <= %zu, %zu Adam steps", ok[nok - 1], steps);
     pk_repro_row(ctx, "adjusted-law constant C refitted on optimised packings", Ca, 1.29, NAN, NULL, scale,
                  fabs(Ca / 1.29 - 1) <= 0.10 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
@@ -71,10 +84,10 @@ static int run(pk_repro_ctx *ctx)
                  ra < rj ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
     pk_repro_note(ctx, "On optimised packings the JL form refits to C = %.3f with RMSE %.4f, the k/d form to C = %.3f "
                        "with RMSE %.4f (ratio %.1fx; the paper reports about two orders of magnitude over its larger "
-                       "grid up to d = 4096, k = 32000). Random packings refit the JL form to C = %.3f (RMSE %.4f): "
-                       "at d <= 64 the worst-pair |cos| is large and the square-root law flattens, which pulls C "
-                       "down; the paper's 3.03 comes from d = 256..4096.",
-                  Cj, rj, Ca, ra, rj / ra, Cr, rmse_r);
+                       "grid up to d = 4096, k = 32000). Random packings refit the JL form to C = %.3f (RMSE %.4f) at "
+                       "d = 128..512 but to C = %.3f at d = 16..64 (RMSE %.4f): there the worst-pair |cos| nears 1 "
+                       "and the square-root law flattens; the paper's 3.03 comes from d = 256..4096.",
+                  Cj, rj, Ca, ra, rj / ra, Cr, rmse_r, Cs, rmse_s);
     pk_plot *pl = pk_plot_new("Optimised packings: max |cos| vs the two laws", "sqrt(ln(k/d) / d)", "max |cos|");
     if (pl) {
         double x[16], yfit[16];
