@@ -215,6 +215,33 @@ int pk_packing_optimize(size_t d, size_t k, size_t steps, int power, pk_rng *rng
  *  ln(k_i/d_i)/d_i (adjusted, needs k_i > d_i). rmse (may be NULL) of the fitted eps. */
 double pk_capacity_fit_C(const double *k, const double *d, const double *eps, size_t m, int adjusted, double *rmse);
 
+/* ==== multi-sample evaluation ("Stochastic CHAOS") ============================= */
+
+/** Unbiased pass@k of one prompt with n samples of which c are correct
+ *  (Chen et al. 2021): 1 - C(n-c, k) / C(n, k), computed as a stable product.
+ *  NaN unless 0 <= c <= n and 1 <= k <= n. */
+double pk_pass_at_k(uint64_t n, uint64_t c, uint64_t k);
+
+/** Wilson score interval for x successes in n trials at normal quantile z. n >= 1. */
+void pk_wilson_interval(uint64_t x, uint64_t n, double z, double *lo, double *hi);
+/** Exact (Clopper-Pearson) interval at level 1 - alpha. n >= 1, alpha in (0, 1). */
+void pk_clopper_pearson(uint64_t x, uint64_t n, double alpha, double *lo, double *hi);
+
+/** Probability of at least one failure in k independent queries with failure
+ *  probability p: 1 - (1 - p)^k. */
+double pk_tail_risk(double p, double k);
+
+/** Shannon entropy in bits of a count vector (zeros ignored; 0 for an empty vector). */
+double pk_entropy_bits(const double *counts, size_t m);
+
+/** Majority@k of one prompt: the probability that a plurality vote over k samples
+ *  drawn without replacement from its n answers picks a correct answer (ties split
+ *  uniformly).  answers: distinct-answer counts (m of them, summing to n);
+ *  correct[j] != 0 if answer j is correct.  Exact for k == n (plurality of all
+ *  samples), else Monte Carlo with nsim draws. */
+int pk_majority_at_k(const uint64_t *counts, const int *correct, size_t m, uint64_t k, size_t nsim, pk_rng *rng,
+                     double *prob, pk_err *err);
+
 #ifdef __cplusplus
 }
 #endif
