@@ -26,6 +26,17 @@ static void im2col(const conv_geom *g, const float *img, float *col)
                     memset(d, 0, (size_t)g->OW * sizeof(float));
                     continue;
                 }
+                if (g->S == 1) { /* a contiguous run of the input row, zeros either side */
+                    int64_t lo = g->P - kw > 0 ? g->P - kw : 0, hi = g->W + g->P - kw;
+                    if (hi > g->OW)
+                        hi = g->OW;
+                    if (hi < lo)
+                        hi = lo;
+                    memset(d, 0, (size_t)lo * sizeof(float));
+                    memcpy(d + lo, src + ih * g->W + lo - g->P + kw, (size_t)(hi - lo) * sizeof(float));
+                    memset(d + hi, 0, (size_t)(g->OW - hi) * sizeof(float));
+                    continue;
+                }
                 for (int64_t ow = 0; ow < g->OW; ow++) {
                     int64_t iw = ow * g->S - g->P + kw;
                     d[ow] = (iw >= 0 && iw < g->W) ? src[ih * g->W + iw] : 0.0f;
@@ -72,36 +83,58 @@ static void nop_to_onp(const float *a, float *b, int64_t N, int64_t O, int64_t P
 
 typedef struct conv_saved {
     conv_geom g;
-    float *col; /* forward columns (conv2d) */
+    float *col; /* transposed conv: unused */
 } conv_saved;
+
+/* Images per chunk: the im2col buffer of a chunk (~1 MiB) stays in cache,
+ * and backward recomputes it instead of keeping a copy per step. */
+static int64_t conv_chunk(const conv_geom *g)
+{
+    int64_t per = g->C * g->KH * g->KW * g->OH * g->OW;
+    int64_t nb = per > 0 ? ((int64_t)1 << 18) / per : g->N;
+    return nb < 1 ? 1 : nb > g->N ? g->N : nb;
+}
+
+static conv_geom sub_geom(const conv_geom *g, int64_t nb)
+{
+    conv_geom s = *g;
+    s.N = nb;
+    return s;
+}
 
 static void conv2d_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
 {
     pk_nn_tensor *x = t->src[0], *w = t->src[1], *b = t->src[2];
     conv_saved *sv = t->aux;
     const conv_geom *g = &sv->g;
-    int64_t O = w->shape[0], KK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
-    float *gy = nn_alloc(ctx, (size_t)(O * NP) * sizeof(float)); /* (O, N*P) */
-    if (!gy)
+    int64_t O = w->shape[0], KK = g->C * g->KH * g->KW, P = g->OH * g->OW, CHW = g->C * g->H * g->W;
+    int64_t nbmax = conv_chunk(g);
+    float *gy = nn_alloc(ctx, (size_t)(O * nbmax * P) * sizeof(float)); /* (O, nb*P) */
+    float *col = nn_alloc(ctx, (size_t)(KK * nbmax * P) * sizeof(float));
+    if (!gy || !col)
         return;
-    nop_to_onp(t->grad, gy, g->N, O, P);
-    if (w->requires_grad) /* dW (O, KK) += gy (O, NP) @ col^T (NP, KK) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)O, (int)KK, (int)NP, 1.0f, gy, (int)NP, sv->col,
-                    (int)NP, 1.0f, w->grad, (int)KK);
     if (b && b->requires_grad)
         for (int64_t o = 0; o < O; o++) {
             double s = 0;
-            for (int64_t j = 0; j < NP; j++)
-                s += gy[o * NP + j];
+            for (int64_t n = 0; n < g->N; n++)
+                for (int64_t p = 0; p < P; p++)
+                    s += t->grad[(n * O + o) * P + p];
             b->grad[o] += (float)s;
         }
-    if (x->requires_grad) {
-        float *dcol = nn_alloc(ctx, (size_t)(KK * NP) * sizeof(float));
-        if (!dcol)
-            return; /* dcol (KK, NP) = W^T (KK, O) @ gy (O, NP) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)KK, (int)NP, (int)O, 1.0f, w->data, (int)KK, gy,
-                    (int)NP, 0.0f, dcol, (int)NP);
-        col2im(g, dcol, x->grad);
+    for (int64_t n0 = 0; n0 < g->N; n0 += nbmax) {
+        int64_t nb = n0 + nbmax <= g->N ? nbmax : g->N - n0, NP = nb * P;
+        conv_geom sg = sub_geom(g, nb);
+        nop_to_onp(t->grad + n0 * O * P, gy, nb, O, P);
+        if (w->requires_grad) { /* dW (O, KK) += gy (O, NP) @ col^T (NP, KK) */
+            im2col(&sg, x->data + n0 * CHW, col);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)O, (int)KK, (int)NP, 1.0f, gy, (int)NP, col,
+                        (int)NP, 1.0f, w->grad, (int)KK);
+        }
+        if (x->requires_grad) { /* dcol (KK, NP) = W^T (KK, O) @ gy (O, NP) */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)KK, (int)NP, (int)O, 1.0f, w->data, (int)KK, gy,
+                        (int)NP, 0.0f, col, (int)NP);
+            col2im(&sg, col, x->grad + n0 * CHW);
+        }
     }
 }
 
@@ -124,34 +157,37 @@ pk_nn_tensor *pk_nn_conv2d(pk_nn_ctx *ctx, pk_nn_tensor *x, pk_nn_tensor *w, pk_
                        (long long)g.KH, (long long)g.KW, (long long)(g.H + 2 * pad), (long long)(g.W + 2 * pad));
     g.OH = (g.H + 2 * pad - g.KH) / stride + 1;
     g.OW = (g.W + 2 * pad - g.KW) / stride + 1;
-    int64_t O = w->shape[0], KK = g.C * g.KH * g.KW, P = g.OH * g.OW, NP = g.N * P;
+    int64_t O = w->shape[0], KK = g.C * g.KH * g.KW, P = g.OH * g.OW, CHW = g.C * g.H * g.W;
+    int64_t nbmax = conv_chunk(&g);
     int ng = nn_any_grad(ctx, x, w, b);
     int64_t shape[4] = {g.N, O, g.OH, g.OW};
     pk_nn_tensor *t = nn_tensor(ctx, 4, shape, ng);
-    float *col = t ? nn_alloc(ctx, (size_t)(KK * NP) * sizeof(float)) : NULL;
-    float *y2 = col ? nn_alloc(ctx, (size_t)(O * NP) * sizeof(float)) : NULL;
+    float *col = t ? nn_alloc(ctx, (size_t)(KK * nbmax * P) * sizeof(float)) : NULL;
+    float *y2 = col ? nn_alloc(ctx, (size_t)(O * nbmax * P) * sizeof(float)) : NULL;
     if (!y2)
         return NULL;
-    if (NP > 0) {
-        im2col(&g, x->data, col);
+    for (int64_t n0 = 0; n0 < g.N && P > 0; n0 += nbmax) {
+        int64_t nb = n0 + nbmax <= g.N ? nbmax : g.N - n0, NP = nb * P;
+        conv_geom sg = sub_geom(&g, nb);
+        im2col(&sg, x->data + n0 * CHW, col);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)NP, (int)KK, 1.0f, w->data, (int)KK, col,
                     (int)NP, 0.0f, y2, (int)NP);
-    }
-#pragma omp parallel for if (t->numel > NN_PAR_MIN) schedule(static)
-    for (int64_t no = 0; no < g.N * O; no++) {
-        int64_t n = no / O, o = no % O;
-        float bo = b ? b->data[o] : 0.0f;
-        const float *s = y2 + o * NP + n * P;
-        float *d = t->data + no * P;
-        for (int64_t p = 0; p < P; p++)
-            d[p] = s[p] + bo;
+#pragma omp parallel for if (O * NP > NN_PAR_MIN) schedule(static)
+        for (int64_t no = 0; no < nb * O; no++) {
+            int64_t n = no / O, o = no % O;
+            float bo = b ? b->data[o] : 0.0f;
+            const float *src = y2 + o * NP + n * P;
+            float *d = t->data + (n0 * O + no) * P;
+            for (int64_t p = 0; p < P; p++)
+                d[p] = src[p] + bo;
+        }
     }
     if (ng) {
         conv_saved *sv = nn_alloc(ctx, sizeof *sv);
         if (!sv)
             return NULL;
         sv->g = g;
-        sv->col = col;
+        sv->col = NULL;
         t->aux = sv;
         t->src[0] = x;
         t->src[1] = w;
@@ -310,6 +346,23 @@ static pk_nn_tensor *pool(pk_nn_ctx *ctx, pk_nn_tensor *x, int k, int s, int is_
 #pragma omp parallel for if (t->numel > NN_PAR_MIN / 4) schedule(static)
     for (int64_t nc = 0; nc < NC; nc++) {
         const float *src = x->data + nc * H * W;
+        if (is_max && k == 2 && s == 2) { /* the common case, without the generic window loop */
+            for (int64_t oh = 0; oh < OH; oh++)
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    int64_t i0 = 2 * oh * W + 2 * ow, best = i0;
+                    if (src[i0 + 1] > src[best])
+                        best = i0 + 1;
+                    if (src[i0 + W] > src[best])
+                        best = i0 + W;
+                    if (src[i0 + W + 1] > src[best])
+                        best = i0 + W + 1;
+                    int64_t o = (nc * OH + oh) * OW + ow;
+                    t->data[o] = src[best];
+                    if (arg)
+                        arg[o] = (int32_t)best;
+                }
+            continue;
+        }
         for (int64_t oh = 0; oh < OH; oh++)
             for (int64_t ow = 0; ow < OW; ow++) {
                 int64_t best = (oh * s) * W + ow * s;

@@ -235,9 +235,19 @@ static void unary_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     int64_t n = t->numel;
     const float *x = a->data, *y = t->data, *go = t->grad;
     float *ga = a->grad;
-#pragma omp parallel for if (n > NN_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        ga[i] += go[i] * unary_df(op, x[i], y[i]);
+    /* one loop per op (the constant folds the switch away, so loops vectorise) */
+#define DF_LOOP(OPC)                                                                                                   \
+    case OPC: {                                                                                                        \
+        _Pragma("omp parallel for if (n > NN_PAR_MIN) schedule(static)") for (int64_t i = 0; i < n; i++) ga[i] +=     \
+            go[i] * unary_df(OPC, x[i], y[i]);                                                                         \
+        break;                                                                                                         \
+    }
+    switch (op) {
+        DF_LOOP(PK_NN_EXP) DF_LOOP(PK_NN_LOG) DF_LOOP(PK_NN_TANH) DF_LOOP(PK_NN_SIGMOID) DF_LOOP(PK_NN_RELU)
+        DF_LOOP(PK_NN_GELU) DF_LOOP(PK_NN_GELU_TANH) DF_LOOP(PK_NN_SILU) DF_LOOP(PK_NN_SOFTPLUS)
+        DF_LOOP(PK_NN_SQUARE) DF_LOOP(PK_NN_SQRT) DF_LOOP(PK_NN_NEG)
+    }
+#undef DF_LOOP
 }
 
 pk_nn_tensor *pk_nn_unary_op(pk_nn_ctx *ctx, pk_nn_tensor *a, pk_nn_unary op)
@@ -252,9 +262,18 @@ pk_nn_tensor *pk_nn_unary_op(pk_nn_ctx *ctx, pk_nn_tensor *a, pk_nn_unary op)
     int64_t n = a->numel;
     const float *x = a->data;
     float *y = t->data;
-#pragma omp parallel for if (n > NN_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        y[i] = unary_f(op, x[i]);
+#define F_LOOP(OPC)                                                                                                    \
+    case OPC: {                                                                                                        \
+        _Pragma("omp parallel for if (n > NN_PAR_MIN) schedule(static)") for (int64_t i = 0; i < n; i++) y[i] =        \
+            unary_f(OPC, x[i]);                                                                                        \
+        break;                                                                                                         \
+    }
+    switch (op) {
+        F_LOOP(PK_NN_EXP) F_LOOP(PK_NN_LOG) F_LOOP(PK_NN_TANH) F_LOOP(PK_NN_SIGMOID) F_LOOP(PK_NN_RELU)
+        F_LOOP(PK_NN_GELU) F_LOOP(PK_NN_GELU_TANH) F_LOOP(PK_NN_SILU) F_LOOP(PK_NN_SOFTPLUS)
+        F_LOOP(PK_NN_SQUARE) F_LOOP(PK_NN_SQRT) F_LOOP(PK_NN_NEG)
+    }
+#undef F_LOOP
     if (ng) {
         t->src[0] = a;
         t->iarg[0] = op;

@@ -2,6 +2,45 @@
  * update rules), learning-rate schedules. */
 #include <math.h>
 #include <stdlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* The Adam(W) update in float, in torch's order of operations:
+ * m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  w = w shrink - step m / (sqrt(v) rbc2 + eps).
+ * Explicit SSE because sqrtf's errno semantics keep the compiler from
+ * vectorising the plain loop. */
+typedef struct adam_k {
+    float b1, b2, eps, step, rbc2, l2, shrink;
+} adam_k;
+
+static void adam_range(float *w, const float *g, float *m, float *v, int64_t lo, int64_t hi, const adam_k *k)
+{
+    int64_t i = lo;
+#if defined(__SSE2__)
+    const __m128 b1 = _mm_set1_ps(k->b1), c1 = _mm_set1_ps(1.0f - k->b1), b2 = _mm_set1_ps(k->b2),
+                 c2 = _mm_set1_ps(1.0f - k->b2), eps = _mm_set1_ps(k->eps), st = _mm_set1_ps(k->step),
+                 rb = _mm_set1_ps(k->rbc2), l2 = _mm_set1_ps(k->l2), sh = _mm_set1_ps(k->shrink);
+    for (; i + 4 <= hi; i += 4) {
+        __m128 wi = _mm_loadu_ps(w + i);
+        __m128 gi = _mm_add_ps(_mm_loadu_ps(g + i), _mm_mul_ps(l2, wi));
+        __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(c1, gi));
+        __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(c2, _mm_mul_ps(gi, gi)));
+        _mm_storeu_ps(m + i, mi);
+        _mm_storeu_ps(v + i, vi);
+        __m128 den = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), rb), eps);
+        _mm_storeu_ps(w + i, _mm_sub_ps(_mm_mul_ps(wi, sh), _mm_div_ps(_mm_mul_ps(st, mi), den)));
+    }
+#endif
+    for (; i < hi; i++) {
+        float gi = g[i] + k->l2 * w[i];
+        float mi = k->b1 * m[i] + (1.0f - k->b1) * gi;
+        float vi = k->b2 * v[i] + (1.0f - k->b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] * k->shrink - k->step * mi / (sqrtf(vi) * k->rbc2 + k->eps);
+    }
+}
 
 #include "nn_internal.h"
 
@@ -108,11 +147,19 @@ int pk_nn_optim_step(pk_nn_optim *o, double lr)
         int decoupled = op->kind == PK_NN_ADAMW;
         if (decoupled && t->ndim < 2)
             wd = 0; /* no decay on biases and norm gains */
+if (op->kind == PK_NN_ADAM || op->kind == PK_NN_ADAMW) {
+            adam_k ak = {(float)op->beta1, (float)op->beta2, (float)op->eps, (float)(lr / bc1),
+                        (float)(1.0 / sqrt(bc2)), decoupled ? 0.0f : (float)wd,
+                        decoupled ? (float)(1.0 - lr * wd) : 1.0f};
+            int64_t nchunk = (len + 4095) / 4096;
+#pragma omp parallel for if (len > NN_PAR_MIN) schedule(static)
+            for (int64_t c = 0; c < nchunk; c++)
+                adam_range(w, g, m, v, c * 4096, (c + 1) * 4096 < len ? (c + 1) * 4096 : len, &ak);
+            continue;
+        }
 #pragma omp parallel for if (len > NN_PAR_MIN) schedule(static)
         for (int64_t i = 0; i < len; i++) {
-            double gi = g[i], wi = w[i];
-            if (!decoupled)
-                gi += wd * wi;
+            double gi = g[i] + wd * w[i], wi = w[i];
             switch (op->kind) {
             case PK_NN_SGD:
                 if (op->momentum > 0) {
@@ -122,26 +169,15 @@ int pk_nn_optim_step(pk_nn_optim *o, double lr)
                 }
                 wi -= lr * gi;
                 break;
-            case PK_NN_ADAM:
-            case PK_NN_ADAMW: {
-                if (decoupled)
-                    wi -= lr * wd * wi;
-                double mi = op->beta1 * m[i] + (1 - op->beta1) * gi;
-                double vi = op->beta2 * v[i] + (1 - op->beta2) * gi * gi;
-                m[i] = (float)mi;
-                v[i] = (float)vi;
-                wi -= lr * (mi / bc1) / (sqrt(vi / bc2) + op->eps);
-                break;
-            }
             case PK_NN_RMSPROP: {
                 double vi = op->alpha * v[i] + (1 - op->alpha) * gi * gi;
                 v[i] = (float)vi;
-                double step = gi / (sqrt(vi) + op->eps);
+                double st = gi / (sqrt(vi) + op->eps);
                 if (op->momentum > 0) {
-                    m[i] = (float)(op->momentum * m[i] + step);
-                    step = m[i];
+                    m[i] = (float)(op->momentum * m[i] + st);
+                    st = m[i];
                 }
-                wi -= lr * step;
+                wi -= lr * st;
                 break;
             }
             default: { /* Adagrad */
