@@ -122,6 +122,24 @@ int pk_png_parse(const uint8_t *buf, size_t len, const char *name, pk_array **ou
         name = "<memory>";
     if (len < 8 || png_sig_cmp(buf, 0, 8))
         return pk_err_set(err, PK_EFORMAT, "%s: not a PNG file (bad signature)", name);
+    /* libpng allocates a chunk's declared length before reading it, so a
+     * 40-byte file could make it ask for 2 GiB: check every chunk length
+     * against what the buffer holds first. */
+    for (size_t pos = 8; pos < len;) {
+        if (len - pos < 12)
+            return pk_err_set(err, PK_EFORMAT, "%s: PNG: truncated chunk header at byte %zu", name, pos);
+        uint32_t cl = pk_rd_be32(buf + pos);
+        char type[5];
+        for (int i = 0; i < 4; i++)
+            type[i] = (buf[pos + 4 + i] >= 32 && buf[pos + 4 + i] < 127) ? (char)buf[pos + 4 + i] : '?';
+        type[4] = 0;
+        if (cl > 0x7fffffffu || cl > len - pos - 12)
+            return pk_err_set(err, PK_EFORMAT, "%s: PNG: chunk '%s' at byte %zu claims %u bytes but only %zu remain",
+                              name, type, pos, (unsigned)cl, len - pos - 12);
+        pos += 12 + (size_t)cl;
+        if (!memcmp(type, "IEND", 4))
+            break;
+    }
     png_ctx c;
     memset(&c, 0, sizeof c);
     c.name = name;
