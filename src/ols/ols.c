@@ -253,24 +253,17 @@ static int fit_qr(const pk_mat *X, const double *y, double tol, int want_hat, in
             for (size_t c = 0; c < p; c++)
                 f->cov[j * p + c] = f->cov[c * p + j] = NAN;
     if (want_hat && r && !pivot) {
-        /* full column rank: h_i = ||x_i^T R^{-1}||^2, one triangular solve (half of forming Q) */
-        double *B = malloc(n * p * sizeof *B), *Rr = malloc(p * p * sizeof *Rr);
-        if (!B || !Rr) {
-            free(B);
-            free(Rr);
+        /* full column rank: h_i = ||x_i^T R^{-1}||^2 with R^{-1} from above; a
+         * gemm is much faster than a triangular solve with many right-hand sides */
+        double *B = malloc(n * p * sizeof *B);
+        if (!B)
             goto done;
-        }
-        for (size_t i = 0; i < n; i++)
-            memcpy(B + i * p, X->data + i * X->stride, p * sizeof *B);
-        for (size_t a = 0; a < p; a++) /* R row-major from the column-major factor */
-            for (size_t b = 0; b < p; b++)
-                Rr[a * p + b] = b >= a ? A[b * n + a] : 0.0;
-        cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)n, (int)p, 1.0, Rr, (int)p,
-                    B, (int)p);
+        /* Ri is column-major, i.e. row-major Ri^T: B = X Ri = X (Ri^T)^T */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)p, (int)p, 1.0, X->data, (int)X->stride, Ri,
+                    (int)r, 0.0, B, (int)p);
         for (size_t i = 0; i < n; i++)
             f->hat[i] = cblas_ddot((int)p, B + i * p, 1, B + i * p, 1);
         free(B);
-        free(Rr);
     } else if (want_hat && r) {
         /* h_i = ||row i of Q_1||^2 with Q_1 the first r columns of Q */
         info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)r, (lapack_int)r, A, (lapack_int)n, tau);
@@ -295,23 +288,15 @@ done:
 }
 
 /* SVD path: minimum-norm solution; also the pseudoinverse when asked. */
-static int fit_svd(const pk_mat *X, const double *y, double tol, int want_hat, int want_pinv, pk_ols *f)
+/* coef = V_r S_r^{-1} (U_r^T y) given uty[j] = u_j . y, and the unscaled
+ * covariance V_r S_r^{-2} V_r^T; Vt is k x p column-major. */
+static void svd_solution(size_t p, size_t k, size_t r, const double *s, const double *Vt, const double *uty, pk_ols *f)
 {
-    size_t n = X->rows, p = X->cols, k = n < p ? n : p;
-    double *U, *s, *Vt;
-    int st = pk_ols_svd_parts(X, &U, &s, &Vt);
-    if (st != PK_OK)
-        return st;
-    memcpy(f->sv, s, k * sizeof *s);
-    size_t r = pk_ols_rank_from(s, k, tol);
-    f->rank = r;
     for (size_t c = 0; c < p; c++)
         f->coef[c] = 0;
-    for (size_t j = 0; j < r; j++) {
-        double uty = cblas_ddot((int)n, U + j * n, 1, y, 1) / s[j];
+    for (size_t j = 0; j < r; j++)
         for (size_t c = 0; c < p; c++)
-            f->coef[c] += Vt[c * k + j] * uty;
-    }
+            f->coef[c] += Vt[c * k + j] * uty[j] / s[j];
     for (size_t a = 0; a < p; a++) {
         double vv = 0;
         for (size_t b = 0; b < p; b++) {
@@ -325,6 +310,94 @@ static int fit_svd(const pk_mat *X, const double *y, double tol, int want_hat, i
         /* the column's weight outside the row space: 1 - ||P_row e_a||^2 */
         f->aliased[a] = r < p && 1 - vv > 1e-8;
     }
+}
+
+/* Tall X (n >= 2p) without a pseudoinverse: X = QR, then the SVD of the small
+ * R = U_R S V^T, so that U = Q U_R is never formed; leverages come from
+ * U_r = X V_r S_r^{-1}. */
+static int fit_svd_tall(const pk_mat *X, const double *y, double tol, int want_hat, pk_ols *f)
+{
+    size_t n = X->rows, p = X->cols;
+    int st = PK_ENOMEM;
+    double *A = colmajor_copy(X), *tau = malloc(p * sizeof *tau), *qty = malloc(n * sizeof *qty);
+    double *R = calloc(p * p, sizeof *R), *Ur = malloc(p * p * sizeof *Ur), *Vt = malloc(p * p * sizeof *Vt);
+    double *uty = calloc(p, sizeof *uty), *M = NULL, *B = NULL;
+    if (!A || !tau || !qty || !R || !Ur || !Vt || !uty)
+        goto done;
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, A, (lapack_int)n, tau);
+    if (info == 0) {
+        memcpy(qty, y, n * sizeof *qty);
+        info = LAPACKE_dormqr(LAPACK_COL_MAJOR, 'L', 'T', (lapack_int)n, 1, (lapack_int)p, A, (lapack_int)n, tau, qty,
+                              (lapack_int)n);
+    }
+    if (info != 0) {
+        st = PK_EINTERNAL;
+        goto done;
+    }
+    for (size_t j = 0; j < p; j++)
+        for (size_t i = 0; i <= j; i++)
+            R[j * p + i] = A[j * n + i];
+    info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)p, (lapack_int)p, R, (lapack_int)p, f->sv, Ur,
+                          (lapack_int)p, Vt, (lapack_int)p);
+    if (info != 0) {
+        st = info < 0 ? PK_EINTERNAL : PK_EMAXITER;
+        goto done;
+    }
+    size_t r = pk_ols_rank_from(f->sv, p, tol);
+    f->rank = r;
+    for (size_t j = 0; j < r; j++)
+        uty[j] = cblas_ddot((int)p, Ur + j * p, 1, qty, 1);
+    svd_solution(p, p, r, f->sv, Vt, uty, f);
+    if (want_hat && r) {
+        M = malloc(p * r * sizeof *M);
+        B = malloc(n * r * sizeof *B);
+        if (!M || !B)
+            goto done;
+        for (size_t c = 0; c < p; c++)
+            for (size_t j = 0; j < r; j++)
+                M[c * r + j] = Vt[c * p + j] / f->sv[j];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)r, (int)p, 1.0, X->data, (int)X->stride,
+                    M, (int)r, 0.0, B, (int)r);
+        for (size_t i = 0; i < n; i++)
+            f->hat[i] = cblas_ddot((int)r, B + i * r, 1, B + i * r, 1);
+    }
+    st = PK_OK;
+done:
+    free(A);
+    free(tau);
+    free(qty);
+    free(R);
+    free(Ur);
+    free(Vt);
+    free(uty);
+    free(M);
+    free(B);
+    return st;
+}
+
+static int fit_svd(const pk_mat *X, const double *y, double tol, int want_hat, int want_pinv, pk_ols *f)
+{
+    size_t n = X->rows, p = X->cols, k = n < p ? n : p;
+    if (!want_pinv && n >= 2 * p)
+        return fit_svd_tall(X, y, tol, want_hat, f);
+    double *U, *s, *Vt;
+    int st = pk_ols_svd_parts(X, &U, &s, &Vt);
+    if (st != PK_OK)
+        return st;
+    memcpy(f->sv, s, k * sizeof *s);
+    size_t r = pk_ols_rank_from(s, k, tol);
+    f->rank = r;
+    double *uty = calloc(r ? r : 1, sizeof *uty);
+    if (!uty) {
+        free(U);
+        free(s);
+        free(Vt);
+        return PK_ENOMEM;
+    }
+    for (size_t j = 0; j < r; j++)
+        uty[j] = cblas_ddot((int)n, U + j * n, 1, y, 1);
+    svd_solution(p, k, r, s, Vt, uty, f);
+    free(uty);
     if (want_hat)
         for (size_t j = 0; j < r; j++)
             for (size_t i = 0; i < n; i++)
