@@ -81,6 +81,14 @@ static int decode(png_ctx *c)
     png_read_info(c->png, c->info);
     png_uint_32 w = png_get_image_width(c->png, c->info), h = png_get_image_height(c->png, c->info);
     int color = png_get_color_type(c->png, c->info), depth = png_get_bit_depth(c->png, c->info);
+    /* deflate expands at most ~1032:1, so the filtered scanlines cannot be
+     * larger than that times the file: refuse before allocating the image */
+    size_t raw_rb = png_get_rowbytes(c->png, c->info);
+    if (raw_rb && (size_t)h > (c->in_len * 1032 + 4096) / (raw_rb + 1)) {
+        snprintf(c->msg, sizeof c->msg, "a %ux%u image cannot be stored in %zu bytes", (unsigned)w, (unsigned)h,
+                 c->in_len);
+        return PK_EFORMAT;
+    }
     if (color == PNG_COLOR_TYPE_PALETTE)
         png_set_palette_to_rgb(c->png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8)

@@ -44,6 +44,25 @@ static void test_roundtrip(void)
     }
 }
 
+/* A maximally compressible image (all zero) must still pass the
+ * deflate-ratio bound that guards against tiny files claiming huge images. */
+static void test_compressible(void)
+{
+    int64_t sh[2] = {3000, 3000};
+    pk_array *a = pk_array_new(PK_DTYPE_U8, 2, sh);
+    uint8_t *png = NULL;
+    size_t len = 0;
+    pk_err e;
+    PK_CHECK_OK(pk_png_encode(a, &png, &len, &e));
+    pk_array *b = NULL;
+    int st = pk_png_parse(png, len, "zeros.png", &b, &e);
+    PK_CHECK_MSG(st == PK_OK, "%zu-byte PNG of 3000x3000 zeros: %s", len, e.msg);
+    PK_CHECK(b && b->shape[0] == 3000 && b->shape[1] == 3000);
+    pk_array_free(b);
+    free(png);
+    pk_array_free(a);
+}
+
 static void test_fixtures(void)
 {
     const char *names[] = {"gray", "rgb", "rgba", "gray-interlaced", "gray16", "bilevel", "palette", "palette-trns"};
@@ -110,6 +129,7 @@ int main(void)
     if (pk_mkdirs(tmpdir, &e))
         return 1;
     test_roundtrip();
+    test_compressible();
     test_fixtures();
     test_reject();
     char cmd[600];
