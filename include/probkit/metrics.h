@@ -242,6 +242,46 @@ double pk_entropy_bits(const double *counts, size_t m);
 int pk_majority_at_k(const uint64_t *counts, const int *correct, size_t m, uint64_t k, size_t nsim, pk_rng *rng,
                      double *prob, pk_err *err);
 
+/* ==== early stopping (Prechelt's criteria; "Early stopping by correlating
+ *      online indicators in neural networks", Vilares Ferro et al.) =========== */
+
+typedef enum pk_es_kind {
+    PK_ES_GL = 0,   /**< generalisation loss GL(t) = 100 (E_va(t) / min_{s<=t} E_va(s) - 1) > param */
+    PK_ES_PQ,       /**< GL(t) / P_k(t) > param at strip ends; P_k(t) = 1000 (mean_strip E_tr / min_strip E_tr - 1) */
+    PK_ES_UP,       /**< validation error rose at the end of `param` successive strips */
+    PK_ES_PATIENCE  /**< no new best validation error for `param` epochs */
+} pk_es_kind;
+
+/** Indicator series of one criterion: out[t] = 1 when the criterion holds at epoch t
+ *  (0-based; a strip is `strip` epochs, Prechelt's k = 5).  train may be NULL except for PQ.
+ *  Losses must be finite and positive.  PK_EINVAL / PK_EDOM name the problem. */
+int pk_es_indicator(pk_es_kind kind, double param, size_t strip, const double *val, const double *train, size_t n,
+                    int *out, pk_err *err);
+const char *pk_es_kind_name(pk_es_kind kind);
+
+/** The correlated-indicators halting rule (our reading of the paper, see
+ *  docs/diagnostics.md): stop at the first epoch t at which at least `quorum` of
+ *  the m indicator series are on and the indicators that are on at t have been on
+ *  together, over the last `window` epochs, with mean pairwise Pearson correlation
+ *  >= rmin (constant series count as correlation 1 when both are on throughout).
+ *  ind: m x n row-major 0/1.  *stop = n when the rule never fires. */
+int pk_es_correlated(const int *ind, size_t m, size_t n, size_t quorum, size_t window, double rmin, size_t *stop,
+                     pk_err *err);
+
+/** Outcome of stopping at epoch `stop` (n = never: trained to the end) and restoring the
+ *  best model seen so far. */
+typedef struct pk_es_outcome {
+    size_t stop;         /**< epoch at which training halted (n - 1 if never) */
+    size_t best_seen;    /**< epoch of the best validation error up to stop (the restored model) */
+    size_t best;         /**< epoch of the best validation error of the whole run */
+    double regret;       /**< E_va(best_seen) - E_va(best) (>= 0) */
+    double regret_rel;   /**< regret / E_va(best) */
+    double cost;         /**< epochs trained / n */
+} pk_es_outcome;
+void pk_es_outcome_of(const double *val, size_t n, size_t stop, pk_es_outcome *out);
+/** First epoch at which an indicator series is on (n if never). */
+size_t pk_es_first(const int *ind, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
