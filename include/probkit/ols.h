@@ -37,7 +37,7 @@ typedef struct pk_ols_params {
                                    <= 0 (default) means max(n, p) * DBL_EPSILON; must be < 1 */
     int allow_rank_deficient; /**< 0 (default): a rank-deficient X is an error (PK_ESING, message names the
                                    aliased columns, *out still filled); 1: fit anyway and return PK_OK */
-    int compute_hat;          /**< 1 (default): fill `hat` (costs one extra pass forming Q or U) */
+    int compute_hat;          /**< 1 (default): fill `hat` (costs one more n x p x p product) */
     int compute_pinv;         /**< 0 (default): 1 fills `pinv` (p x n, from the SVD) */
 } pk_ols_params;
 

@@ -232,8 +232,9 @@ static void test_rank_deficient(void)
     PK_CHECK(strstr(err.msg, "rank 3 of 4") != NULL);
     PK_CHECK(strstr(err.msg, "aliased column(s): ") != NULL);
     PK_CHECK(f != NULL && f->rank == 3);
-    double fitted_qr[n];
+    double fitted_qr[n], hat_qr[n];
     if (f) {
+        memcpy(hat_qr, f->hat, sizeof hat_qr);
         int nal = 0;
         for (int j = 0; j < p; j++)
             nal += f->aliased[j];
@@ -275,10 +276,67 @@ static void test_rank_deficient(void)
         PK_CHECK(isnan(id.pinv_left));
         PK_CHECK(id.normal_eq <= 1e-10 && id.hat_idem <= 1e-10 && id.penrose <= 1e-10 && id.pythagoras <= 1e-10);
         PK_CHECK(id.pinv_coef <= 1e-10); /* SVD gives the minimum-norm solution X^+ y */
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             PK_CHECK_CLOSE(hat_tall[i], f->hat[i], 1e-10, 1e-10);
+            PK_CHECK_CLOSE(hat_qr[i], f->hat[i], 1e-10, 1e-10); /* pivoted QR: same projector */
+        }
         for (int j = 0; j < p; j++) /* both routes give the same minimum-norm coefficients */
             PK_CHECK_CLOSE(coef_tall[j], f->coef[j], 1e-10, 1e-10);
+    }
+    pk_ols_free(f);
+}
+
+/* More columns than rows: rank n, the SVD gives the minimum-norm interpolant. */
+static void test_wide(void)
+{
+    double X[3 * 5] = {1, 2, 0, 1, 3, 1, -1, 2, 0, 1, 1, 0, 1, 4, -2}, y[3] = {1, -2, 0.5};
+    pk_mat Xm = pk_mat_view(X, 3, 5);
+    pk_ols *f = NULL;
+    pk_err err;
+    PK_CHECK(pk_ols_fit(&Xm, y, NULL, &f, &err) == PK_ESING);
+    PK_CHECK(f && f->rank == 3);
+    pk_ols_free(f);
+    pk_ols_params par = pk_ols_params_default();
+    par.allow_rank_deficient = 1;
+    par.method = PK_OLS_SVD;
+    par.compute_pinv = 1;
+    f = NULL;
+    PK_CHECK_OK(pk_ols_fit(&Xm, y, &par, &f, &err));
+    if (f) {
+        for (int i = 0; i < 3; i++) {
+            PK_CHECK_CLOSE(f->fitted[i], y[i], 1e-12, 1e-12); /* interpolates */
+            PK_CHECK_CLOSE(f->hat[i], 1.0, 1e-12, 0);
+        }
+        PK_CHECK(f->df_resid == 0 && isnan(f->sigma2));
+        /* minimum norm: the coefficients lie in the row space, b = X^T z with z = (X X^T)^{-1} y */
+        double G[9], z[3];
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) {
+                G[a * 3 + b] = 0;
+                for (int j = 0; j < 5; j++)
+                    G[a * 3 + b] += X[a * 5 + j] * X[b * 5 + j];
+            }
+        memcpy(z, y, sizeof z);
+        pk_mat Gm = pk_mat_view(G, 3, 3), zm = pk_mat_view(z, 3, 1);
+        PK_CHECK_OK(pk_solve(&Gm, &zm));
+        for (int j = 0; j < 5; j++) {
+            double bj = 0;
+            for (int a = 0; a < 3; a++)
+                bj += X[a * 5 + j] * z[a];
+            PK_CHECK_CLOSE(f->coef[j], bj, 1e-12, 1e-10);
+        }
+    }
+    pk_ols_free(f);
+    par.method = PK_OLS_QR;
+    f = NULL;
+    PK_CHECK_OK(pk_ols_fit(&Xm, y, &par, &f, &err));
+    if (f) {
+        int nal = 0;
+        for (int j = 0; j < 5; j++)
+            nal += f->aliased[j];
+        PK_CHECK(nal == 2 && f->rank == 3);
+        for (int i = 0; i < 3; i++)
+            PK_CHECK_CLOSE(f->fitted[i], y[i], 1e-12, 1e-12);
     }
     pk_ols_free(f);
 }
@@ -338,6 +396,7 @@ int main(void)
     test_reference();
     test_identities();
     test_rank_deficient();
+    test_wide();
     test_errors();
     return pk_test_done();
 }
