@@ -53,8 +53,8 @@ static int fit_one(const char *cmd, const char *name, const pk_array *a, int mle
         st = pk_weibull_fit_hist(c, &r->f, &err);
     r->kml = r->lml = NAN;
     if (!st && mle) {
-        if (!v && (st = pk_array_to_f64(a, &v)) == PK_OK)
-            ;
+        if (!v)
+            st = pk_array_to_f64(a, &v);
         if (!st && pk_weibull_mle(v, n, &r->kml, &r->lml, NULL))
             r->kml = r->lml = NAN;
     }
