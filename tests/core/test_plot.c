@@ -254,6 +254,29 @@ static void test_histogram_groups(void)
     pk_plot_free(NULL);
 }
 
+/* The legend goes to the inside corner that hides the fewest points. */
+static void test_legend_corner(void)
+{
+    double x[40], y[40];
+    for (int i = 0; i < 40; i++) { /* a cloud in the upper right, one point at the origin */
+        x[i] = i ? 9 + 0.02 * i : 0;
+        y[i] = i ? 9 + 0.02 * (i % 7) : 0;
+    }
+    pk_plot *p = pk_plot_new(NULL, NULL, NULL);
+    PK_CHECK_OK(pk_plot_scatter(p, "cloud", x, y, 40));
+    char *svg = NULL;
+    PK_CHECK_OK(pk_plot_svg(p, &svg));
+    const char *lg = svg ? strstr(svg, "class=\"legend\"") : NULL;
+    PK_CHECK(lg != NULL);
+    if (lg) {
+        const char *rx = strstr(lg, "<rect x=\"");
+        double lx = rx ? strtod(rx + 9, NULL) : -1;
+        PK_CHECK_MSG(lx >= 0 && lx < 640 / 2.0, "legend at x=%g, expected the left half", lx);
+    }
+    free(svg);
+    pk_plot_free(p);
+}
+
 static void test_image_grid(void)
 {
     uint8_t px[5 * 4 * 3];
@@ -280,6 +303,7 @@ int main(void)
     test_render();
     test_log_plot_and_locale();
     test_histogram_groups();
+    test_legend_corner();
     test_image_grid();
     return pk_test_done();
 }
