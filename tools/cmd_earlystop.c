@@ -162,6 +162,17 @@ static int cmd_main(int argc, char **argv)
         tr[i] = ct >= 0 ? t->values[i * t->ncols + (size_t)ct] : NAN;
     }
     const double *trp = ct >= 0 ? tr : NULL;
+    /* validate everything before the first line of output */
+    for (size_t i = 0; i < n; i++) {
+        if (!(val[i] > 0) || !isfinite(val[i])) {
+            rc = pk_cli_fail(cmd, "%s: data row %zu: validation loss %g must be finite and > 0", file, i + 1, val[i]);
+            goto done;
+        }
+        if (trp && (!(tr[i] > 0) || !isfinite(tr[i]))) {
+            rc = pk_cli_fail(cmd, "%s: data row %zu: training loss %g must be finite and > 0", file, i + 1, tr[i]);
+            goto done;
+        }
+    }
     if (json)
         printf("{\"file\": \"%s\", \"epochs\": %zu, \"strip\": %ld, \"rules\": [", file, n, strip);
     else
