@@ -6,14 +6,24 @@
 #include "probkit/core.h"
 #include "probkit/linalg.h"
 
+/* Four independent accumulators: the compiler may not reassociate a floating-point
+ * reduction, so this is what lets it use SIMD lanes and hide the add latency. */
 static inline double pk_sqdist(const double *a, const double *b, size_t d)
 {
-    double s = 0;
-    for (size_t t = 0; t < d; t++) {
-        double e = a[t] - b[t];
-        s += e * e;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t t = 0;
+    for (; t + 4 <= d; t += 4) {
+        double e0 = a[t] - b[t], e1 = a[t + 1] - b[t + 1], e2 = a[t + 2] - b[t + 2], e3 = a[t + 3] - b[t + 3];
+        s0 += e0 * e0;
+        s1 += e1 * e1;
+        s2 += e2 * e2;
+        s3 += e3 * e3;
     }
-    return s;
+    for (; t < d; t++) {
+        double e = a[t] - b[t];
+        s0 += e * e;
+    }
+    return (s0 + s1) + (s2 + s3);
 }
 
 /** PK_EDOM naming the first non-finite cell ("<who>: row i, column j is NaN"). */

@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""K-means and GMM-EM (full covariance) benchmark: probkit (bench_cluster) against
+scikit-learn on the same n x d data with K clusters, the same starting point and the
+same number of iterations.
+
+    /usr/bin/python3 bench/cluster.py [--n 100000] [--d 50] [--k 20] [--iters 20] [--gmm-iters 6]
+                                      [--runs 3] [--threads 2] [--seed 42]
+
+Data: K Gaussian blobs (numpy seeded), written as NPY; K-means starts from the same
+k-means++-free initial centres (K random rows), GMM-EM from the same weights, means and
+covariances (one M-step of those centres' hard assignment).  Agreement first: final inertia
+(K-means) and mean log-likelihood (GMM) must match to 1e-6 relative.  Per-iteration time:
+K-means = fit time / iterations on both sides; GMM = (time at ITERS - time at 1) / (ITERS - 1)
+on both sides, so scikit-learn's parameter set-up and ours cancel.
+Writes bench/results/cluster_kmeans.json, cluster_kmeans_lloyd.json and cluster_gmm.json.
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+ap.add_argument("--n", type=int, default=100000)
+ap.add_argument("--d", type=int, default=50)
+ap.add_argument("--k", type=int, default=20)
+ap.add_argument("--iters", type=int, default=20)
+ap.add_argument("--gmm-iters", type=int, default=6)
+ap.add_argument("--runs", type=int, default=3)
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--seed", type=int, default=42)
+ap.add_argument("--skip-gmm", action="store_true")
+args = ap.parse_args()
+harness.set_threads(args.threads)
+
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402,F401
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.mixture import GaussianMixture  # noqa: E402
+
+prog = harness.find_program("bench_cluster")
+if prog is None:
+    harness.skip(f"bench_cluster not built (looked in {harness.build_dir()}); set PK_BUILD_DIR")
+
+rng = np.random.default_rng(args.seed)
+n, d, k = args.n, args.d, args.k
+centres = rng.normal(scale=3.0, size=(k, d))
+lab = rng.integers(0, k, size=n)
+X = centres[lab] + rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=k)[lab][:, None]
+C0 = X[rng.choice(n, size=k, replace=False)].copy()
+tmp = tempfile.mkdtemp(prefix="probkit-bench-cluster-")
+paths = {name: os.path.join(tmp, name + ".npy") for name in ["X", "C0", "W0", "M0", "S0"]}
+np.save(paths["X"], X)
+np.save(paths["C0"], C0)
+print(f"problem: n = {n}, d = {d}, K = {k}, {args.threads} thread(s), seed {args.seed}, {args.runs} runs")
+params = {"n": n, "d": d, "k": k, "threads": args.threads, "seed": args.seed, "runs": args.runs}
+
+
+def sk_kmeans():
+    t0 = time.perf_counter()
+    km = KMeans(n_clusters=k, init=C0, n_init=1, max_iter=args.iters, tol=0.0, algorithm="lloyd").fit(X)
+    t = time.perf_counter() - t0
+    return harness.Timed(t / km.n_iter_, {"inertia": km.inertia_, "n_iter": km.n_iter_})
+
+
+def agree_km(o, p):
+    rel = abs(o["inertia"] - p["inertia"]) / p["inertia"]
+    return rel <= 1e-6 and o["n_iter"] == p["n_iter"], {"rel_diff_inertia": rel, "n_iter": [o["n_iter"], p["n_iter"]]}
+
+
+kp = dict(params, iters=args.iters)
+for algo, name in (("hamerly", "cluster_kmeans"), ("lloyd", "cluster_kmeans_lloyd")):
+    harness.compare(name, (f"pk_kmeans_fit ({algo}), per iteration",
+                           harness.command([prog, "kmeans", paths["X"], paths["C0"], str(args.iters), algo],
+                                           seconds_key="seconds")),
+                    ("sklearn.cluster.KMeans(algorithm='lloyd'), per iteration", sk_kmeans), agree_km,
+                    runs=args.runs, params=kp,
+                    notes="same initial centres, tol = 0, same iteration count; seconds are per iteration")
+
+if args.skip_gmm:
+    sys.exit(0)
+# GMM start: hard assignment to C0, one M-step (full covariances + 1e-6 ridge)
+lab0 = np.argmin(((X[:, None, :] - C0[None]) ** 2).sum(-1), axis=1)
+W0 = np.bincount(lab0, minlength=k) / n
+M0 = np.stack([X[lab0 == j].mean(0) for j in range(k)])
+S0 = np.stack([np.cov(X[lab0 == j].T, bias=True) + 1e-6 * np.eye(d) for j in range(k)])
+np.save(paths["W0"], W0)
+np.save(paths["M0"], M0)
+np.save(paths["S0"], S0)
+P0 = np.linalg.inv(S0)
+
+
+def sk_gmm():
+    ts, lb = [], None
+    for it in (1, args.gmm_iters):
+        g = GaussianMixture(n_components=k, covariance_type="full", tol=0.0, max_iter=it, reg_covar=1e-6,
+                            init_params="random_from_data", weights_init=W0, means_init=M0, precisions_init=P0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            g.fit(X)
+            ts.append(time.perf_counter() - t0)
+        lb = g.lower_bound_
+    return harness.Timed((ts[1] - ts[0]) / (args.gmm_iters - 1), {"lower_bound": lb})
+
+
+def agree_gmm(o, p):
+    rel = abs(o["lower_bound"] - p["lower_bound"]) / abs(p["lower_bound"])
+    return rel <= 1e-6, {"rel_diff_mean_loglik": rel}
+
+
+harness.compare("cluster_gmm", ("pk_gmm_fit (full), per EM iteration",
+                                harness.command([prog, "gmm", paths["X"], paths["W0"], paths["M0"], paths["S0"],
+                                                 str(args.gmm_iters)], seconds_key="seconds")),
+                ("sklearn.mixture.GaussianMixture(full), per EM iteration", sk_gmm), agree_gmm,
+                runs=args.runs, params=dict(params, iters=args.gmm_iters),
+                notes="same start (weights, means, covariances), tol = 0; per-iteration time = "
+                      "(time at ITERS - time at 1 iteration) / (ITERS - 1) on both sides")
