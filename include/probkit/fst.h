@@ -83,8 +83,8 @@ int pk_fst_determinize(const pk_fst *f, int32_t max_states, pk_fst **out, pk_err
 /** Tokens -> bytes: token t (label t+1) emits tok_bytes[t] (label byte+1)
  *  through a chain of epsilon-input arcs; one state per chain position. */
 int pk_fst_tokens_to_bytes(int32_t ntok, const uint8_t *const *tok_bytes, const size_t *tok_len, pk_fst **out);
-/** Bytes -> lower-cased word characters: A-Z -> a-z, a-z kept, every other
- *  byte -> the separator ' '; output labels are byte+1.  One state. */
+/** Bytes -> lower-cased text: A-Z -> a-z, every other byte kept; labels are
+ *  byte+1.  One state; each lower-case letter has two preimages. */
 int pk_fst_lowercase_words(pk_fst **out);
 /** DNA codons -> amino acids: input A,C,G,T = labels 1..4; after every third
  *  nucleotide emits one of the 21 symbols "ACDEFGHIKLMNPQRSTVWY*" (labels

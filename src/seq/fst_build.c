@@ -1,5 +1,5 @@
 /* The three transducers of "Transducing Language Models": tokens -> bytes,
- * bytes -> lower-cased word characters, DNA codons -> amino acids. */
+ * bytes -> lower-cased text, DNA codons -> amino acids. */
 #include <stdlib.h>
 
 #include "fst_priv.h"
@@ -51,7 +51,7 @@ int pk_fst_lowercase_words(pk_fst **out)
     f->start = 0;
     f->st[0].final = 0;
     for (int c = 0; c < 256; c++) {
-        int o = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c >= 'a' && c <= 'z' ? c : ' ';
+        int o = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
         if (pk_fst_add_arc(f, 0, c + 1, o + 1, 0, 0)) {
             pk_fst_free(f);
             return PK_ENOMEM;

@@ -40,6 +40,12 @@ struct pk_tlm {
     double *logp;
     int32_t *pre;
     size_t cpre;
+    /* cache of source next-symbol distributions by n-gram context (key_len >= 0):
+     * successive queries revisit the same contexts */
+    size_t ccap, ccount;
+    int32_t *ckey;
+    double *cval;
+    uint8_t *cused;
 };
 
 void pk_tlm_free(pk_tlm *t)
@@ -63,6 +69,9 @@ void pk_tlm_free(pk_tlm *t)
     free(t->htab);
     free(t->logp);
     free(t->pre);
+    free(t->ckey);
+    free(t->cval);
+    free(t->cused);
     free(t);
 }
 
@@ -402,6 +411,65 @@ static int prefix_of(pk_tlm *t, int32_t h)
     return PK_OK;
 }
 
+/* The source LM's log next-symbol distribution at node h (cached by context
+ * when the LM promises a finite context).  Returns NULL on failure (*rc set). */
+static const double *lm_dist(pk_tlm *t, int32_t h, pk_tlm_stats *st, int *rc)
+{
+    int kl = t->lm.key_len;
+    if (kl >= 0 && !t->ccap) {
+        size_t per = ((size_t)t->ns + 1) * sizeof(double), c = 16;
+        while (c * 2 * per <= ((size_t)32 << 20) && c < (1u << 20))
+            c *= 2;
+        t->ckey = malloc(c * (size_t)(kl ? kl : 1) * sizeof *t->ckey);
+        t->cval = malloc(c * ((size_t)t->ns + 1) * sizeof *t->cval);
+        t->cused = calloc(c, 1);
+        if (!t->ckey || !t->cval || !t->cused) {
+            free(t->ckey);
+            free(t->cval);
+            free(t->cused);
+            t->ckey = NULL;
+            t->cval = NULL;
+            t->cused = NULL;
+        } else {
+            t->ccap = c;
+        }
+    }
+    size_t slot = 0;
+    int32_t key[32];
+    int cached = kl >= 0 && kl <= 32 && t->ccap;
+    if (cached) {
+        uint64_t hh = 0x51ed27ULL;
+        for (int k = 0; k < kl; k++) {
+            key[k] = back_sym(t, h, k);
+            hh = pk_seq_mix64(hh ^ (uint64_t)(uint32_t)key[k]);
+        }
+        slot = (size_t)hh & (t->ccap - 1);
+        while (t->cused[slot]) {
+            if (!memcmp(t->ckey + slot * (size_t)kl, key, (size_t)kl * sizeof *key))
+                return t->cval + slot * ((size_t)t->ns + 1);
+            slot = (slot + 1) & (t->ccap - 1);
+        }
+        if ((t->ccount + 1) * 2 > t->ccap) {
+            /* full: start over (contexts of the current query come back quickly) */
+            memset(t->cused, 0, t->ccap);
+            t->ccount = 0;
+            slot = (size_t)hh & (t->ccap - 1);
+        }
+    }
+    if ((*rc = prefix_of(t, h)))
+        return NULL;
+    st->lm_calls++;
+    double *dst = cached ? t->cval + slot * ((size_t)t->ns + 1) : t->logp;
+    if ((*rc = t->lm.next_logp(t->lm.ctx, t->pre, (size_t)t->len[h], dst)))
+        return NULL;
+    if (cached) {
+        memcpy(t->ckey + slot * (size_t)kl, key, (size_t)kl * sizeof *key);
+        t->cused[slot] = 1;
+        t->ccount++;
+    }
+    return dst;
+}
+
 /* mode PREFIX: *acc = log P(y prefix).  mode NEXT: mass[0..nt) and *eos. */
 static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double threshold, double *acc, double *mass,
                   double *eos, pk_tlm_stats *st)
@@ -454,17 +522,15 @@ static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double thresh
                 rc = PK_EMAXITER;
                 break;
             }
-            if ((rc = prefix_of(t, h)))
-                break;
-            st->lm_calls++;
-            if ((rc = t->lm.next_logp(t->lm.ctx, t->pre, (size_t)t->len[h], t->logp)))
+            const double *logp = lm_dist(t, h, st, &rc);
+            if (!logp)
                 break;
             int32_t v = t->vq[h];
             /* the string may end here: f(x) = y[0..p) . final string */
             const int32_t *fo = t->obuf + t->foff[v];
             size_t fl = (size_t)t->flen[v], m = fl < n - p ? fl : n - p;
-            if (!memcmp(fo, y + p, m * sizeof *fo) && t->logp[t->ns] > -INFINITY) {
-                double w = r + t->logp[t->ns];
+            if (!memcmp(fo, y + p, m * sizeof *fo) && logp[t->ns] > -INFINITY) {
+                double w = r + logp[t->ns];
                 if (mode == MODE_PREFIX) {
                     if (p + fl >= n)
                         lse_add(acc, w); /* remainder */
@@ -476,9 +542,9 @@ static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double thresh
             }
             size_t base = (size_t)v * (size_t)t->ns;
             for (int32_t s = 0; s < t->ns && !rc; s++) {
-                if (t->logp[s] == -INFINITY)
+                if (logp[s] == -INFINITY)
                     continue;
-                double w = r + t->logp[s];
+                double w = r + logp[s];
                 const int32_t *o = t->obuf + t->ooff[base + (size_t)s];
                 size_t k = (size_t)t->olen[base + (size_t)s];
                 size_t mm = k < n - p ? k : n - p;
