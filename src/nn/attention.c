@@ -99,14 +99,10 @@ pk_nn_tensor *pk_nn_attention(pk_nn_ctx *ctx, pk_nn_tensor *q, pk_nn_tensor *k, 
                     memset(row, 0, (size_t)Tk * sizeof(float));
                     continue;
                 }
-                double sum = 0;
-                for (int64_t j = 0; j < Tk; j++) {
-                    double e = row[j] == -INFINITY ? 0.0 : exp(row[j] - mx);
-                    row[j] = (float)e;
-                    sum += e;
-                }
+                double sum = nn_exp_shift_row(row, Tk, (float)mx);
+                float inv = (float)(1.0 / sum);
                 for (int64_t j = 0; j < Tk; j++)
-                    row[j] = (float)(row[j] / sum);
+                    row[j] *= inv;
             }
             /* O (Tq, hd) = P @ V */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Tq, (int)hd, (int)Tk, 1.0f, P, (int)Tk,

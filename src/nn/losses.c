@@ -57,10 +57,10 @@ static void ce_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
             continue;
         const float *xr = x->data + i * C;
         float *gx = x->grad + i * C;
-        for (int64_t j = 0; j < C; j++) {
-            double q = eps / (double)C + (j == s->labels[i] ? 1.0 - eps : 0.0);
-            gx[j] += (float)(g * (exp(xr[j] - s->lse[i]) - q));
-        }
+        float q0 = (float)(eps / (double)C), l = s->lse[i], gf = (float)g;
+        for (int64_t j = 0; j < C; j++)
+            gx[j] += gf * (nn_expf(xr[j] - l) - q0);
+        gx[s->labels[i]] -= gf * (1.0f - eps);
     }
 }
 
@@ -86,7 +86,7 @@ pk_nn_tensor *pk_nn_cross_entropy(pk_nn_ctx *ctx, pk_nn_tensor *logits, const in
     for (int64_t i = 0; i < N; i++) {
         lab[i] = labels[i];
         const float *xr = logits->data + i * C;
-        double l = pk_logsumexp_f(xr, (size_t)C, 1);
+        double l = nn_logsumexp_row(xr, C);
         lse[i] = (float)l;
         if (labels[i] < 0)
             continue;

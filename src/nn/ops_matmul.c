@@ -19,13 +19,19 @@ static void linear_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     if (W->requires_grad) /* dW (O, In) += g^T (O, R) @ x (R, In) */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)O, (int)In, (int)R, 1.0f, g, (int)O, x->data,
                     (int)In, 1.0f, W->grad, (int)In);
-    if (b && b->requires_grad) { /* db (O) += column sums of g */
+    if (b && b->requires_grad) { /* db (O) += column sums of g, row by row in blocks of 64 columns */
+        int64_t nblk = (O + 63) / 64;
 #pragma omp parallel for if (R * O > NN_PAR_MIN) schedule(static)
-        for (int64_t o = 0; o < O; o++) {
-            double s = 0;
-            for (int64_t r = 0; r < R; r++)
-                s += g[r * O + o];
-            b->grad[o] += (float)s;
+        for (int64_t blk = 0; blk < nblk; blk++) {
+            int64_t o0 = blk * 64, len = o0 + 64 <= O ? 64 : O - o0;
+            double acc[64] = {0};
+            for (int64_t r = 0; r < R; r++) {
+                const float *gr = g + r * O + o0;
+                for (int64_t j = 0; j < len; j++)
+                    acc[j] += gr[j];
+            }
+            for (int64_t j = 0; j < len; j++)
+                b->grad[o0 + j] += (float)acc[j];
         }
     }
 }

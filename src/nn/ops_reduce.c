@@ -134,7 +134,7 @@ static void softmax_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
             for (int64_t j = 0; j < C; j++)
                 s += g[j];
             for (int64_t j = 0; j < C; j++)
-                ga[j] += (float)(g[j] - exp(y[j]) * s);
+                ga[j] += (float)(g[j] - nn_expf(y[j]) * s);
         } else { /* dx = y * (g - sum(g * y)) */
             for (int64_t j = 0; j < C; j++)
                 s += (double)g[j] * y[j];
@@ -156,9 +156,10 @@ static pk_nn_tensor *softmax_impl(pk_nn_ctx *ctx, pk_nn_tensor *a, int logsm)
     for (int64_t r = 0; r < rows; r++) {
         const float *x = a->data + r * C;
         float *y = t->data + r * C;
-        double lse = pk_logsumexp_f(x, (size_t)C, 1);
+        double lse = nn_logsumexp_row(x, C);
+        float fl = (float)lse;
         for (int64_t j = 0; j < C; j++)
-            y[j] = logsm ? (float)(x[j] - lse) : (float)exp(x[j] - lse);
+            y[j] = logsm ? (float)(x[j] - lse) : nn_expf(x[j] - fl);
     }
     if (ng) {
         t->src[0] = a;
