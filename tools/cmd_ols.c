@@ -26,6 +26,7 @@ static const char *HELP =
     "  --missing drop|error  rows with a missing value in a used column are dropped\n"
     "                      (default, count printed) or are an error naming the row\n"
     "  --delimiter C       field separator (default ','; 'tab' for TSV)\n"
+    "  --skip-lines N      lines to skip before the header (e.g. 1 for sklearn's boston CSV)\n"
     "  --plot FILE         write residuals vs fitted values as SVG\n"
     "  --json              machine-readable output (NaN written as null)\n\n"
     "exit status: 0 ok, 1 bad data (names the file, column and row), 2 usage error.\n";
@@ -228,7 +229,8 @@ static void print_table(const char *file, const char *target, const design *d, c
     printf("\ndata: %s, %zu rows used", file, f->n);
     if (d->dropped)
         printf(" (%zu dropped for missing values)", d->dropped);
-    printf(", method %s\n\n", f->method == PK_OLS_QR ? "pivoted QR" : "SVD");
+    printf(", method %s\n\n",
+           f->method == PK_OLS_SVD ? "SVD" : f->rank < f->p ? "QR with column pivoting" : "Householder QR");
     size_t w = 8;
     for (size_t j = 0; j < d->p; j++)
         if (strlen(d->names[j]) > w)
@@ -306,6 +308,13 @@ static int cmd_main(int argc, char **argv)
             if (strcmp(v, "drop") && strcmp(v, "error"))
                 return pk_cli_usage(cmd, "--missing must be drop or error, not '%s'", v);
             drop = !strcmp(v, "drop");
+        } else if (pk_cli_is_opt(a, "--skip-lines")) {
+            long k;
+            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)))
+                return PK_EXIT_USAGE;
+            if (pk_cli_parse_long(v, 0, 1000000, &k))
+                return pk_cli_usage(cmd, "--skip-lines takes a count from 0 to 1000000, not '%s'", v);
+            copts.skip_lines = (size_t)k;
         } else if (pk_cli_is_opt(a, "--delimiter")) {
             if (!(v = pk_cli_optarg(cmd, argc, argv, &i)))
                 return PK_EXIT_USAGE;

@@ -56,4 +56,12 @@ grep -q "no column 'zz'" "$T/err" || fail "bad column message"
 [ "$(run ols "$T/does-not-exist.csv" --target y)" = 1 ] || fail "missing file"
 grep -q "does-not-exist.csv" "$T/err" || fail "missing file message"
 [ -s "$T/out" ] && fail "stdout on error"
+# scikit-learn's Boston CSV (when installed): a count line before the header
+B=/usr/lib/python3/dist-packages/sklearn/datasets/data/boston_house_prices.csv
+if [ -f "$B" ]; then
+  [ "$(run ols "$B" --skip-lines 1 --target MEDV --json)" = 0 ] || fail "boston"
+  grep -q '"n": 506' "$T/out" || fail "boston rows"
+  grep -q '"rank": 14' "$T/out" || fail "boston rank"
+fi
+[ "$(run ols "$FIX" --target y --skip-lines x)" = 2 ] || fail "bad --skip-lines"
 echo "ols CLI: all checks passed"
