@@ -189,10 +189,23 @@ void pk_rans_dec_advance(pk_rans_dec *d, uint32_t start, uint32_t freq);
 /** PK_OK if the stream was consumed exactly and the state returned to 0. */
 int pk_rans_dec_done(const pk_rans_dec *d);
 
-/** Quantise a probability vector p[n] (n <= 256, sums to ~1, entries >= 0) to
- *  integer frequencies freq[n] >= 1 summing to exactly 2^PK_RANS_PREC, and the
- *  cumulative table cum[n+1].  Deterministic for identical input. */
-void pk_rans_quantize(const double *p, int n, uint32_t *freq, uint32_t *cum);
+/** A quantised distribution over n <= 256 symbols: integer frequencies
+ *  freq[a] >= 1 summing to exactly 2^PK_RANS_PREC, laid out with the most
+ *  probable symbol `first` at slot 0 (coding from the small initial state
+ *  then costs nothing for it) and the others in increasing order after it;
+ *  cum[] is over those positions. */
+typedef struct pk_rans_table {
+    int n, first;
+    uint32_t freq[256];
+    uint32_t cum[257];
+} pk_rans_table;
+/** Build the table from probabilities p[n] (>= 0, need not be normalised; NaN
+ *  or an all-zero vector gives the uniform table).  Deterministic. */
+void pk_rans_table_build(pk_rans_table *t, const double *p, int n);
+/** Start of symbol a's interval. */
+uint32_t pk_rans_table_start(const pk_rans_table *t, int a);
+/** The symbol whose interval holds slot (< 2^PK_RANS_PREC). */
+int pk_rans_table_find(const pk_rans_table *t, uint32_t slot);
 
 /* ---- the image codec ----------------------------------------------------------- */
 

@@ -3,7 +3,8 @@
  * little-endian layout (docs/pc.md):
  *   "PKPZ"  u32 version (1)  u64 model hash  u32 height  u32 width  u32 ncat
  *   u32 rANS precision  u32 mode  u64 count
- *   mode SEPARATE: count varints (byte length of each image's stream), then the streams
+ *   mode SEPARATE: u8 b, then the byte length of each image's stream in b bits
+ *                  (packed LSB first, padded to a byte), then the streams
  *   mode STREAM:   one stream holding every image
  *   u32 CRC-32 of all preceding bytes
  * Each stream is a pk_rans stream (varint final state + 32-bit words).  A file
@@ -40,30 +41,25 @@ static uint64_t rd64(const uint8_t *p)
 {
     return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
 }
-static size_t varint_put(uint8_t *p, uint64_t v)
+/* Bit-packed index of stream lengths: b bits each, LSB first. */
+static uint64_t index_get(const uint8_t *p, int b, size_t i)
 {
-    size_t n = 0;
-    do {
-        uint8_t b = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        p[n++] = (uint8_t)(b | (v ? 0x80 : 0));
-    } while (v);
-    return n;
+    uint64_t v = 0;
+    size_t bit = i * (size_t)b;
+    for (int j = 0; j < b; j++, bit++)
+        v |= (uint64_t)((p[bit >> 3] >> (bit & 7)) & 1) << j;
+    return v;
 }
-static int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
+static void index_put(uint8_t *p, int b, size_t i, uint64_t v)
 {
-    uint64_t x = 0;
-    for (int i = 0; i < 10; i++) {
-        if (*p >= end)
-            return -1;
-        uint8_t b = *(*p)++;
-        x |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            *v = x;
-            return 0;
-        }
-    }
-    return -1;
+    size_t bit = i * (size_t)b;
+    for (int j = 0; j < b; j++, bit++)
+        if ((v >> j) & 1)
+            p[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+}
+static size_t index_bytes(size_t n, int b)
+{
+    return (n * (size_t)b + 7) / 8;
 }
 
 static void geometry(const pk_pc *pc, uint32_t *h, uint32_t *w)
@@ -129,8 +125,14 @@ int pk_pc_compress(const pk_pc *pc, const uint8_t *x, size_t n, pk_pc_mode mode,
         }
     }
     size_t total = PZ_HDR + 4;
-    for (size_t i = 0; i < nstreams && !st; i++)
-        total += lens[i] + (mode == PK_PC_MODE_SEPARATE ? 10 : 0);
+    int ib = 1;
+    for (size_t i = 0; i < nstreams && !st; i++) {
+        total += lens[i];
+        while ((lens[i] >> ib) != 0)
+            ib++;
+    }
+    if (mode == PK_PC_MODE_SEPARATE)
+        total += 1 + index_bytes(n, ib);
     uint8_t *out = st ? NULL : malloc(total);
     if (!st && !out)
         st = PK_ENOMEM;
@@ -147,9 +149,13 @@ int pk_pc_compress(const pk_pc *pc, const uint8_t *x, size_t n, pk_pc_mode mode,
         wr32(out + 32, (uint32_t)mode);
         wr64(out + 36, (uint64_t)n);
         size_t o = PZ_HDR;
-        if (mode == PK_PC_MODE_SEPARATE)
+        if (mode == PK_PC_MODE_SEPARATE) {
+            out[o++] = (uint8_t)ib;
+            memset(out + o, 0, index_bytes(n, ib));
             for (size_t i = 0; i < n; i++)
-                o += varint_put(out + o, lens[i]);
+                index_put(out + o, ib, i, lens[i]);
+            o += index_bytes(n, ib);
+        }
         for (size_t i = 0; i < nstreams; i++) {
             memcpy(out + o, streams[i], lens[i]);
             o += lens[i];
@@ -215,13 +221,18 @@ static int open_container(const pk_pc *pc, const uint8_t *buf, size_t len, const
                           info->height, info->width, info->ncat);
     const uint8_t *p = buf + PZ_HDR, *end = buf + len - 4;
     *index = p;
+    *index = p;
     if (info->mode == PK_PC_MODE_SEPARATE) {
-        uint64_t sum = 0, l;
-        for (uint64_t i = 0; i < info->count; i++) {
-            if (varint_get(&p, end, &l) || l > (uint64_t)(end - buf))
-                return pk_err_set(err, PK_EFORMAT, "%s: bad index entry %llu", name, (unsigned long long)i);
-            sum += l;
-        }
+        if (p >= end || *p < 1 || *p > 40)
+            return pk_err_set(err, PK_EFORMAT, "%s: bad index header", name);
+        int b = *p++;
+        *index = p;
+        if (index_bytes((size_t)info->count, b) > (size_t)(end - p))
+            return pk_err_set(err, PK_EFORMAT, "%s: index truncated", name);
+        uint64_t sum = 0;
+        for (uint64_t i = 0; i < info->count; i++)
+            sum += index_get(p, b, (size_t)i);
+        p += index_bytes((size_t)info->count, b);
         if (sum != (uint64_t)(end - p))
             return pk_err_set(err, PK_EFORMAT, "%s: index says %llu payload bytes, file holds %zu", name,
                               (unsigned long long)sum, (size_t)(end - p));
@@ -268,13 +279,10 @@ int pk_pc_decompress(const pk_pc *pc, const uint8_t *buf, size_t len, const char
             bad = 0;
         pk_pc_coder_free(c);
     } else {
-        const uint8_t *p = index;
+        int b = index[-1];
         off[0] = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t l = 0;
-            varint_get(&p, payload, &l);
-            off[i + 1] = off[i] + (size_t)l;
-        }
+        for (size_t i = 0; i < n; i++)
+            off[i + 1] = off[i] + (size_t)index_get(index, b, i);
 #pragma omp parallel
         {
             pk_pc_coder *c = NULL;
@@ -326,13 +334,10 @@ int pk_pc_decompress_one(const pk_pc *pc, const uint8_t *buf, size_t len, const 
         return pk_err_set(err, PK_EINVAL, "%s: image %zu requested, file holds %llu", name, index,
                           (unsigned long long)info.count);
     size_t off = 0;
-    uint64_t l = 0;
-    const uint8_t *p = idx;
-    for (size_t i = 0; i <= index; i++) {
-        varint_get(&p, payload, &l);
-        if (i < index)
-            off += (size_t)l;
-    }
+    int b = idx[-1];
+    for (size_t i = 0; i < index; i++)
+        off += (size_t)index_get(idx, b, i);
+    uint64_t l = index_get(idx, b, index);
     pk_pc_coder *c;
     if ((st = pk_pc_coder_new(pc, &c)))
         return pk_err_set(err, st, "out of memory");

@@ -26,7 +26,7 @@ struct pk_pc_coder {
     double *q, *coef, *scratch;
     uint8_t *mask;
     uint32_t *syms; /* [D][2] start, freq for the encoder */
-    uint32_t freq[256], cum[257];
+    pk_rans_table tab;
 };
 
 void pk_pc_coder_free(pk_pc_coder *c)
@@ -180,10 +180,10 @@ int pk_pc_coder_encode(pk_pc_coder *c, const uint8_t *x, pk_rans_enc *enc, doubl
         if (x[v] >= pc->ncat)
             return PK_EINVAL;
         inc_dist(c, v, x); /* a degenerate q quantises to uniform: still decodable */
-        pk_rans_quantize(c->q, pc->ncat, c->freq, c->cum);
-        c->syms[2 * t] = c->cum[x[v]];
-        c->syms[2 * t + 1] = c->freq[x[v]];
-        b += PK_RANS_PREC - log2((double)c->freq[x[v]]);
+        pk_rans_table_build(&c->tab, c->q, pc->ncat);
+        c->syms[2 * t] = pk_rans_table_start(&c->tab, x[v]);
+        c->syms[2 * t + 1] = c->tab.freq[x[v]];
+        b += PK_RANS_PREC - log2((double)c->tab.freq[x[v]]);
         inc_commit(c, v, x);
     }
     for (int t = pc->nvars - 1; t >= 0; t--)
@@ -201,20 +201,12 @@ int pk_pc_coder_decode(pk_pc_coder *c, pk_rans_dec *dec, uint8_t *x)
     for (int t = 0; t < pc->nvars; t++) {
         int v = pc->order[t];
         inc_dist(c, v, x);
-        pk_rans_quantize(c->q, nc, c->freq, c->cum);
-        uint32_t slot = pk_rans_dec_peek(dec);
-        int lo = 0, hi = nc - 1; /* largest a with cum[a] <= slot */
-        while (lo < hi) {
-            int mid = (lo + hi + 1) / 2;
-            if (c->cum[mid] <= slot)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
-        pk_rans_dec_advance(dec, c->cum[lo], c->freq[lo]);
+        pk_rans_table_build(&c->tab, c->q, nc);
+        int a = pk_rans_table_find(&c->tab, pk_rans_dec_peek(dec));
+        pk_rans_dec_advance(dec, pk_rans_table_start(&c->tab, a), c->tab.freq[a]);
         if (dec->error)
             return PK_EFORMAT;
-        x[v] = (uint8_t)lo;
+        x[v] = (uint8_t)a;
         inc_commit(c, v, x);
     }
     return PK_OK;

@@ -17,10 +17,14 @@
 
 #define RANS_L (1ull << 31)
 #define RANS_M (1u << PK_RANS_PREC)
+/* Initial state.  Measured on Fashion-MNIST images coded alone (k = 8): 0 costs
+ * ~30 bits per image over the ideal, 2^16 ~32, 2^24 ~45, the usual 2^31 ~52. */
+#define RANS_X0 0
 
 void pk_rans_enc_init(pk_rans_enc *e)
 {
     memset(e, 0, sizeof *e);
+    e->state = RANS_X0;
 }
 
 static void push_word(pk_rans_enc *e, uint32_t w)
@@ -141,10 +145,15 @@ void pk_rans_dec_advance(pk_rans_dec *d, uint32_t start, uint32_t freq)
 
 int pk_rans_dec_done(const pk_rans_dec *d)
 {
-    return (!d->error && d->state == 0 && d->p == d->end) ? PK_OK : PK_EFORMAT;
+    return (!d->error && d->state == RANS_X0 && d->p == d->end) ? PK_OK : PK_EFORMAT;
 }
 
-void pk_rans_quantize(const double *p, int n, uint32_t *freq, uint32_t *cum)
+static int pos_to_sym(const pk_rans_table *t, int p)
+{
+    return p == 0 ? t->first : (p <= t->first ? p - 1 : p);
+}
+
+void pk_rans_table_build(pk_rans_table *t, const double *p, int n)
 {
     double s = 0;
     for (int a = 0; a < n; a++)
@@ -152,29 +161,51 @@ void pk_rans_quantize(const double *p, int n, uint32_t *freq, uint32_t *cum)
     const uint32_t spare = RANS_M - (uint32_t)n; /* mass left after one count each */
     int64_t used = 0;
     int best = 0;
+    t->n = n;
     for (int a = 0; a < n; a++) {
         double q = (s > 0 && p[a] >= 0 && p[a] <= 1e300) ? p[a] / s : 1.0 / n;
         double f = floor(q * (double)spare);
         if (f > spare)
             f = spare;
-        freq[a] = 1 + (uint32_t)f;
-        used += freq[a];
-        if (freq[a] > freq[best])
+        t->freq[a] = 1 + (uint32_t)f;
+        used += t->freq[a];
+        if (t->freq[a] > t->freq[best])
             best = a;
     }
+    /* Exact arithmetic leaves a remainder r >= 0; rounding could in principle
+     * overshoot by a little, which is taken back from the largest entries. */
     int64_t r = (int64_t)RANS_M - used;
-    /* Rounding leaves r >= 0 in exact arithmetic; guard the other sign anyway. */
     while (r < 0) {
-        int64_t take = (int64_t)freq[best] - 1 < -r ? (int64_t)freq[best] - 1 : -r;
-        freq[best] -= (uint32_t)take;
+        int big = 0;
+        for (int a = 1; a < n; a++)
+            if (t->freq[a] > t->freq[big])
+                big = a;
+        int64_t take = (int64_t)t->freq[big] - 1 < -r ? (int64_t)t->freq[big] - 1 : -r;
+        t->freq[big] -= (uint32_t)take;
         r += take;
-        if (r < 0)
-            for (int a = 0; a < n; a++)
-                if (freq[a] > freq[best])
-                    best = a;
     }
-    freq[best] += (uint32_t)r;
-    cum[0] = 0;
-    for (int a = 0; a < n; a++)
-        cum[a + 1] = cum[a] + freq[a];
+    t->freq[best] += (uint32_t)r;
+    t->first = best;
+    t->cum[0] = 0;
+    for (int q = 0; q < n; q++)
+        t->cum[q + 1] = t->cum[q] + t->freq[pos_to_sym(t, q)];
+}
+
+uint32_t pk_rans_table_start(const pk_rans_table *t, int a)
+{
+    int pos = a == t->first ? 0 : (a < t->first ? a + 1 : a);
+    return t->cum[pos];
+}
+
+int pk_rans_table_find(const pk_rans_table *t, uint32_t slot)
+{
+    int lo = 0, hi = t->n - 1; /* largest position with cum <= slot */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (t->cum[mid] <= slot)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return pos_to_sym(t, lo);
 }

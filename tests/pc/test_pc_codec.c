@@ -10,7 +10,7 @@ static void test_rans(pk_rng *rng)
 {
     enum { NS = 5000, A = 37 };
     static double p[NS][A];
-    static uint32_t fr[NS][A], cu[NS][A + 1];
+    static pk_rans_table tb[NS];
     static int sym[NS];
     double info = 0;
     for (int t = 0; t < NS; t++) {
@@ -22,21 +22,22 @@ static void test_rans(pk_rng *rng)
         }
         for (int a = 0; a < A; a++)
             p[t][a] /= s;
-        pk_rans_quantize(p[t], A, fr[t], cu[t]);
-        PK_CHECK(cu[t][A] == (1u << PK_RANS_PREC));
+        pk_rans_table_build(&tb[t], p[t], A);
+        PK_CHECK(tb[t].cum[A] == (1u << PK_RANS_PREC));
         sym[t] = (int)pk_rng_categorical(rng, p[t], A);
         info -= log2(p[t][sym[t]]);
     }
     int minf = 1;
     for (int t = 0; t < NS; t++)
         for (int a = 0; a < A; a++)
-            minf &= fr[t][a] >= 1;
+            minf &= tb[t].freq[a] >= 1 && pk_rans_table_find(&tb[t], pk_rans_table_start(&tb[t], a)) == a &&
+                    pk_rans_table_find(&tb[t], pk_rans_table_start(&tb[t], a) + tb[t].freq[a] - 1) == a;
     PK_CHECK(minf);
     for (int len = 0; len <= NS; len = len ? len * 5 : 1) {
         pk_rans_enc e;
         pk_rans_enc_init(&e);
         for (int t = len - 1; t >= 0; t--)
-            pk_rans_enc_put(&e, cu[t][sym[t]], fr[t][sym[t]]);
+            pk_rans_enc_put(&e, pk_rans_table_start(&tb[t], sym[t]), tb[t].freq[sym[t]]);
         uint8_t *buf;
         size_t blen;
         PK_CHECK_OK(pk_rans_enc_finish(&e, &buf, &blen));
@@ -44,12 +45,9 @@ static void test_rans(pk_rng *rng)
         PK_CHECK_OK(pk_rans_dec_init(&d, buf, blen));
         int ok = 1;
         for (int t = 0; t < len; t++) {
-            uint32_t slot = pk_rans_dec_peek(&d);
-            int a = 0;
-            while (cu[t][a + 1] <= slot)
-                a++;
+            int a = pk_rans_table_find(&tb[t], pk_rans_dec_peek(&d));
             ok &= a == sym[t];
-            pk_rans_dec_advance(&d, cu[t][a], fr[t][a]);
+            pk_rans_dec_advance(&d, pk_rans_table_start(&tb[t], a), tb[t].freq[a]);
         }
         PK_CHECK(ok);
         PK_CHECK_OK(pk_rans_dec_done(&d));
@@ -59,11 +57,8 @@ static void test_rans(pk_rng *rng)
             pk_rans_dec d2;
             int st = pk_rans_dec_init(&d2, buf, blen - 4);
             for (int t = 0; t < len && !st && !d2.error; t++) {
-                uint32_t slot = pk_rans_dec_peek(&d2);
-                int a = 0;
-                while (cu[t][a + 1] <= slot)
-                    a++;
-                pk_rans_dec_advance(&d2, cu[t][a], fr[t][a]);
+                int a = pk_rans_table_find(&tb[t], pk_rans_dec_peek(&d2));
+                pk_rans_dec_advance(&d2, pk_rans_table_start(&tb[t], a), tb[t].freq[a]);
             }
             PK_CHECK(st != PK_OK || pk_rans_dec_done(&d2) != PK_OK);
         }
@@ -71,11 +66,11 @@ static void test_rans(pk_rng *rng)
     }
     /* Degenerate inputs still give a valid table. */
     double z[4] = {0, 0, 0, 0}, nanv[3] = {NAN, 0.5, 0.5};
-    uint32_t f[4], c[5];
-    pk_rans_quantize(z, 4, f, c);
-    PK_CHECK(c[4] == (1u << PK_RANS_PREC) && f[0] >= 1 && f[3] >= 1);
-    pk_rans_quantize(nanv, 3, f, c);
-    PK_CHECK(c[3] == (1u << PK_RANS_PREC) && f[0] >= 1);
+    pk_rans_table t1;
+    pk_rans_table_build(&t1, z, 4);
+    PK_CHECK(t1.cum[4] == (1u << PK_RANS_PREC) && t1.freq[0] >= 1 && t1.freq[3] >= 1);
+    pk_rans_table_build(&t1, nanv, 3);
+    PK_CHECK(t1.cum[3] == (1u << PK_RANS_PREC) && t1.freq[0] >= 1);
 }
 
 int main(void)
