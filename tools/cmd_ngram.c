@@ -1,0 +1,263 @@
+/* probkit ngram — modified Kneser-Ney n-gram models and BPE tokenizers. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "probkit/io.h"
+#include "probkit/ngram.h"
+
+static const char *HELP =
+    "usage: probkit ngram train TEXT [--order N] [--unit byte|bpe] [--merges M] [--test FILE] [--json]\n"
+    "       probkit ngram bpe TEXT --merges M --out MERGES.txt\n"
+    "       probkit ngram encode --bpe MERGES.txt TEXT\n\n"
+    "Interpolated modified Kneser-Ney n-gram language models (Chen & Goodman)\n"
+    "over bytes or BPE tokens.  Every line of TEXT is one sentence (EOS at its end).\n\n"
+    "train: fits an order-N model (default 3; 1..16) and reports bits per byte on\n"
+    "  --test (lines; default: the last 10% of TEXT's lines are held out).\n"
+    "  --unit bpe trains a BPE tokenizer with --merges merges (default 500) first.\n"
+    "bpe: trains a tokenizer and writes its merge list (probkit-bpe 1 text).\n"
+    "encode: prints the canonical token ids of TEXT, one line per input line.\n\n"
+    "exit status: 0 ok, 1 bad input or failure, 2 usage error.\n";
+
+static const char *CMD = "ngram";
+
+typedef struct text_lines {
+    uint8_t *buf;
+    size_t len, n;
+    size_t *start, *end;
+} text_lines;
+
+static int read_lines(const char *path, text_lines *tl, pk_err *err)
+{
+    memset(tl, 0, sizeof *tl);
+    int rc = pk_file_read_all(path, (size_t)1 << 31, &tl->buf, &tl->len, err);
+    if (rc)
+        return rc;
+    size_t cap = 1024;
+    tl->start = malloc(cap * sizeof *tl->start);
+    tl->end = malloc(cap * sizeof *tl->end);
+    if (!tl->start || !tl->end)
+        return pk_err_set(err, PK_ENOMEM, "%s: out of memory", path);
+    for (size_t i = 0; i < tl->len;) {
+        size_t j = i;
+        while (j < tl->len && tl->buf[j] != '\n')
+            j++;
+        if (tl->n == cap) {
+            cap *= 2;
+            size_t *s = realloc(tl->start, cap * sizeof *s), *e = s ? realloc(tl->end, cap * sizeof *e) : NULL;
+            if (s)
+                tl->start = s;
+            if (!s || !e)
+                return pk_err_set(err, PK_ENOMEM, "%s: out of memory", path);
+            tl->end = e;
+        }
+        tl->start[tl->n] = i;
+        tl->end[tl->n++] = j;
+        i = j + 1;
+    }
+    if (tl->n == 0)
+        return pk_err_set(err, PK_EFORMAT, "%s: empty text", path);
+    return PK_OK;
+}
+
+static void free_lines(text_lines *tl)
+{
+    free(tl->buf);
+    free(tl->start);
+    free(tl->end);
+}
+
+/* Symbols of one line: bytes, or BPE tokens when bpe != NULL.  *x malloc'd. */
+static int line_syms(const text_lines *tl, size_t i, const pk_bpe *bpe, int32_t **x, size_t *n)
+{
+    const uint8_t *s = tl->buf + tl->start[i];
+    size_t L = tl->end[i] - tl->start[i];
+    if (bpe)
+        return pk_bpe_encode(bpe, s, L, x, n);
+    *x = malloc((L ? L : 1) * sizeof **x);
+    if (!*x)
+        return PK_ENOMEM;
+    for (size_t j = 0; j < L; j++)
+        (*x)[j] = s[j];
+    *n = L;
+    return PK_OK;
+}
+
+static int train(int argc, char **argv)
+{
+    const char *text = NULL, *test = NULL, *unit = "byte", *v;
+    long order = 3, merges = 500;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (pk_cli_is_opt(argv[i], "--order")) {
+            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 16, &order))
+                return pk_cli_usage(CMD, "--order needs an integer in 1..16");
+        } else if (pk_cli_is_opt(argv[i], "--merges")) {
+            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 0, 1000000, &merges))
+                return pk_cli_usage(CMD, "--merges needs an integer in 0..1000000");
+        } else if (pk_cli_is_opt(argv[i], "--unit")) {
+            if (!(unit = pk_cli_optarg(CMD, argc, argv, &i)))
+                return PK_EXIT_USAGE;
+            if (strcmp(unit, "byte") && strcmp(unit, "bpe"))
+                return pk_cli_usage(CMD, "--unit must be byte or bpe");
+        } else if (pk_cli_is_opt(argv[i], "--test")) {
+            if (!(test = pk_cli_optarg(CMD, argc, argv, &i)))
+                return PK_EXIT_USAGE;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return pk_cli_usage(CMD, "unknown option '%s'", argv[i]);
+        } else if (!text) {
+            text = argv[i];
+        } else {
+            return pk_cli_usage(CMD, "more than one TEXT");
+        }
+    }
+    if (!text)
+        return pk_cli_usage(CMD, "train needs a TEXT file");
+    pk_err err;
+    pk_err_clear(&err);
+    text_lines tr, te;
+    int rc = read_lines(text, &tr, &err);
+    memset(&te, 0, sizeof te);
+    if (!rc && test)
+        rc = read_lines(test, &te, &err);
+    size_t ntrain = tr.n, test_from = 0;
+    const text_lines *T = &te;
+    if (!rc && !test) {
+        if (tr.n < 2) {
+            rc = pk_err_set(&err, PK_EFORMAT, "%s: need at least 2 lines to hold some out (or give --test)", text);
+        } else {
+            ntrain = tr.n - (tr.n / 10 ? tr.n / 10 : 1);
+            test_from = ntrain;
+            T = &tr;
+        }
+    }
+    pk_bpe *bpe = NULL;
+    pk_ngram *m = NULL;
+    double t0 = pk_time_now();
+    if (!rc && !strcmp(unit, "bpe")) {
+        size_t end = tr.end[ntrain - 1];
+        rc = pk_bpe_train(tr.buf, end, (int)merges, &bpe, &err);
+    }
+    if (!rc)
+        rc = pk_ngram_new(bpe ? pk_bpe_size(bpe) : 256, (int)order, &m, &err);
+    for (size_t i = 0; !rc && i < ntrain; i++) {
+        int32_t *x;
+        size_t n;
+        if ((rc = line_syms(&tr, i, bpe, &x, &n)))
+            break;
+        rc = pk_ngram_add(m, x, n, &err);
+        free(x);
+    }
+    if (!rc)
+        rc = pk_ngram_finish(m, &err);
+    double secs = pk_time_now() - t0, bits = 0, bytes = 0, syms = 0;
+    size_t nt = test ? T->n : T->n - test_from;
+    for (size_t i = 0; !rc && i < nt; i++) {
+        size_t li = test_from + i;
+        int32_t *x;
+        size_t n;
+        if ((rc = line_syms(T, li, bpe, &x, &n)))
+            break;
+        bits -= pk_ngram_log_prob(m, x, n) / log(2.0);
+        bytes += (double)(T->end[li] - T->start[li]) + 1;
+        syms += (double)n + 1;
+        free(x);
+    }
+    if (rc) {
+        pk_bpe_free(bpe);
+        pk_ngram_free(m);
+        free_lines(&tr);
+        free_lines(&te);
+        return pk_cli_fail_status(CMD, rc, &err);
+    }
+    if (json)
+        printf("{\"order\": %ld, \"unit\": \"%s\", \"vocab\": %d, \"train_lines\": %zu, \"test_lines\": %zu, "
+               "\"bits_per_byte\": %.17g, \"bits_per_symbol\": %.17g, \"train_seconds\": %.6g}\n",
+               order, unit, pk_ngram_vocab(m), ntrain, nt, bits / bytes, bits / syms, secs);
+    else
+        printf("order %ld %s model (vocab %d) on %zu lines: %.4f bits/byte, %.4f bits/symbol on %zu held-out "
+               "lines (EOS counted); trained in %.2f s\n",
+               order, unit, pk_ngram_vocab(m), ntrain, bits / bytes, bits / syms, nt, secs);
+    pk_bpe_free(bpe);
+    pk_ngram_free(m);
+    free_lines(&tr);
+    free_lines(&te);
+    return PK_EXIT_OK;
+}
+
+static int bpe_cmd(int argc, char **argv, int encode)
+{
+    const char *text = NULL, *out = NULL, *merges_file = NULL, *v;
+    long merges = -1;
+    for (int i = 2; i < argc; i++) {
+        if (pk_cli_is_opt(argv[i], "--merges")) {
+            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 0, 1000000, &merges))
+                return pk_cli_usage(CMD, "--merges needs an integer in 0..1000000");
+        } else if (pk_cli_is_opt(argv[i], "--out")) {
+            if (!(out = pk_cli_optarg(CMD, argc, argv, &i)))
+                return PK_EXIT_USAGE;
+        } else if (pk_cli_is_opt(argv[i], "--bpe")) {
+            if (!(merges_file = pk_cli_optarg(CMD, argc, argv, &i)))
+                return PK_EXIT_USAGE;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return pk_cli_usage(CMD, "unknown option '%s'", argv[i]);
+        } else if (!text) {
+            text = argv[i];
+        } else {
+            return pk_cli_usage(CMD, "more than one TEXT");
+        }
+    }
+    if (!text || (encode ? !merges_file : (merges < 0 || !out)))
+        return pk_cli_usage(CMD, encode ? "encode needs --bpe and TEXT" : "bpe needs TEXT, --merges and --out");
+    pk_err err;
+    pk_err_clear(&err);
+    text_lines tl;
+    pk_bpe *b = NULL;
+    int rc = read_lines(text, &tl, &err);
+    if (!rc)
+        rc = encode ? pk_bpe_load(merges_file, &b, &err) : pk_bpe_train(tl.buf, tl.len, (int)merges, &b, &err);
+    if (!rc && !encode) {
+        rc = pk_bpe_save(b, out, &err);
+        if (!rc)
+            printf("%d merges, %d tokens\n", pk_bpe_size(b) - 256, pk_bpe_size(b));
+    }
+    for (size_t i = 0; !rc && encode && i < tl.n; i++) {
+        int32_t *x;
+        size_t n;
+        if ((rc = line_syms(&tl, i, b, &x, &n)))
+            break;
+        for (size_t j = 0; j < n; j++)
+            printf(j ? " %d" : "%d", x[j]);
+        printf("\n");
+        free(x);
+    }
+    pk_bpe_free(b);
+    free_lines(&tl);
+    return rc ? pk_cli_fail_status(CMD, rc, &err) : PK_EXIT_OK;
+}
+
+static int cmd_main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(HELP, argc < 2 ? stderr : stdout);
+        return argc < 2 ? PK_EXIT_USAGE : PK_EXIT_OK;
+    }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help")) {
+            fputs(HELP, stdout);
+            return PK_EXIT_OK;
+        }
+    if (!strcmp(argv[1], "train"))
+        return train(argc, argv);
+    if (!strcmp(argv[1], "bpe"))
+        return bpe_cmd(argc, argv, 0);
+    if (!strcmp(argv[1], "encode"))
+        return bpe_cmd(argc, argv, 1);
+    return pk_cli_usage(CMD, "unknown subcommand '%s' (train, bpe, encode)", argv[1]);
+}
+
+const pk_cli_cmd pk_cmd_ngram = {"ngram", "Kneser-Ney n-gram language models and BPE tokenizers", cmd_main};
