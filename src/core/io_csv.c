@@ -401,17 +401,27 @@ static int build_table(const char *name, const pk_csv_opts *o, tok *tk, pk_table
             snprintf(nm, sizeof nm, "V%zu", j + 1);
             src = nm;
         }
-        for (size_t k = 0; k < j; k++)
-            if (!strcmp(t->names[k], src)) {
-                st = pk_err_set(err, PK_EFORMAT, "%s:%zu: column name '%s' appears twice (columns %zu and %zu)", name,
-                                recs[r0].line, src, k + 1, j + 1);
-                goto fail;
-            }
+        /* names go through a level table: a code below j means a repeat */
+        long code = level_code(&L, src);
+        if (code < 0) {
+            st = pk_err_set(err, PK_ENOMEM, "%s: out of memory", name);
+            goto fail;
+        }
+        if ((size_t)code != j) {
+            st = pk_err_set(err, PK_EFORMAT, "%s:%zu: column name '%s' appears twice (columns %ld and %zu)", name,
+                            recs[r0].line, src, code + 1, j + 1);
+            goto fail;
+        }
         if (!(t->names[j] = dup_str(src))) {
             st = pk_err_set(err, PK_ENOMEM, "%s: out of memory", name);
             goto fail;
         }
     }
+    for (size_t k = 0; k < L.n; k++)
+        free(L.names[k]);
+    free(L.names);
+    free(L.slots);
+    memset(&L, 0, sizeof L);
     /* pass 1: numeric parse; a column with a non-numeric, non-missing cell is categorical */
     for (size_t j = 0; j < ncols; j++) {
         for (size_t i = 0; i < nrows; i++) {
