@@ -9,6 +9,7 @@
 #include "probkit/io.h"
 #include "probkit/ols.h"
 #include "probkit/plot.h"
+#include "probkit/rng.h"
 
 static const char *HELP =
     "usage: probkit ols DATA.csv --target COL [options]\n\n"
@@ -28,6 +29,10 @@ static const char *HELP =
     "  --delimiter C       field separator (default ','; 'tab' for TSV)\n"
     "  --skip-lines N      lines to skip before the header (e.g. 1 for sklearn's boston CSV)\n"
     "  --plot FILE         write residuals vs fitted values as SVG\n"
+    "  --identities        also measure the least-squares identities of the Gauss-Markov\n"
+    "                      adjunction (X^T r = 0, H = XX^+ idempotent/symmetric, X^+X = I,\n"
+    "                      Pythagoras) with random probe vectors (docs/ols.md)\n"
+    "  --seed N            seed for those probes (default 42; printed)\n"
     "  --json              machine-readable output (NaN written as null)\n\n"
     "exit status: 0 ok, 1 bad data (names the file, column and row), 2 usage error.\n";
 
@@ -182,7 +187,22 @@ static json_t *jarr(const double *v, size_t n)
     return a;
 }
 
-static int print_json(const char *file, const char *target, const design *d, const pk_ols *f)
+static const char *ID_NAMES[7] = {"X^T r = 0", "H = XX^+ idempotent", "H symmetric", "X^+ X = I",
+                                  "X X^+ X = X", "Pythagoras", "coef = X^+ y"};
+
+static void id_values(const pk_ols_identities *id, double v[7])
+{
+    v[0] = id->normal_eq;
+    v[1] = id->hat_idem;
+    v[2] = id->hat_sym;
+    v[3] = id->pinv_left;
+    v[4] = id->penrose;
+    v[5] = id->pythagoras;
+    v[6] = id->pinv_coef;
+}
+
+static int print_json(const char *file, const char *target, const design *d, const pk_ols *f,
+                      const pk_ols_identities *id, uint64_t seed)
 {
     json_t *o = json_object(), *names = json_array(), *al = json_array();
     for (size_t j = 0; j < d->p; j++) {
@@ -212,6 +232,15 @@ static int print_json(const char *file, const char *target, const design *d, con
     json_object_set_new(o, "loglik", jreal(f->loglik));
     json_object_set_new(o, "aic", jreal(f->aic));
     json_object_set_new(o, "bic", jreal(f->bic));
+    if (id) {
+        json_t *jo = json_object();
+        double v[7];
+        id_values(id, v);
+        for (int k = 0; k < 7; k++)
+            json_object_set_new(jo, ID_NAMES[k], jreal(v[k]));
+        json_object_set_new(o, "identities", jo);
+        json_object_set_new(o, "seed", json_integer((json_int_t)seed));
+    }
     char *s = json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!s)
@@ -221,7 +250,8 @@ static int print_json(const char *file, const char *target, const design *d, con
     return PK_EXIT_OK;
 }
 
-static void print_table(const char *file, const char *target, const design *d, const pk_ols *f)
+static void print_table(const char *file, const char *target, const design *d, const pk_ols *f,
+                        const pk_ols_identities *id, uint64_t seed)
 {
     printf("OLS: %s ~", target);
     for (size_t j = 0; j < d->p; j++)
@@ -248,6 +278,17 @@ static void print_table(const char *file, const char *target, const design *d, c
            f->f_pvalue, f->sigma2, f->df_resid);
     printf("rank %zu of %zu   condition number %.4g   log-likelihood %.6g   AIC %.6g   BIC %.6g\n", f->rank, f->p,
            f->cond, f->loglik, f->aic, f->bic);
+    if (id) {
+        double v[7];
+        id_values(id, v);
+        printf("\nleast-squares identities, max relative violation (exact value 0; seed %llu):\n",
+               (unsigned long long)seed);
+        for (int k = 0; k < 7; k++)
+            if (!isnan(v[k]))
+                printf("  %-22s %.3g\n", ID_NAMES[k], v[k]);
+            else
+                printf("  %-22s n/a (rank-deficient)\n", ID_NAMES[k]);
+    }
 }
 
 static int write_plot(const char *cmd, const char *path, const char *target, const pk_ols *f)
@@ -272,7 +313,8 @@ static int write_plot(const char *cmd, const char *path, const char *target, con
 static int cmd_main(int argc, char **argv)
 {
     const char *cmd = "ols", *file = NULL, *target = NULL, *columns = NULL, *plot = NULL;
-    int json = 0, intercept = 1, drop = 1;
+    int json = 0, intercept = 1, drop = 1, identities = 0;
+    uint64_t seed = PK_CLI_DEFAULT_SEED;
     pk_ols_params par = pk_ols_params_default();
     pk_csv_opts copts = pk_csv_opts_default();
     for (int i = 1; i < argc; i++) {
@@ -282,6 +324,13 @@ static int cmd_main(int argc, char **argv)
             return PK_EXIT_OK;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--identities")) {
+            identities = 1;
+        } else if (pk_cli_is_opt(a, "--seed")) {
+            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)))
+                return PK_EXIT_USAGE;
+            if (pk_cli_parse_u64(v, &seed))
+                return pk_cli_usage(cmd, "--seed takes a non-negative integer, not '%s'", v);
         } else if (!strcmp(a, "--no-intercept")) {
             intercept = 0;
         } else if (pk_cli_is_opt(a, "--target")) {
@@ -359,6 +408,7 @@ static int cmd_main(int argc, char **argv)
     if ((rc = build_design(cmd, file, t, tc, cols, ncols, intercept, drop, &d)) != 0)
         goto out;
     par.allow_rank_deficient = 1;
+    par.compute_pinv = identities;
     pk_mat X = pk_mat_view(d.X, d.n, d.p);
     st = pk_ols_fit(&X, d.y, &par, &f, &err);
     if (st != PK_OK) {
@@ -376,7 +426,18 @@ static int cmd_main(int argc, char **argv)
     }
     if (plot && (rc = write_plot(cmd, plot, target, f)) != 0)
         goto out;
-    rc = json ? print_json(file, target, &d, f) : (print_table(file, target, &d, f), PK_EXIT_OK);
+    pk_ols_identities id;
+    if (identities) {
+        pk_rng rng;
+        pk_rng_seed(&rng, seed);
+        st = pk_ols_check_identities(f, &X, d.y, 8, &rng, &id);
+        if (st != PK_OK) {
+            rc = pk_cli_fail(cmd, "%s: could not measure the identities: %s", file, pk_strerror(st));
+            goto out;
+        }
+    }
+    rc = json ? print_json(file, target, &d, f, identities ? &id : NULL, seed)
+              : (print_table(file, target, &d, f, identities ? &id : NULL, seed), PK_EXIT_OK);
 out:
     pk_ols_free(f);
     design_free(&d);

@@ -40,6 +40,15 @@ grep -q "data row 4: column 'y' is missing" "$T/err" || fail "missing error mess
 grep -q 'warning: .*rank 3 < 4 columns; aliased: ' "$T/err" || fail "aliased warning"
 grep -q '(aliased: a linear combination' "$T/out" || fail "aliased row"
 
+# identities of the adjunction, with the seed printed
+[ "$(run ols "$FIX" --target y --identities --seed 7)" = 0 ] || fail "identities"
+grep -q 'exact value 0; seed 7' "$T/out" || fail "identities seed"
+grep -Eq '^  X\^T r = 0 +([0-9.]+e-1[0-9]|0)$' "$T/out" || fail "X^T r row"
+grep -Eq '^  Pythagoras +([0-9.]+e-1[0-9]|0)$' "$T/out" || fail "Pythagoras row"
+[ "$(run ols "$FIX" --target y --identities --json)" = 0 ] || fail "identities json"
+grep -q '"identities": {' "$T/out" || fail "identities json object"
+[ "$(run ols "$FIX" --target y --seed -1)" = 2 ] || fail "bad seed"
+
 # plot
 [ "$(run ols "$FIX" --target y --plot "$T/r.svg")" = 0 ] || fail "plot"
 grep -q '<svg' "$T/r.svg" || fail "plot file"
