@@ -124,11 +124,26 @@ int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
     return PK_OK;
 }
 
-/* Assign every row to its nearest centre; returns the number of changed labels. */
+/* Assign every row to its nearest centre; returns the number of changed labels.
+ * Distances come from |x|^2 + |c|^2 - 2 x.c with the centres stored transposed, so the inner
+ * loop runs across centres (independent sums the compiler can put in SIMD lanes), as in a GEMM. */
+#define PK_KM_KMAX 256
 static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *labels, double *dist2,
                          int64_t *n_dist)
 {
     size_t n = X->rows, d = X->cols, changed = 0;
+    double *Ct = k <= PK_KM_KMAX ? malloc((d * k + k) * sizeof(double)) : NULL;
+    double *cn = Ct ? Ct + d * k : NULL;
+    if (Ct) {
+        for (size_t j = 0; j < k; j++) {
+            double s = 0;
+            for (size_t t = 0; t < d; t++) {
+                Ct[t * k + j] = C[j * d + t];
+                s += C[j * d + t] * C[j * d + t];
+            }
+            cn[j] = s;
+        }
+    }
 #if defined(_OPENMP)
 #pragma omp parallel for reduction(+ : changed) schedule(static)
 #endif
@@ -136,11 +151,33 @@ static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *la
         const double *x = pk_mat_at(X, i, 0);
         double best = INFINITY;
         int32_t bj = 0;
-        for (size_t j = 0; j < k; j++) {
-            double dd = pk_sqdist(x, C + j * d, d);
-            if (dd < best) {
-                best = dd;
-                bj = (int32_t)j;
+        if (Ct) {
+            double acc[PK_KM_KMAX], xn = 0;
+            for (size_t j = 0; j < k; j++)
+                acc[j] = 0;
+            for (size_t t = 0; t < d; t++) {
+                double xt = x[t];
+                const double *ct = Ct + t * k;
+                xn += xt * xt;
+                for (size_t j = 0; j < k; j++)
+                    acc[j] += xt * ct[j];
+            }
+            for (size_t j = 0; j < k; j++) {
+                double dd = xn + cn[j] - 2 * acc[j];
+                if (dd < best) {
+                    best = dd;
+                    bj = (int32_t)j;
+                }
+            }
+            if (best < 0)
+                best = 0;
+        } else {
+            for (size_t j = 0; j < k; j++) {
+                double dd = pk_sqdist(x, C + j * d, d);
+                if (dd < best) {
+                    best = dd;
+                    bj = (int32_t)j;
+                }
             }
         }
         if (labels[i] != bj)
@@ -149,6 +186,7 @@ static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *la
         if (dist2)
             dist2[i] = best;
     }
+    free(Ct);
     *n_dist += (int64_t)(n * k);
     return changed;
 }
