@@ -180,7 +180,7 @@ pk_csv_opts pk_csv_opts_default(void);
 /** Syntax: fields separated by `delimiter`; a field that starts with '"' is
  *  quoted and may hold delimiters, doubled quotes ("") and newlines; \n, \r\n
  *  and \r end records; blank lines are skipped; a UTF-8 BOM is ignored; spaces
- *  around unquoted cells are trimmed.  Every record must have as many fields
+ *  around unquoted cells, and outside the quotes of quoted ones, are trimmed.  Every record must have as many fields
  *  as the first (header) record.  Numbers are parsed without the locale
  *  ([+-]digits[.digits][e[+-]digits], inf).  Without a header, or for an empty
  *  header cell, columns are named V1, V2, ...; repeated names are an error.

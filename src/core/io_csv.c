@@ -96,6 +96,12 @@ static int tokenize(const char *name, const char *s, size_t len, char delim, tok
         record rec = {t->fields.n, 0, line};
         for (;;) {
             field f = {w, 0};
+            /* spaces before an opening quote are not part of the field */
+            size_t q = r;
+            while (q < len && (s[q] == ' ' || s[q] == '\t') && s[q] != delim)
+                q++;
+            if (q < len && s[q] == '"')
+                r = q;
             if (r < len && s[r] == '"') {
                 size_t qline = line, qcol = r - line_start + 1;
                 f.quoted = 1;
@@ -123,6 +129,8 @@ static int tokenize(const char *name, const char *s, size_t len, char delim, tok
                     o[w++] = c;
                     r++;
                 }
+                while (r < len && (s[r] == ' ' || s[r] == '\t') && s[r] != delim)
+                    r++;
                 if (r < len && s[r] != delim && !is_eol(s[r]))
                     return pk_err_set(err, PK_EFORMAT, "%s:%zu:%zu: unexpected '%c' after a closing quote", name, line,
                                       r - line_start + 1, isprint((unsigned char)s[r]) ? s[r] : '?');

@@ -73,6 +73,50 @@ static void test_good(void)
     pk_table_free(t);
 }
 
+/* Line endings, trailing delimiters, quoted numbers, whitespace, no final newline. */
+static void test_edges(void)
+{
+    pk_csv_opts o = pk_csv_opts_default();
+    pk_table *t = NULL;
+    pk_err e;
+    const char *cr = "a,b\r1,2\r\r3,4";
+    PK_CHECK_OK(pk_csv_parse(cr, strlen(cr), "cr.csv", &o, &t, &e));
+    PK_CHECK(t && t->nrows == 2 && V(t, 1, 1) == 4);
+    pk_table_free(t);
+    const char *trail = "a,b,\n1,2,\n3,4,\n";
+    PK_CHECK_OK(pk_csv_parse(trail, strlen(trail), "trail.csv", &o, &t, &e));
+    PK_CHECK(t && t->ncols == 3 && !strcmp(t->names[2], "V3") && isnan(V(t, 0, 2)) && !t->categorical[2]);
+    pk_table_free(t);
+    const char *q = "\"x\",\" y \"\n\"1.5\",\" keep \"\n  -2e3 , \" keep \"\n";
+    PK_CHECK_OK(pk_csv_parse(q, strlen(q), "q.csv", &o, &t, &e));
+    PK_CHECK(t && !t->categorical[0] && V(t, 0, 0) == 1.5 && V(t, 1, 0) == -2000);
+    PK_CHECK(t && t->categorical[1] && t->nlevels[1] == 1 && !strcmp(t->levels[1][0], " keep "));
+    pk_table_free(t);
+    /* things that are not numbers: hex, thousands separators, bare signs and dots */
+    const char *nn = "v\n0x10\n1,000\n";
+    o.delimiter = ';';
+    PK_CHECK_OK(pk_csv_parse(nn, strlen(nn), "nn.csv", &o, &t, &e));
+    PK_CHECK(t && t->categorical[0] && t->nlevels[0] == 2);
+    pk_table_free(t);
+    const char *signs = "v;w\n+;.\n-;1.\n";
+    PK_CHECK_OK(pk_csv_parse(signs, strlen(signs), "s.csv", &o, &t, &e));
+    PK_CHECK(t && t->categorical[0] && t->categorical[1]);
+    pk_table_free(t);
+    const char *ok = "v\n.5\n5.\n+1e-3\n-INF\n";
+    PK_CHECK_OK(pk_csv_parse(ok, strlen(ok), "ok.csv", &o, &t, &e));
+    PK_CHECK(t && !t->categorical[0] && V(t, 0, 0) == 0.5 && V(t, 1, 0) == 5 && V(t, 2, 0) == 1e-3 &&
+             isinf(V(t, 3, 0)) && V(t, 3, 0) < 0);
+    pk_table_free(t);
+    /* a bad delimiter is an argument error */
+    o.delimiter = '"';
+    PK_CHECK(pk_csv_parse(ok, strlen(ok), "ok.csv", &o, &t, &e) == PK_EINVAL && t == NULL);
+    /* only a header: zero rows */
+    o = pk_csv_opts_default();
+    PK_CHECK_OK(pk_csv_parse("a,b\n", 4, "h.csv", &o, &t, &e));
+    PK_CHECK(t && t->nrows == 0 && t->ncols == 2);
+    pk_table_free(t);
+}
+
 static void expect_err(const char *file, const char *needle)
 {
     pk_table *t = (pk_table *)1;
@@ -139,6 +183,7 @@ int main(void)
     if (pk_mkdirs(tmpdir, &e))
         return 1;
     test_good();
+    test_edges();
     test_errors();
     test_write();
     test_sklearn();
