@@ -341,6 +341,47 @@ static void test_wide(void)
     pk_ols_free(f);
 }
 
+/* A strided view (every row padded with junk) gives the same fit as a contiguous copy. */
+static void test_strided(void)
+{
+    enum { n = 25, p = 3, stride = 5 };
+    double W[n * stride], C[n * p], y[n];
+    pk_rng rng;
+    pk_rng_seed(&rng, 11);
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < stride; j++)
+            W[i * stride + j] = j < p ? (j == 0 ? 1.0 : pk_rng_normal(&rng)) : 1e30; /* padding never read */
+        for (int j = 0; j < p; j++)
+            C[i * p + j] = W[i * stride + j];
+        y[i] = pk_rng_normal(&rng);
+    }
+    pk_mat Wm = {n, p, stride, W, 0}, Cm = pk_mat_view(C, n, p);
+    for (int variant = 0; variant < 3; variant++) { /* QR, tall SVD, SVD with pinv */
+        pk_ols_params par = pk_ols_params_default();
+        par.method = variant ? PK_OLS_SVD : PK_OLS_QR;
+        par.compute_pinv = variant == 2;
+        pk_ols *a = NULL, *b = NULL;
+        PK_CHECK_OK(pk_ols_fit(&Wm, y, &par, &a, NULL));
+        PK_CHECK_OK(pk_ols_fit(&Cm, y, &par, &b, NULL));
+        if (a && b) {
+            PK_CHECK(a->has_constant == 1);
+            for (int j = 0; j < p; j++) {
+                PK_CHECK_CLOSE(a->coef[j], b->coef[j], 0, 1e-14);
+                PK_CHECK_CLOSE(a->se[j], b->se[j], 0, 1e-14);
+            }
+            for (int i = 0; i < n; i++)
+                PK_CHECK_CLOSE(a->hat[i], b->hat[i], 0, 1e-14);
+            if (variant == 2) {
+                pk_ols_identities id;
+                PK_CHECK_OK(pk_ols_check_identities(a, &Wm, y, 2, &rng, &id));
+                PK_CHECK(id.normal_eq <= 1e-10 && id.penrose <= 1e-10);
+            }
+        }
+        pk_ols_free(a);
+        pk_ols_free(b);
+    }
+}
+
 static void test_errors(void)
 {
     double X[12] = {1, 1, 1, 2, 1, 3, 1, NAN, 1, 5, 1, 6}, y[6] = {1, 2, 3, 4, 5, 6};
@@ -397,6 +438,7 @@ int main(void)
     test_identities();
     test_rank_deficient();
     test_wide();
+    test_strided();
     test_errors();
     return pk_test_done();
 }
