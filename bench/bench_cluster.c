@@ -2,6 +2,7 @@
  *
  *   bench_cluster kmeans X.npy C0.npy ITERS [lloyd|hamerly]
  *   bench_cluster gmm X.npy W0.npy M0.npy COV0.npy ITERS
+ *   bench_cluster sdp X.npy K [TOL]
  *
  * Loading is not timed.  kmeans: one fit from the given centres with tol = 0 and max_iter =
  * ITERS.  gmm: full-covariance EM from the given parameters, timed at ITERS and at 1 iteration;
@@ -104,8 +105,36 @@ int main(int argc, char **argv)
         free(S);
         return 0;
     }
+    if (argc >= 4 && !strcmp(argv[1], "sdp")) {
+        double *X = NULL;
+        int64_t sx[3] = {0};
+        if (load(argv[2], &X, sx))
+            return 1;
+        pk_mat Xm = pk_mat_view(X, (size_t)sx[0], (size_t)sx[1]);
+        pk_sdp_params p = pk_sdp_params_default((size_t)atoi(argv[3]));
+        if (argc > 4)
+            p.tol = atof(argv[4]);
+        p.max_iter = 100000;
+        pk_rng rng;
+        pk_rng_seed(&rng, 1);
+        pk_sdp_result *r = NULL;
+        pk_err err;
+        double t0 = pk_time_now();
+        int st = pk_sdp_kmeans(&Xm, &p, &rng, &r, &err);
+        double t = pk_time_now() - t0;
+        if (st) {
+            fprintf(stderr, "bench_cluster: %s\n", err.msg);
+            return 1;
+        }
+        printf("{\"seconds\": %.9g, \"objective\": %.17g, \"n_iter\": %d, \"converged\": %d}\n", t, r->objective,
+               r->n_iter, r->converged);
+        pk_sdp_result_free(r);
+        free(X);
+        return 0;
+    }
     fputs("usage: bench_cluster kmeans X.npy C0.npy ITERS [lloyd|hamerly]\n"
-          "       bench_cluster gmm X.npy W0.npy M0.npy COV0.npy ITERS\n",
+          "       bench_cluster gmm X.npy W0.npy M0.npy COV0.npy ITERS\n"
+          "       bench_cluster sdp X.npy K [TOL]\n",
           stderr);
     return 2;
 }

@@ -41,13 +41,14 @@ def solve(X, K):
             return float(l.split(":")[1])
     raise RuntimeError(out)
 
-rng = np.random.RandomState(11)
-cases = []
-for (n, K, sep) in [(30, 3, 1.5), (40, 2, 1.0), (60, 3, 2.5)]:
-    y = np.arange(n) % K
-    cen = rng.normal(size=(K, 2)) * sep * 2
-    X = cen[y] + rng.normal(size=(n, 2))
-    cases.append({"n": n, "d": 2, "k": K, "X": X.ravel().tolist(), "optimum": solve(X, K)})
-    print(n, K, cases[-1]["optimum"])
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "cluster", "csdp.json")
-json.dump({"solver": "CSDP 6.2.0 (Debian coinor-csdp)", "cases": cases}, open(path, "w"))
+if __name__ == "__main__":
+    rng = np.random.RandomState(11)
+    cases = []
+    for (n, K, sep) in [(30, 3, 1.5), (40, 2, 1.0), (60, 3, 2.5)]:
+        y = np.arange(n) % K
+        cen = rng.normal(size=(K, 2)) * sep * 2
+        X = cen[y] + rng.normal(size=(n, 2))
+        cases.append({"n": n, "d": 2, "k": K, "X": X.ravel().tolist(), "optimum": solve(X, K)})
+        print(n, K, cases[-1]["optimum"])
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "cluster", "csdp.json")
+    json.dump({"solver": "CSDP 6.2.0 (Debian coinor-csdp)", "cases": cases}, open(path, "w"))
