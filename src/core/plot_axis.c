@@ -203,11 +203,11 @@ void pk_axis_range(pk_axis *ax, double dmin, double dmax, double fix_lo, double 
  * mantissa x 10^e (superscript) otherwise. */
 static void tick_label(char *out, size_t cap, double v, double step, double maxabs)
 {
-    if ((maxabs >= 1e5 || maxabs < 1e-3) && v == 0) {
+    if ((maxabs >= 1e6 || maxabs < 1e-3) && v == 0) {
         snprintf(out, cap, "0");
         return;
     }
-    if (maxabs >= 1e5 || maxabs < 1e-3) {
+    if (maxabs >= 1e6 || maxabs < 1e-3) {
         int e = (int)floor(log10(fabs(v)) + 1e-9);
         double m = v / pow(10.0, e);
         int dec = (int)ceil(-log10(step / pow(10.0, e)) - 1e-9);
@@ -217,12 +217,8 @@ static void tick_label(char *out, size_t cap, double v, double step, double maxa
             dec = 6;
         char ms[48];
         pk_plot_fmt_fixed(ms, sizeof ms, m, dec, 1);
-        if (strcmp(ms, "1") == 0)
-            snprintf(out, cap, "10<tspan dy=\"-5\" font-size=\"75%%\">%d</tspan>", e);
-        else if (strcmp(ms, "-1") == 0)
-            snprintf(out, cap, "-10<tspan dy=\"-5\" font-size=\"75%%\">%d</tspan>", e);
-        else
-            snprintf(out, cap, "%s&#215;10<tspan dy=\"-5\" font-size=\"75%%\">%d</tspan>", ms, e);
+        /* always "m x 10^e" on a linear axis, so that neighbours read alike */
+        snprintf(out, cap, "%s&#215;10<tspan dy=\"-5\" font-size=\"75%%\">%d</tspan>", ms, e);
         return;
     }
     int dec = (int)ceil(-log10(step) - 1e-9);

@@ -145,26 +145,82 @@ static void marker(pk_sb *sb, int shape, double cx, double cy, double r, const c
     pk_sb_printf(sb, "\" fill=\"%s\"%s/>\n", colour, extra ? extra : "");
 }
 
-/* A polyline through (x[i], y[i]); unusable points break it. */
+/* A run of consecutive points in one pixel column, kept as its first, last,
+ * lowest and highest point (M4 decimation): the drawn line is the same. */
+typedef struct col_run {
+    long col;
+    size_t first, last, lo, hi;
+    double ylo, yhi;
+    int active;
+} col_run;
+
+static void emit_point(pk_sb *sb, int *open, int *pen, double px, double py)
+{
+    if (!*open) {
+        pk_sb_puts(sb, "<path d=\"");
+        *open = 1;
+    }
+    pk_sb_puts(sb, *pen ? "L" : "M");
+    pk_sb_num(sb, px, 2);
+    pk_sb_puts(sb, " ");
+    pk_sb_num(sb, py, 2);
+    *pen = 1;
+}
+
+static void flush_run(pk_sb *sb, col_run *r, const pk_axis *ax, const pk_axis *ay, const double *x, const double *y,
+                      int *open, int *pen)
+{
+    if (!r->active)
+        return;
+    size_t idx[4] = {r->first, r->lo, r->hi, r->last};
+    for (int i = 1; i < 4; i++) /* in drawing order */
+        for (int j = i; j > 0 && idx[j] < idx[j - 1]; j--) {
+            size_t t = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = t;
+        }
+    for (int i = 0; i < 4; i++)
+        if (i == 0 || idx[i] != idx[i - 1])
+            emit_point(sb, open, pen, pk_axis_px(ax, x[idx[i]]), pk_axis_px(ay, y[idx[i]]));
+    r->active = 0;
+}
+
+/* A polyline through (x[i], y[i]); unusable points break it.  Lines with
+ * many more points than pixel columns are decimated per column. */
 static void polyline(pk_sb *sb, const pk_axis *ax, const pk_axis *ay, const double *x, const double *y, size_t n,
                      const char *colour, const char *style)
 {
     int open = 0, pen = 0;
+    int decimate = (double)n > 4 * fabs(ax->p1 - ax->p0);
+    col_run run = {0, 0, 0, 0, 0, 0, 0, 0};
     for (size_t i = 0; i < n; i++) {
         if (!usable(x[i], ax->log) || !usable(y[i], ay->log)) {
+            flush_run(sb, &run, ax, ay, x, y, &open, &pen);
             pen = 0;
             continue;
         }
-        if (!open) {
-            pk_sb_puts(sb, "<path d=\"");
-            open = 1;
+        if (!decimate) {
+            emit_point(sb, &open, &pen, pk_axis_px(ax, x[i]), pk_axis_px(ay, y[i]));
+            continue;
         }
-        pk_sb_puts(sb, pen ? "L" : "M");
-        pk_sb_num(sb, pk_axis_px(ax, x[i]), 2);
-        pk_sb_puts(sb, " ");
-        pk_sb_num(sb, pk_axis_px(ay, y[i]), 2);
-        pen = 1;
+        long col = (long)floor(pk_axis_px(ax, x[i]));
+        if (run.active && col != run.col)
+            flush_run(sb, &run, ax, ay, x, y, &open, &pen);
+        if (!run.active) {
+            run = (col_run){col, i, i, i, i, y[i], y[i], 1};
+            continue;
+        }
+        run.last = i;
+        if (y[i] < run.ylo) {
+            run.ylo = y[i];
+            run.lo = i;
+        }
+        if (y[i] > run.yhi) {
+            run.yhi = y[i];
+            run.hi = i;
+        }
     }
+    flush_run(sb, &run, ax, ay, x, y, &open, &pen);
     if (open)
         pk_sb_printf(sb, "\" fill=\"none\" stroke=\"%s\" %s/>\n", colour, style);
 }
@@ -245,15 +301,34 @@ static void draw_series(pk_sb *sb, const pk_plot *p, const pk_axis *ax, const pk
     case PK_SER_GROUPS: {
         double r = s->n > 2000 ? 2.0 : 3.0;
         const char *op = s->n > 2000 ? " fill-opacity=\"0.5\"" : " fill-opacity=\"0.8\"";
+        /* big clouds: one marker per cell and colour (a bitmap per palette
+         * colour), cells sized so that a full frame holds ~15,000 markers per
+         * colour (half a pixel at least); markers outside the frame dropped */
+        double fw = fabs(ax->p1 - ax->p0), fh = fabs(ay->p0 - ay->p1);
+        double cell = fmax(0.5, sqrt(fw * fh / 15000.0));
+        size_t gw = (size_t)(fw / cell) + 2, gh = (size_t)(fh / cell) + 2;
+        uint8_t *seen = s->n > 5000 ? calloc((gw * gh * PK_PLOT_NPALETTE + 7) / 8, 1) : NULL;
         for (size_t i = 0; i < s->n; i++) {
             if (!usable(s->x[i], ax->log) || !usable(s->y[i], ay->log))
                 continue;
             int g = s->kind == PK_SER_GROUPS ? s->group[i] : 0;
             if (g < 0)
                 continue;
+            double px = pk_axis_px(ax, s->x[i]), py = pk_axis_px(ay, s->y[i]);
+            if (px < ax->p0 - r || px > ax->p1 + r || py < ay->p1 - r || py > ay->p0 + r)
+                continue;
+            if (seen) {
+                size_t cx = (size_t)fmax(0, fmin((double)gw - 1, (px - ax->p0) / cell));
+                size_t cy = (size_t)fmax(0, fmin((double)gh - 1, (py - ay->p1) / cell));
+                size_t bit = ((size_t)(g % PK_PLOT_NPALETTE) * gh + cy) * gw + cx;
+                if (seen[bit / 8] & (1u << (bit % 8)))
+                    continue;
+                seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
+            }
             const char *c = s->kind == PK_SER_GROUPS ? pk_plot_palette[g % PK_PLOT_NPALETTE] : col;
-            marker(sb, g, pk_axis_px(ax, s->x[i]), pk_axis_px(ay, s->y[i]), r, c, op);
+            marker(sb, g, px, py, r, c, op);
         }
+        free(seen);
         break;
     }
     case PK_SER_HLINE:

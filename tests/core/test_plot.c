@@ -277,6 +277,59 @@ static void test_legend_corner(void)
     pk_plot_free(p);
 }
 
+/* Big series stay small: lines decimated per pixel column (extremes kept),
+ * scatter clouds one marker per half-pixel cell. */
+static void test_decimation(void)
+{
+    enum { N = 100000 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    for (int i = 0; i < N; i++) {
+        x[i] = i;
+        y[i] = sin(i * 0.001) + ((i * 7919) % 101 - 50) * 0.001;
+    }
+    y[54321] = 5.0; /* a spike must survive */
+    pk_plot *p = pk_plot_new(NULL, NULL, NULL);
+    PK_CHECK_OK(pk_plot_line(p, NULL, x, y, N));
+    char *svg = NULL;
+    PK_CHECK_OK(pk_plot_svg(p, &svg));
+    if (svg) {
+        PK_CHECK(xml_ok(svg));
+        size_t segs = count(svg, "L");
+        PK_CHECK_MSG(segs < 4 * 640 && segs > 600, "%zu segments", segs);
+        PK_CHECK(strlen(svg) < 100000);
+        /* the spike survives: some vertex lies near the top of the frame
+         * (the rest of the curve stays below y = 1.05, far lower down) */
+        double ymin = 1e9;
+        const char *d0 = strstr(svg, "<path d=\"M");
+        for (const char *c = d0 ? d0 + 9 : NULL; c && *c && *c != '"'; c++)
+            if (*c == 'L' || *c == 'M') {
+                char *e;
+                strtod(c + 1, &e);
+                double yy = strtod(e, NULL);
+                ymin = fmin(ymin, yy);
+            }
+        PK_CHECK_MSG(ymin < 60, "highest vertex at y = %g px", ymin);
+    }
+    free(svg);
+    pk_plot_free(p);
+
+    p = pk_plot_new(NULL, NULL, NULL);
+    for (int i = 0; i < N; i++) {
+        x[i] = (i % 50) * 0.01;
+        y[i] = (i / 50 % 40) * 0.01;
+    }
+    PK_CHECK_OK(pk_plot_scatter(p, NULL, x, y, N));
+    PK_CHECK_OK(pk_plot_svg(p, &svg));
+    if (svg) {
+        size_t c = count(svg, "<circle");
+        PK_CHECK_MSG(c == 50 * 40, "%zu markers for 2000 distinct points", c);
+    }
+    free(svg);
+    pk_plot_free(p);
+    free(x);
+    free(y);
+}
+
 static void test_image_grid(void)
 {
     uint8_t px[5 * 4 * 3];
@@ -304,6 +357,7 @@ int main(void)
     test_log_plot_and_locale();
     test_histogram_groups();
     test_legend_corner();
+    test_decimation();
     test_image_grid();
     return pk_test_done();
 }
