@@ -166,9 +166,13 @@ static int cmd_main(int argc, char **argv)
     if ((rc = column(cmd, file, t, cp, p)) || (rc = column(cmd, file, t, cy, y)) ||
         (pt && (rc = column(cmd, file, t, ct, pt))))
         goto done;
-    if ((st = pk_calib_check(p, y, pt, n, &err))) {
-        rc = pk_cli_fail(cmd, "%s: %s (row numbers count from 0 after the header)", file, err.msg);
-        goto done;
+    for (size_t i = 0; i < n; i++) {
+        if (!(p[i] >= 0 && p[i] <= 1) || !(y[i] == 0 || y[i] == 1) || (pt && !(pt[i] >= 0 && pt[i] <= 1))) {
+            int bad = !(p[i] >= 0 && p[i] <= 1) ? cp : !(y[i] == 0 || y[i] == 1) ? cy : ct;
+            rc = pk_cli_fail(cmd, "%s: column '%s', data row %zu: %g is not %s", file, t->names[bad], i + 1,
+                             t->values[i * t->ncols + (size_t)bad], bad == cy ? "a 0/1 label" : "a probability in [0, 1]");
+            goto done;
+        }
     }
     pk_calib_metrics m[4];
     const char *names[4] = {"raw", NULL, NULL, NULL};
