@@ -6,7 +6,10 @@ non-centred, logistic regression on breast cancer, a 100-d Gaussian with
 condition number 1e6) both samplers run 4 chains x 1000 warm-up + 1000 draws
 on the same 2 cores; every draw set is summarised by the same estimator
 (`probkit infer summary`: rank-normalised bulk ESS, Vehtari et al. 2021).
-Stan's compilation time is not counted.  Posterior agreement: the largest
+Both are timed in CPU seconds (all threads), which other load on the machine
+does not inflate: probkit reports its process CPU time, Stan's per-chain
+timers use clock(); their sum over the 4 chains is Stan's figure.  Stan's
+compilation and R's worker start-up are not counted.  Posterior agreement: the largest
 |mean difference| over parameters in units of the combined MCSE.
 Writes bench/results/infer.json.
 """
@@ -31,15 +34,32 @@ def ours(model, seed, tmp):
                          check=True, capture_output=True, text=True)
     wall = time.time() - t0
     r = json.loads(out.stdout)
-    return r["seconds"], wall, summary(path), r["divergences"]
+    # CPU seconds of all threads: what Stan's chain timers (clock()) measure too
+    return r["cpu_seconds"], wall, summary(path), r["divergences"]
 
 
-def stan(model, seed, tmp):
+def r_env(tmp):
+    """Debian's r-cran-bh relies on /usr/include/boost and ships no include/
+    folder, which rstan's check wants: give R a shim library that has one."""
+    env = dict(os.environ)
+    got = subprocess.run(["Rscript", "-e", "cat(system.file('include', package='BH'))"], capture_output=True,
+                         text=True).stdout.strip()
+    if not got and os.path.isdir("/usr/include/boost"):
+        lib = os.path.join(tmp, "rlib")
+        shutil.copytree("/usr/lib/R/site-library/BH", os.path.join(lib, "BH"))
+        os.makedirs(os.path.join(lib, "BH", "include"), exist_ok=True)
+        os.symlink("/usr/include/boost", os.path.join(lib, "BH", "include", "boost"))
+        env["R_LIBS_USER"] = lib
+    return env
+
+
+def stan(model, seed, tmp, env):
     path = os.path.join(tmp, f"stan_{model}_{seed}.csv")
     out = subprocess.run(["Rscript", os.path.join(HERE, "infer", "stan_run.R"), model, path, str(seed), "1000",
-                          "1000", BC], check=True, capture_output=True, text=True)
+                          "1000", BC], check=True, capture_output=True, text=True, env=env)
     vals = dict(line.split()[:2] for line in out.stdout.splitlines() if "_seconds" in line)
-    return float(vals["sample_seconds"]), float(vals["compile_seconds"]), summary(path)
+    # Stan's chain timers use clock(): CPU seconds, summed over the 4 chains
+    return float(vals["chain_seconds_sum"]), float(vals["compile_seconds"]), summary(path)
 
 
 def emcee_gauss(seed):
@@ -86,6 +106,7 @@ def main():
     results = {"bench": "infer", "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.machine(),
                "cpus": os.cpu_count(), "reps": REPS, "targets": {}}
     tmp = tempfile.mkdtemp(prefix="pk_bench_infer_")
+    renv = r_env(tmp) if have_stan else None
     try:
         for model in ["eight-schools", "logistic", "gauss100"]:
             rows = {"ours_ess_per_s": [], "stan_ess_per_s": [], "ours_s": [], "stan_s": [], "agreement": [],
@@ -97,7 +118,7 @@ def main():
                 rows["ours_ess_per_s"].append(min_ess(po) / s)
                 rows["ours_divergences"].append(div)
                 if have_stan:
-                    ss, cs, ps = stan(model, seed, tmp)
+                    ss, cs, ps = stan(model, seed, tmp, renv)
                     rows["stan_s"].append(ss)
                     rows["stan_ess_per_s"].append(min_ess(ps) / ss)
                     rows["agreement"].append(agreement(po, ps))

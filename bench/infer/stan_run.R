@@ -1,7 +1,8 @@
 # Runs one of the bench models with rstan and writes draws as CSV (chain, draw,
 # parameters in probkit's parameterisation).  Usage:
 #   Rscript stan_run.R MODEL OUT.csv SEED WARMUP DRAWS DATA_CSV
-# Prints "compile_seconds <x>" and "sample_seconds <y>" (wall clock, 4 chains on 2 cores).
+# Prints "compile_seconds", "sample_seconds" (wall clock of sampling(), 4 chains on
+# 2 cores, R worker start-up included) and "chain_seconds_sum" (Stan's own timers).
 suppressMessages(library(rstan))
 args <- commandArgs(trailingOnly = TRUE)
 model <- args[1]; out <- args[2]; seed <- as.integer(args[3])
@@ -38,6 +39,8 @@ fit <- sampling(sm, data = data, chains = 4, cores = 2, iter = warmup + draws, w
 t2 <- Sys.time()
 cat("compile_seconds", as.numeric(t1 - t0, units = "secs"), "\n")
 cat("sample_seconds", as.numeric(t2 - t1, units = "secs"), "\n")
+# Stan's own timers (warm-up + sampling per chain), free of R's worker start-up
+cat("chain_seconds_sum", sum(get_elapsed_time(fit)), "\n")
 arr <- as.array(fit)  # iterations x chains x parameters (lp__ last)
 np <- dim(arr)[3] - 1
 rows <- list()
