@@ -77,6 +77,17 @@ try:
     for label, method, hat in cases:
         results.append(harness.compare("ols", (label, ours(method, hat)), ("numpy.linalg.lstsq (dgelsd)", numpy_lstsq),
                                        agree, runs=args.runs, params=params, write=False))
+    try:
+        import scipy
+        import scipy.linalg as sla
+
+        def scipy_gelsy():
+            return sla.lstsq(X, y, lapack_driver="gelsy", check_finite=False)[0]
+        results.append(harness.compare("ols", (cases[1][0], ours("qr", False)),
+                                       (f"scipy.linalg.lstsq gelsy (pivoted QR), scipy {scipy.__version__}",
+                                        scipy_gelsy), agree, runs=args.runs, params=params, write=False))
+    except ImportError:
+        print("scipy not installed: that peer is skipped")
     if sm is not None:
         def sm_fit():
             r = sm.OLS(y, X).fit()

@@ -79,10 +79,13 @@ static pk_ols *ols_alloc(size_t n, size_t p, int hat)
 }
 
 /* Column-major copy of X (lda = n). */
-static double *colmajor_copy(const pk_mat *X)
+/* Column-major copy of X (lda = n); with y != NULL, y is appended as column
+ * p, so that one QR of [X y] also yields Q^T y (its top p entries) without a
+ * separate, slow single-vector dormqr. */
+static double *colmajor_copy_aug(const pk_mat *X, const double *y)
 {
     size_t n = X->rows, p = X->cols;
-    double *A = malloc(n * p * sizeof *A);
+    double *A = malloc(n * (p + (y != NULL)) * sizeof *A);
     if (!A)
         return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -90,8 +93,12 @@ static double *colmajor_copy(const pk_mat *X)
         for (size_t j = 0; j < p; j++)
             A[j * n + i] = row[j];
     }
+    if (y)
+        memcpy(A + p * n, y, n * sizeof *A);
     return A;
 }
+
+static double *colmajor_copy(const pk_mat *X) { return colmajor_copy_aug(X, NULL); }
 
 int pk_ols_svd_parts(const pk_mat *X, double **U, double **s, double **Vt)
 {
@@ -164,8 +171,10 @@ static int fit_qr(const pk_mat *X, const double *y, double tol, int want_hat, in
 {
     size_t n = X->rows, p = X->cols, k = n < p ? n : p;
     int st = PK_ENOMEM;
-    double *A = colmajor_copy(X), *tau = malloc(k * sizeof *tau), *qty = malloc(n * sizeof *qty);
-    double *R = calloc(k * p, sizeof *R), *Ri = NULL, *superb = malloc(k * sizeof *superb);
+    int aug = !pivot && n > p; /* Q^T y from the QR of [X y] */
+    double *A = colmajor_copy_aug(X, aug ? y : NULL), *tau = malloc((k + 1) * sizeof *tau);
+    double *qty = malloc(n * sizeof *qty), *R = calloc(k * p, sizeof *R), *Ri = NULL;
+    double *superb = malloc(k * sizeof *superb);
     lapack_int *jpvt = calloc(p, sizeof *jpvt);
     if (!A || !tau || !qty || !R || !superb || !jpvt)
         goto done;
@@ -173,7 +182,7 @@ static int fit_qr(const pk_mat *X, const double *y, double tol, int want_hat, in
     if (pivot) {
         info = LAPACKE_dgeqp3(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, A, (lapack_int)n, jpvt, tau);
     } else {
-        info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, A, (lapack_int)n, tau);
+        info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)(p + (size_t)aug), A, (lapack_int)n, tau);
         for (size_t j = 0; j < p; j++)
             jpvt[j] = (lapack_int)(j + 1);
     }
@@ -204,8 +213,10 @@ static int fit_qr(const pk_mat *X, const double *y, double tol, int want_hat, in
         r = r_diag;
     f->rank = r;
 
-    memcpy(qty, y, n * sizeof *qty);
-    if (k) {
+    if (aug) {
+        memcpy(qty, A + p * n, k * sizeof *qty);
+    } else {
+        memcpy(qty, y, n * sizeof *qty);
         info = LAPACKE_dormqr(LAPACK_COL_MAJOR, 'L', 'T', (lapack_int)n, 1, (lapack_int)k, A, (lapack_int)n, tau, qty,
                               (lapack_int)n);
         if (info != 0) {
@@ -319,17 +330,15 @@ static int fit_svd_tall(const pk_mat *X, const double *y, double tol, int want_h
 {
     size_t n = X->rows, p = X->cols;
     int st = PK_ENOMEM;
-    double *A = colmajor_copy(X), *tau = malloc(p * sizeof *tau), *qty = malloc(n * sizeof *qty);
+    double *A = colmajor_copy_aug(X, y), *tau = malloc((p + 1) * sizeof *tau), *qty = malloc(n * sizeof *qty);
     double *R = calloc(p * p, sizeof *R), *Ur = malloc(p * p * sizeof *Ur), *Vt = malloc(p * p * sizeof *Vt);
     double *uty = calloc(p, sizeof *uty), *M = NULL, *B = NULL;
     if (!A || !tau || !qty || !R || !Ur || !Vt || !uty)
         goto done;
-    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, A, (lapack_int)n, tau);
-    if (info == 0) {
-        memcpy(qty, y, n * sizeof *qty);
-        info = LAPACKE_dormqr(LAPACK_COL_MAJOR, 'L', 'T', (lapack_int)n, 1, (lapack_int)p, A, (lapack_int)n, tau, qty,
-                              (lapack_int)n);
-    }
+    /* QR of [X y] (n >= 2p > p): the top of column p is Q^T y */
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)(p + 1), A, (lapack_int)n, tau);
+    if (info == 0)
+        memcpy(qty, A + p * n, p * sizeof *qty);
     if (info != 0) {
         st = PK_EINTERNAL;
         goto done;
