@@ -13,7 +13,7 @@ typedef struct conv_geom {
 static void im2col(const conv_geom *g, const float *img, float *col)
 {
     int64_t NP = g->N * g->OH * g->OW, rows = g->C * g->KH * g->KW;
-#pragma omp parallel for if (rows * NP > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (rows * NP > NN_PAR_MIN) schedule(static))
     for (int64_t r = 0; r < rows; r++) {
         int64_t c = r / (g->KH * g->KW), kh = (r / g->KW) % g->KH, kw = r % g->KW;
         float *dst = col + r * NP;
@@ -51,7 +51,7 @@ static void im2col(const conv_geom *g, const float *img, float *col)
 static void col2im(const conv_geom *g, const float *col, float *img)
 {
     int64_t NP = g->N * g->OH * g->OW;
-#pragma omp parallel for if (g->N * g->C * g->H * g->W > NN_PAR_MIN / 4) schedule(static)
+NN_OMP(omp parallel for if (g->N * g->C * g->H * g->W > NN_PAR_MIN / 4) schedule(static))
     for (int64_t nc = 0; nc < g->N * g->C; nc++) {
         int64_t n = nc / g->C, c = nc % g->C;
         float *dst = img + nc * g->H * g->W;
@@ -75,7 +75,7 @@ static void col2im(const conv_geom *g, const float *col, float *img)
 /* (N, O, P) <-> (O, N*P) */
 static void nop_to_onp(const float *a, float *b, int64_t N, int64_t O, int64_t P)
 {
-#pragma omp parallel for if (N * O * P > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (N * O * P > NN_PAR_MIN) schedule(static))
     for (int64_t o = 0; o < O; o++)
         for (int64_t n = 0; n < N; n++)
             memcpy(b + o * N * P + n * P, a + (n * O + o) * P, (size_t)P * sizeof(float));
@@ -172,7 +172,7 @@ pk_nn_tensor *pk_nn_conv2d(pk_nn_ctx *ctx, pk_nn_tensor *x, pk_nn_tensor *w, pk_
         im2col(&sg, x->data + n0 * CHW, col);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)NP, (int)KK, 1.0f, w->data, (int)KK, col,
                     (int)NP, 0.0f, y2, (int)NP);
-#pragma omp parallel for if (O * NP > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (O * NP > NN_PAR_MIN) schedule(static))
         for (int64_t no = 0; no < nb * O; no++) {
             int64_t n = no / O, o = no % O;
             float bo = b ? b->data[o] : 0.0f;
@@ -302,7 +302,7 @@ static void maxpool_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     pk_nn_tensor *x = t->src[0];
     const int32_t *arg = t->aux;
     int64_t P = t->shape[2] * t->shape[3], HW = x->shape[2] * x->shape[3], NC = t->shape[0] * t->shape[1];
-#pragma omp parallel for if (t->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (t->numel > NN_PAR_MIN) schedule(static))
     for (int64_t nc = 0; nc < NC; nc++)
         for (int64_t p = 0; p < P; p++)
             x->grad[nc * HW + arg[nc * P + p]] += t->grad[nc * P + p];
@@ -314,7 +314,7 @@ static void avgpool_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     pk_nn_tensor *x = t->src[0];
     int64_t k = t->iarg[0], s = t->iarg[1], H = x->shape[2], W = x->shape[3], OH = t->shape[2], OW = t->shape[3];
     float inv = 1.0f / (float)(k * k);
-#pragma omp parallel for if (t->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (t->numel > NN_PAR_MIN) schedule(static))
     for (int64_t nc = 0; nc < t->shape[0] * t->shape[1]; nc++)
         for (int64_t oh = 0; oh < OH; oh++)
             for (int64_t ow = 0; ow < OW; ow++) {
@@ -343,7 +343,7 @@ static pk_nn_tensor *pool(pk_nn_ctx *ctx, pk_nn_tensor *x, int k, int s, int is_
     int32_t *arg = NULL;
     if (is_max && ng && !(arg = nn_alloc(ctx, (size_t)t->numel * sizeof *arg)))
         return NULL;
-#pragma omp parallel for if (t->numel > NN_PAR_MIN / 4) schedule(static)
+NN_OMP(omp parallel for if (t->numel > NN_PAR_MIN / 4) schedule(static))
     for (int64_t nc = 0; nc < NC; nc++) {
         const float *src = x->data + nc * H * W;
         if (is_max && k == 2 && s == 2) { /* the common case, without the generic window loop */

@@ -51,7 +51,7 @@ static void ce_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     int64_t N = x->shape[0], C = x->shape[1];
     float eps = t->farg[0];
     double g = t->grad[0] / (double)(s->count ? s->count : 1);
-#pragma omp parallel for if (x->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (x->numel > NN_PAR_MIN) schedule(static))
     for (int64_t i = 0; i < N; i++) {
         if (s->labels[i] < 0)
             continue;

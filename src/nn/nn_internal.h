@@ -9,6 +9,13 @@
 
 #include "probkit/nn.h"
 
+/* OpenMP pragmas that vanish (without unknown-pragma warnings) when OpenMP is off. */
+#ifdef _OPENMP
+#define NN_OMP(x) _Pragma(#x)
+#else
+#define NN_OMP(x)
+#endif
+
 /* Parallelise a loop only when it has enough work to pay for the fork. */
 #define NN_PAR_MIN 32768
 

@@ -14,7 +14,7 @@ static void layernorm_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     /* dx needs per-row sums; dgamma/dbeta need per-column sums over rows,
      * done serially after so the order is fixed. */
     if (x->requires_grad) {
-#pragma omp parallel for if (x->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (x->numel > NN_PAR_MIN) schedule(static))
         for (int64_t r = 0; r < R; r++) {
             const float *xr = x->data + r * C, *g = t->grad + r * C;
             float *dx = x->grad + r * C;
@@ -33,7 +33,7 @@ static void layernorm_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
         }
     }
     if ((gam && gam->requires_grad) || (bet && bet->requires_grad)) {
-#pragma omp parallel for if (x->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (x->numel > NN_PAR_MIN) schedule(static))
         for (int64_t j = 0; j < C; j++) {
             double sg = 0, sb = 0;
             for (int64_t r = 0; r < R; r++) {
@@ -62,7 +62,7 @@ pk_nn_tensor *pk_nn_layer_norm(pk_nn_ctx *ctx, pk_nn_tensor *x, pk_nn_tensor *ga
     float *stats = t ? nn_alloc(ctx, (size_t)(2 * (R ? R : 1)) * sizeof(float)) : NULL;
     if (!stats)
         return NULL;
-#pragma omp parallel for if (x->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (x->numel > NN_PAR_MIN) schedule(static))
     for (int64_t r = 0; r < R; r++) {
         const float *xr = x->data + r * C;
         float *y = t->data + r * C;
@@ -100,7 +100,7 @@ static void batchnorm_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     const float *stats = t->aux;
     int64_t N = x->shape[0], C = x->shape[1], S = nn_prod(x->shape, 2, x->ndim), M = N * S;
     int batch_stats = (int)t->iarg[0];
-#pragma omp parallel for if (x->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (x->numel > NN_PAR_MIN) schedule(static))
     for (int64_t c = 0; c < C; c++) {
         double mean = stats[2 * c], rstd = stats[2 * c + 1], sg = 0, sgx = 0;
         for (int64_t n = 0; n < N; n++)
@@ -148,7 +148,7 @@ pk_nn_tensor *pk_nn_batch_norm(pk_nn_ctx *ctx, pk_nn_tensor *x, pk_nn_tensor *ga
     float *stats = t ? nn_alloc(ctx, (size_t)(2 * C) * sizeof(float)) : NULL;
     if (!stats)
         return NULL;
-#pragma omp parallel for if (x->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (x->numel > NN_PAR_MIN) schedule(static))
     for (int64_t c = 0; c < C; c++) {
         double m, v;
         if (batch_stats) {

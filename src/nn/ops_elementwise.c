@@ -73,7 +73,7 @@ static void binary_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     (void)ctx;
     if (t->iarg[1]) { /* same shapes: no broadcasting */
         int64_t n = t->numel;
-#pragma omp parallel for if (n > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (n > NN_PAR_MIN) schedule(static))
         for (int64_t i = 0; i < n; i++) {
             float gi = go[i];
             switch (op) {
@@ -119,7 +119,7 @@ static pk_nn_tensor *binary(pk_nn_ctx *ctx, pk_nn_tensor *a, pk_nn_tensor *b, in
     float *o = t->data;
     const float *x = a->data, *y = b->data;
     if (same) {
-#pragma omp parallel for if (n > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (n > NN_PAR_MIN) schedule(static))
         for (int64_t i = 0; i < n; i++)
             o[i] = bin_f(op, x[i], y[i]);
     } else {
@@ -200,7 +200,7 @@ static inline __m128 tanh4(__m128 u)
 static void gelu_tanh_fwd(const float *x, float *y, int64_t n)
 {
     int64_t nq = n / 4;
-#pragma omp parallel for if (n > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (n > NN_PAR_MIN) schedule(static))
     for (int64_t q = 0; q < nq; q++) {
 #if defined(__SSE2__)
         __m128 xi = _mm_loadu_ps(x + 4 * q), half = _mm_set1_ps(0.5f);
@@ -229,7 +229,7 @@ static inline float gelu_tanh_df(float xi)
 static void gelu_tanh_bwd(const float *x, const float *go, float *ga, int64_t n)
 {
     int64_t nq = n / 4;
-#pragma omp parallel for if (n > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (n > NN_PAR_MIN) schedule(static))
     for (int64_t q = 0; q < nq; q++) {
 #if defined(__SSE2__)
         __m128 xi = _mm_loadu_ps(x + 4 * q), half = _mm_set1_ps(0.5f), one = _mm_set1_ps(1.0f);
@@ -310,7 +310,7 @@ static void unary_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     /* one loop per op (the constant folds the switch away, so loops vectorise) */
 #define DF_LOOP(OPC)                                                                                                   \
     case OPC: {                                                                                                        \
-        _Pragma("omp parallel for if (n > NN_PAR_MIN) schedule(static)") for (int64_t i = 0; i < n; i++) ga[i] +=     \
+        NN_OMP(omp parallel for if (n > NN_PAR_MIN) schedule(static)) for (int64_t i = 0; i < n; i++) ga[i] +=     \
             go[i] * unary_df(OPC, x[i], y[i]);                                                                         \
         break;                                                                                                         \
     }
@@ -340,7 +340,7 @@ pk_nn_tensor *pk_nn_unary_op(pk_nn_ctx *ctx, pk_nn_tensor *a, pk_nn_unary op)
     float *y = t->data;
 #define F_LOOP(OPC)                                                                                                    \
     case OPC: {                                                                                                        \
-        _Pragma("omp parallel for if (n > NN_PAR_MIN) schedule(static)") for (int64_t i = 0; i < n; i++) y[i] =        \
+        NN_OMP(omp parallel for if (n > NN_PAR_MIN) schedule(static)) for (int64_t i = 0; i < n; i++) y[i] =        \
             unary_f(OPC, x[i]);                                                                                        \
         break;                                                                                                         \
     }

@@ -21,7 +21,7 @@ static void linear_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
                     (int)In, 1.0f, W->grad, (int)In);
     if (b && b->requires_grad) { /* db (O) += column sums of g, row by row in blocks of 64 columns */
         int64_t nblk = (O + 63) / 64;
-#pragma omp parallel for if (R * O > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (R * O > NN_PAR_MIN) schedule(static))
         for (int64_t blk = 0; blk < nblk; blk++) {
             int64_t o0 = blk * 64, len = o0 + 64 <= O ? 64 : O - o0;
             double acc[64] = {0};
@@ -57,7 +57,7 @@ pk_nn_tensor *pk_nn_linear(pk_nn_ctx *ctx, pk_nn_tensor *x, pk_nn_tensor *W, pk_
         return NULL;
     float *y = t->data;
     if (bias) {
-#pragma omp parallel for if (R * O > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (R * O > NN_PAR_MIN) schedule(static))
         for (int64_t r = 0; r < R; r++)
             memcpy(y + r * O, bias->data, (size_t)O * sizeof(float));
     }

@@ -63,7 +63,7 @@ static pk_nn_tensor *reduce(pk_nn_ctx *ctx, pk_nn_tensor *a, int axis, int keepd
     int32_t *arg = NULL;
     if (kind == RED_MAX && ng && !(arg = nn_alloc(ctx, (size_t)(outer * inner) * sizeof *arg)))
         return NULL;
-#pragma omp parallel for if (outer * n * inner > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (outer * n * inner > NN_PAR_MIN) schedule(static))
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             const float *x = a->data + o * n * inner + i;
@@ -125,7 +125,7 @@ static void softmax_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     pk_nn_tensor *a = t->src[0];
     int64_t C = a->shape[a->ndim - 1], rows = a->numel / (C ? C : 1);
     int logsm = (int)t->iarg[0];
-#pragma omp parallel for if (a->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (a->numel > NN_PAR_MIN) schedule(static))
     for (int64_t r = 0; r < rows; r++) {
         const float *y = t->data + r * C, *g = t->grad + r * C;
         float *ga = a->grad + r * C;
@@ -152,7 +152,7 @@ static pk_nn_tensor *softmax_impl(pk_nn_ctx *ctx, pk_nn_tensor *a, int logsm)
     if (!t)
         return NULL;
     int64_t C = a->shape[a->ndim - 1], rows = C ? a->numel / C : 0;
-#pragma omp parallel for if (a->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (a->numel > NN_PAR_MIN) schedule(static))
     for (int64_t r = 0; r < rows; r++) {
         const float *x = a->data + r * C;
         float *y = t->data + r * C;

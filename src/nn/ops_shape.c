@@ -279,7 +279,7 @@ pk_nn_tensor *pk_nn_index_select(pk_nn_ctx *ctx, pk_nn_tensor *a, int axis, cons
     if (!t)
         return NULL;
     int64_t outer = nn_prod(a->shape, 0, ax), inner = nn_prod(a->shape, ax + 1, a->ndim);
-#pragma omp parallel for if (t->numel > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (t->numel > NN_PAR_MIN) schedule(static))
     for (int64_t k = 0; k < m; k++)
         for (int64_t o = 0; o < outer; o++)
             memcpy(t->data + (o * m + k) * inner, a->data + (o * n + ids[k]) * inner, (size_t)inner * sizeof(float));

@@ -152,12 +152,12 @@ if (op->kind == PK_NN_ADAM || op->kind == PK_NN_ADAMW) {
                         (float)(1.0 / sqrt(bc2)), decoupled ? 0.0f : (float)wd,
                         decoupled ? (float)(1.0 - lr * wd) : 1.0f};
             int64_t nchunk = (len + 4095) / 4096;
-#pragma omp parallel for if (len > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (len > NN_PAR_MIN) schedule(static))
             for (int64_t c = 0; c < nchunk; c++)
                 adam_range(w, g, m, v, c * 4096, (c + 1) * 4096 < len ? (c + 1) * 4096 : len, &ak);
             continue;
         }
-#pragma omp parallel for if (len > NN_PAR_MIN) schedule(static)
+NN_OMP(omp parallel for if (len > NN_PAR_MIN) schedule(static))
         for (int64_t i = 0; i < len; i++) {
             double gi = g[i] + wd * w[i], wi = w[i];
             switch (op->kind) {
