@@ -60,7 +60,11 @@ static int cmd_main(int argc, char **argv)
     int quick = 0, do_list = 0, json = 0;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     const char *out = "report";
-    const char **ids = calloc((size_t)argc + 1, sizeof *ids);
+    size_t nreg = 0;
+    while (pk_repro_all[nreg])
+        nreg++;
+    /* room for every id named on the command line or, with none, every registered one */
+    const char **ids = calloc((size_t)argc + nreg + 1, sizeof *ids);
     size_t nids = 0;
     if (!ids)
         return pk_cli_fail("reproduce", "out of memory");
