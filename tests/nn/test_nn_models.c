@@ -260,8 +260,56 @@ static void test_ngram(void)
     PK_CHECK(pk_nn_ngram_fit((const uint8_t *)t, 3, 9, &g, &err) == PK_EINVAL);
 }
 
+/* Two runs with one seed end in bit-identical weights (dropout on, AdamW, clipping). */
+static void train_small(uint64_t seed, float *out, int64_t *n)
+{
+    pk_rng rng;
+    pk_rng_seed(&rng, seed);
+    pk_nn_gpt_config cfg = {256, 8, 16, 1, 2, 0.1f};
+    pk_nn_gpt *m = NULL;
+    pk_err err = {0};
+    pk_nn_gpt_new(&cfg, &rng, &m, &err);
+    pk_nn_optim_params op = pk_nn_optim_params_default(PK_NN_ADAMW);
+    pk_nn_optim *o = pk_nn_optim_new(m->params, &op, &err);
+    pk_nn_ctx *c = pk_nn_ctx_new();
+    pk_nn_ctx_set_rng(c, &rng);
+    int32_t tok[4 * 9];
+    for (int s = 0; s < 10; s++) {
+        for (int i = 0; i < 36; i++)
+            tok[i] = (int32_t)pk_rng_below(&rng, 256);
+        pk_nn_ctx_reset(c);
+        pk_nn_tensor *l = pk_nn_gpt_loss(c, m, tok, 4, 8);
+        pk_nn_params_zero_grad(m->params);
+        pk_nn_backward(c, l);
+        pk_nn_params_clip_grad_norm(m->params, 0.5);
+        pk_nn_optim_step(o, 1e-2);
+    }
+    *n = 0;
+    for (size_t i = 0; i < pk_nn_params_count(m->params); i++) {
+        pk_nn_tensor *t = pk_nn_params_get(m->params, i);
+        memcpy(out + *n, t->data, (size_t)t->numel * sizeof(float));
+        *n += t->numel;
+    }
+    pk_nn_ctx_free(c);
+    pk_nn_optim_free(o);
+    pk_nn_gpt_free(m);
+}
+
+static void test_determinism(void)
+{
+    static float a[20000], b[20000], d[20000];
+    int64_t na, nb, nd;
+    train_small(11, a, &na);
+    train_small(11, b, &nb);
+    train_small(12, d, &nd);
+    PK_CHECK(na == nb && na < 20000);
+    PK_CHECK(!memcmp(a, b, (size_t)na * sizeof(float)));
+    PK_CHECK(memcmp(a, d, (size_t)na * sizeof(float)) != 0);
+}
+
 int main(void)
 {
+    test_determinism();
     test_optim();
     test_errors();
     test_cnn_learns();
