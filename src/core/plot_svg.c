@@ -395,6 +395,8 @@ static size_t collect_legend(const pk_plot *p, legend_entry *e, size_t max)
 }
 
 /* Points of the data inside a pixel rectangle: where the legend would hide them. */
+/* How much of the data a pixel rectangle would hide: points inside it, plus
+ * samples every ~4 px along line segments (a line crossing the box counts). */
 static size_t points_in(const pk_plot *p, const pk_axis *ax, const pk_axis *ay, double x0, double y0, double x1,
                         double y1)
 {
@@ -403,10 +405,27 @@ static size_t points_in(const pk_plot *p, const pk_axis *ax, const pk_axis *ay, 
         const pk_series *s = &p->s[k];
         if (s->kind == PK_SER_HLINE || s->kind == PK_SER_VLINE)
             continue;
+        int joined = s->kind == PK_SER_LINE || s->kind == PK_SER_BAND;
+        double qx = NAN, qy = NAN; /* previous vertex of a line, in pixels */
         for (size_t i = 0; i < s->n; i++) {
-            if (!usable(s->x[i], ax->log))
+            if (!usable(s->x[i], ax->log)) {
+                qx = NAN;
                 continue;
+            }
             double px = pk_axis_px(ax, s->x[i]);
+            if (joined) {
+                double py = usable(s->y[i], ay->log) ? pk_axis_px(ay, s->y[i]) : NAN;
+                if (!isnan(py) && !isnan(qx)) {
+                    double len = hypot(px - qx, py - qy);
+                    int steps = len > 800 ? 200 : (int)(len / 4);
+                    for (int t = 1; t < steps; t++) {
+                        double sx = qx + (px - qx) * t / steps, sy = qy + (py - qy) * t / steps;
+                        c += sx >= x0 && sx <= x1 && sy >= y0 && sy <= y1;
+                    }
+                }
+                qx = isnan(py) ? NAN : px;
+                qy = py;
+            }
             if (px < x0 || px > x1)
                 continue;
             double ys[3] = {s->y[i], s->lo ? s->lo[i] : NAN, s->hi ? s->hi[i] : NAN};
@@ -441,7 +460,8 @@ static void draw_legend(pk_sb *sb, const pk_plot *p, const pk_axis *ax, const pk
     int best = 0;
     size_t bestc = (size_t)-1;
     for (int c = 0; c < 4; c++) {
-        size_t k = points_in(p, ax, ay, cx[c], cy[c], cx[c] + bw, cy[c] + bh);
+        /* a 4 px margin: markers and line widths reach beyond their centres */
+        size_t k = points_in(p, ax, ay, cx[c] - 4, cy[c] - 4, cx[c] + bw + 4, cy[c] + bh + 4);
         if (k < bestc) {
             bestc = k;
             best = c;

@@ -330,6 +330,30 @@ static void test_decimation(void)
     free(y);
 }
 
+static void test_legend_avoids_lines(void)
+{
+    /* a line along the top whose left vertex is off-frame (x range fixed), so
+     * the upper left holds no vertex but is crossed; one marker in each lower
+     * corner, one vertex in the upper right: only segment sampling keeps the
+     * legend out of the upper left */
+    double lx[2] = {0, 1}, ly[2] = {0.6, 0.6}, sx[2] = {0.25, 0.95}, sy[2] = {0, 0};
+    pk_plot *p = pk_plot_new("t", NULL, NULL);
+    pk_plot_set_xrange(p, 0.2, 1.02);
+    PK_CHECK_OK(pk_plot_line(p, "top", lx, ly, 2));
+    PK_CHECK_OK(pk_plot_scatter(p, NULL, sx, sy, 2));
+    char *svg = NULL;
+    PK_CHECK_OK(pk_plot_svg(p, &svg));
+    const char *lg = svg ? strstr(svg, "class=\"legend\"") : NULL;
+    PK_CHECK(lg != NULL);
+    if (lg) {
+        const char *ry = strstr(lg, "\" y=\"");
+        double y = ry ? strtod(ry + 5, NULL) : -1;
+        PK_CHECK_MSG(y > 400 / 2.0, "legend at y=%g, expected the lower half", y);
+    }
+    free(svg);
+    pk_plot_free(p);
+}
+
 static void test_image_grid(void)
 {
     uint8_t px[5 * 4 * 3];
@@ -357,6 +381,7 @@ int main(void)
     test_log_plot_and_locale();
     test_histogram_groups();
     test_legend_corner();
+    test_legend_avoids_lines();
     test_decimation();
     test_image_grid();
     return pk_test_done();
