@@ -191,7 +191,8 @@ def compare(name, ours, peer, check, runs=5, warmup=1, params=None, notes="", wr
         "versions": versions(),
         "notes": notes,
     }
-    print(f"{name}: {olabel} median {om:.4g} s, {plabel} median {pm:.4g} s, ratio ours/peer {om / pm:.3g}"
+    ratio = f"{om / pm:.3g}" if pm > 0 else "n/a"
+    print(f"{name}: {olabel} median {om:.4g} s, {plabel} median {pm:.4g} s, ratio ours/peer {ratio}"
           + (f"  (agreement: {detail})" if detail is not None else ""))
     if write:
         write_result(name, res)
