@@ -1,5 +1,4 @@
 /* K-means: k-means++ seeding, Lloyd, Hamerly's bounds, mini-batch, restarts. */
-#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -126,67 +125,68 @@ int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
 }
 
 /* Assign every row to its nearest centre; returns the number of changed labels.
- * Distances come from |x|^2 + |c|^2 - 2 x.c with the cross products from BLAS dgemm, chunk by
- * chunk (BLAS picks the machine's SIMD at run time; our own loops cannot assume it).  The
- * argmin over centres then runs on OpenMP threads, outside the BLAS call. */
-#define PK_KM_CHUNK 4096
+ * Distances come from |x|^2 + |c|^2 - 2 x.c with the centres stored transposed, so the inner
+ * loop runs across centres (independent sums the compiler can put in SIMD lanes), as in a GEMM. */
+#define PK_KM_KMAX 256
 static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *labels, double *dist2,
                          int64_t *n_dist)
 {
     size_t n = X->rows, d = X->cols, changed = 0;
-    size_t ch = n < PK_KM_CHUNK ? n : PK_KM_CHUNK;
-    double *G = malloc((ch * k + k) * sizeof(double));
-    double *cn = G ? G + ch * k : NULL;
-    for (size_t j = 0; cn && j < k; j++) {
-        double s = 0;
-        for (size_t t = 0; t < d; t++)
-            s += C[j * d + t] * C[j * d + t];
-        cn[j] = s;
+    double *Ct = k <= PK_KM_KMAX ? malloc((d * k + k) * sizeof(double)) : NULL;
+    double *cn = Ct ? Ct + d * k : NULL;
+    if (Ct) {
+        for (size_t j = 0; j < k; j++) {
+            double s = 0;
+            for (size_t t = 0; t < d; t++) {
+                Ct[t * k + j] = C[j * d + t];
+                s += C[j * d + t] * C[j * d + t];
+            }
+            cn[j] = s;
+        }
     }
-    for (size_t c0 = 0; c0 < n; c0 += ch) {
-        size_t m = n - c0 < ch ? n - c0 : ch;
-        if (G)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0, pk_mat_at(X, c0, 0),
-                        (int)X->stride, C, (int)d, 0.0, G, (int)k);
 #if defined(_OPENMP)
 #pragma omp parallel for reduction(+ : changed) schedule(static)
 #endif
-        for (size_t ii = 0; ii < m; ii++) {
-            size_t i = c0 + ii;
-            const double *x = pk_mat_at(X, i, 0);
-            double best = INFINITY;
-            int32_t bj = 0;
-            if (G) {
-                double xn = 0;
-                for (size_t t = 0; t < d; t++)
-                    xn += x[t] * x[t];
-                const double *g = G + ii * k;
-                for (size_t j = 0; j < k; j++) {
-                    double dd = xn + cn[j] - 2 * g[j];
-                    if (dd < best) {
-                        best = dd;
-                        bj = (int32_t)j;
-                    }
-                }
-                if (best < 0)
-                    best = 0;
-            } else { /* no scratch memory: direct distances */
-                for (size_t j = 0; j < k; j++) {
-                    double dd = pk_sqdist(x, C + j * d, d);
-                    if (dd < best) {
-                        best = dd;
-                        bj = (int32_t)j;
-                    }
+    for (size_t i = 0; i < n; i++) {
+        const double *x = pk_mat_at(X, i, 0);
+        double best = INFINITY;
+        int32_t bj = 0;
+        if (Ct) {
+            double acc[PK_KM_KMAX], xn = 0;
+            for (size_t j = 0; j < k; j++)
+                acc[j] = 0;
+            for (size_t t = 0; t < d; t++) {
+                double xt = x[t];
+                const double *ct = Ct + t * k;
+                xn += xt * xt;
+                for (size_t j = 0; j < k; j++)
+                    acc[j] += xt * ct[j];
+            }
+            for (size_t j = 0; j < k; j++) {
+                double dd = xn + cn[j] - 2 * acc[j];
+                if (dd < best) {
+                    best = dd;
+                    bj = (int32_t)j;
                 }
             }
-            if (labels[i] != bj)
-                changed++;
-            labels[i] = bj;
-            if (dist2)
-                dist2[i] = best;
+            if (best < 0)
+                best = 0;
+        } else {
+            for (size_t j = 0; j < k; j++) {
+                double dd = pk_sqdist(x, C + j * d, d);
+                if (dd < best) {
+                    best = dd;
+                    bj = (int32_t)j;
+                }
+            }
         }
+        if (labels[i] != bj)
+            changed++;
+        labels[i] = bj;
+        if (dist2)
+            dist2[i] = best;
     }
-    free(G);
+    free(Ct);
     *n_dist += (int64_t)(n * k);
     return changed;
 }
