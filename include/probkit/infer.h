@@ -223,6 +223,52 @@ void pk_draws_free(pk_draws *d);
 int pk_hmc_sample(pk_logdensity_fn f, void *user, size_t dim, const double *init, const pk_hmc_params *p,
                   uint64_t seed, pk_draws **out, pk_err *err);
 
+/* ---- slice sampling, stochastic-gradient MCMC, particle-marginal MH ------------------ */
+
+/** A log-density without gradient (slice sampling, PMMH priors). */
+typedef double (*pk_logdensity0_fn)(const double *theta, void *user);
+
+/** Univariate slice sampling with stepping out and shrinkage (Neal 2003),
+ *  sweeping the coordinates in order: `n` sweeps from `init` (dim values,
+ *  finite log-density required), out gets n x dim draws.  `width` is the
+ *  initial bracket width (> 0); at most 64 step-outs per side. */
+int pk_slice_sample(pk_logdensity0_fn f, void *user, size_t dim, const double *init, size_t n, double width,
+                    pk_rng *rng, double *out, pk_err *err);
+
+/** Minibatched target for SGLD/SGHMC: adds to grad the gradient of
+ *  sum_{i in idx} log p(y_i | theta) over the b observations idx[0..b). */
+typedef void (*pk_minibatch_grad_fn)(const double *theta, const size_t *idx, size_t b, double *grad, void *user);
+
+typedef struct pk_sgmcmc_params {
+    size_t n_data;   /**< N, the data set size (>= 1) */
+    size_t batch;    /**< minibatch size in [1, N] (default 32) */
+    size_t iters;    /**< iterations (default 10000) */
+    size_t burn;     /**< discarded iterations (default iters / 2) */
+    size_t thin;     /**< keep every thin-th draw (default 1) */
+    double step;     /**< step size a in eps_t = a (1 + t/b0)^-gamma (default 1e-3) */
+    double gamma;    /**< decay exponent in [0, 1] (default 0: constant step) */
+    double b0;       /**< decay scale (default 1000) */
+    double friction; /**< SGHMC friction alpha in (0, 1]; 0 selects SGLD (default 0) */
+} pk_sgmcmc_params;
+pk_sgmcmc_params pk_sgmcmc_params_default(void);
+
+/** SGLD (Welling & Teh 2011) or SGHMC (Chen, Fox & Guestrin 2014, the
+ *  "alpha, eta" form with the noise estimate set to 0).  log_prior_grad (may
+ *  be NULL for a flat prior) adds the prior's gradient.  *out is malloc'd with
+ *  *n_out x dim kept draws. */
+int pk_sgmcmc_sample(pk_minibatch_grad_fn lik_grad, void (*log_prior_grad)(const double *theta, double *grad, void *user),
+                     void *user, size_t dim, const double *init, const pk_sgmcmc_params *p, pk_rng *rng, double **out,
+                     size_t *n_out, pk_err *err);
+
+/** Particle-marginal Metropolis-Hastings (Andrieu, Doucet & Holenstein 2010):
+ *  a Gaussian random walk on theta (prop_sd per coordinate) accepted with the
+ *  SMC estimate of p(y | theta) from `particles` particles.  make_ssm fills
+ *  the sequential program for a given theta (its data pointer may point into
+ *  a caller buffer it rewrites).  out gets steps x dim draws. */
+int pk_infer_pmmh(size_t dim, pk_logdensity0_fn log_prior, int (*make_ssm)(const double *theta, void *user, pk_ssm *m),
+                  void *user, const double *init, const double *prop_sd, size_t steps, size_t particles, pk_rng *rng,
+                  double *out, double *accept_rate, pk_err *err);
+
 /* ---- diagnostics (Vehtari, Gelman, Simpson, Carpenter, Burkner 2021) ------------------ */
 
 typedef struct pk_diag {
