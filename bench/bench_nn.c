@@ -1,7 +1,7 @@
 /* bench_nn — time probkit training steps (forward, backward, Adam) on a fixed
  * batch, for bench/nn.py which runs PyTorch on the same weights and batch.
  *
- *   bench_nn --model mlp|lenet|gpt --file init.safetensors --steps N [--warmup W]
+ *   bench_nn --model mlp|lenet|cnn|gpt --file init.safetensors --steps N [--warmup W]
  *
  * The file (written by nn.py) holds the initial parameters under probkit's
  * names plus "x" (inputs or tokens) and "y" (labels, classifiers).  Prints
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
             warmup = atol(argv[i + 1]);
     }
     if (!model || !file || steps < 1 || warmup < 0) {
-        fprintf(stderr, "usage: bench_nn --model mlp|lenet|gpt --file F --steps N [--warmup W]\n");
+        fprintf(stderr, "usage: bench_nn --model mlp|lenet|cnn|gpt --file F --steps N [--warmup W]\n");
         return 2;
     }
     pk_err err = {0};
@@ -84,6 +84,8 @@ int main(int argc, char **argv)
         pk_nn_classifier_config c = {PK_NN_ARCH_MLP, 1, 28, 28, 10, 2, {512, 512}, 0.0f};
         if (!strcmp(model, "lenet"))
             c.arch = PK_NN_ARCH_LENET;
+        else if (!strcmp(model, "cnn"))
+            c.arch = PK_NN_ARCH_CNN;
         if (pk_nn_classifier_new(&c, &rng, &clf, &err))
             goto fail;
         P = clf->params;

@@ -6,6 +6,7 @@
 Three models, one fixed batch each, Adam (lr 1e-3), same initial weights:
   mlp    784-512-512-10, batch 128
   lenet  conv5x5(6)-pool-conv5x5(16)-pool-120-84-10 on 28x28, batch 128
+  cnn    conv3x3(32)-pool-conv3x3(64)-pool-128-10 on 28x28, batch 128 (the Fashion-MNIST model; --models to add it)
   gpt    byte-level GPT d=128, 4 layers, 4 heads, context 128, batch 16
 Before timing, the losses of the first three steps must agree to 1e-4
 (relative).  Each timed run executes `--steps` steps after 3 warm-up steps in
@@ -99,7 +100,14 @@ def make_problem(model, path):
             t[name + ".bias"] = g.uniform(-1, 1, shape[0]).astype(np.float32) / np.float32(math.sqrt(fan))
         for name, o, i in [("fc1", 120, 400), ("fc2", 84, 120), ("fc3", 10, 84)]:
             t[name + ".weight"], t[name + ".bias"] = linear_init(g, o, i)
-    if model in ("mlp", "lenet"):
+    elif model == "cnn":
+        for name, shape in [("conv1", (32, 1, 3, 3)), ("conv2", (64, 32, 3, 3))]:
+            fan = shape[1] * 9
+            t[name + ".weight"] = g.uniform(-1, 1, shape).astype(np.float32) / np.float32(math.sqrt(fan))
+            t[name + ".bias"] = g.uniform(-1, 1, shape[0]).astype(np.float32) / np.float32(math.sqrt(fan))
+        for name, o, i in [("fc1", 128, 3136), ("fc2", 10, 128)]:
+            t[name + ".weight"], t[name + ".bias"] = linear_init(g, o, i)
+    if model in ("mlp", "lenet", "cnn"):
         t["x"] = g.random((128, 1, 28, 28)).astype(np.float32)
         t["y"] = g.integers(0, 10, 128).astype(np.int32)
     else:
@@ -136,6 +144,11 @@ def torch_worker(path, steps):
                 h = F.linear(h, P[f"fc{i}.weight"], P[f"fc{i}.bias"])
                 h = F.relu(h) if i < 2 else h
             return F.cross_entropy(h, y)
+        if model == "cnn":
+            h = F.max_pool2d(F.relu(F.conv2d(x, P["conv1.weight"], P["conv1.bias"], padding=1)), 2)
+            h = F.max_pool2d(F.relu(F.conv2d(h, P["conv2.weight"], P["conv2.bias"], padding=1)), 2)
+            h = F.relu(F.linear(h.reshape(h.shape[0], -1), P["fc1.weight"], P["fc1.bias"]))
+            return F.cross_entropy(F.linear(h, P["fc2.weight"], P["fc2.bias"]), y)
         if model == "lenet":
             h = F.max_pool2d(F.relu(F.conv2d(x, P["conv1.weight"], P["conv1.bias"], padding=2)), 2)
             h = F.max_pool2d(F.relu(F.conv2d(h, P["conv2.weight"], P["conv2.bias"])), 2)

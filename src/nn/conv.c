@@ -349,13 +349,11 @@ NN_OMP(omp parallel for if (t->numel > NN_PAR_MIN / 4) schedule(static))
         if (is_max && k == 2 && s == 2) { /* the common case, without the generic window loop */
             for (int64_t oh = 0; oh < OH; oh++)
                 for (int64_t ow = 0; ow < OW; ow++) {
-                    int64_t i0 = 2 * oh * W + 2 * ow, best = i0;
-                    if (src[i0 + 1] > src[best])
-                        best = i0 + 1;
-                    if (src[i0 + W] > src[best])
-                        best = i0 + W;
-                    if (src[i0 + W + 1] > src[best])
-                        best = i0 + W + 1;
+                    /* integer selects (cmov) instead of branches that random data mispredicts */
+                    int64_t i0 = 2 * oh * W + 2 * ow;
+                    int64_t j1 = src[i0 + 1] > src[i0] ? i0 + 1 : i0;
+                    int64_t j2 = src[i0 + W + 1] > src[i0 + W] ? i0 + W + 1 : i0 + W;
+                    int64_t best = src[j2] > src[j1] ? j2 : j1;
                     int64_t o = (nc * OH + oh) * OW + ow;
                     t->data[o] = src[best];
                     if (arg)

@@ -219,6 +219,24 @@ NN_OMP(omp parallel for if (n > NN_PAR_MIN) schedule(static))
     }
 }
 
+/* ga += go where x > 0, as a mask (no branch to mispredict). */
+static void relu_bwd(const float *x, const float *go, float *ga, int64_t n)
+{
+    int64_t nq = n / 4;
+    NN_OMP(omp parallel for if (n > NN_PAR_MIN) schedule(static))
+    for (int64_t q = 0; q < nq; q++) {
+#if defined(__SSE2__)
+        __m128 m = _mm_cmpgt_ps(_mm_loadu_ps(x + 4 * q), _mm_setzero_ps());
+        _mm_storeu_ps(ga + 4 * q, _mm_add_ps(_mm_loadu_ps(ga + 4 * q), _mm_and_ps(m, _mm_loadu_ps(go + 4 * q))));
+#else
+        for (int64_t i = 4 * q; i < 4 * q + 4; i++)
+            ga[i] += x[i] > 0 ? go[i] : 0.0f;
+#endif
+    }
+    for (int64_t i = 4 * nq; i < n; i++)
+        ga[i] += x[i] > 0 ? go[i] : 0.0f;
+}
+
 static inline float gelu_tanh_df(float xi)
 {
     float u = (float)SQRT_2_OVER_PI * (xi + (float)GELU_C * xi * xi * xi), th = fast_tanhf(u);
@@ -316,6 +334,10 @@ static void unary_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     }
     if (op == PK_NN_GELU_TANH) {
         gelu_tanh_bwd(x, go, ga, n);
+        return;
+    }
+    if (op == PK_NN_RELU) {
+        relu_bwd(x, go, ga, n);
         return;
     }
     switch (op) {
