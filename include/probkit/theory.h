@@ -61,6 +61,51 @@ int pk_hclass_predict(const pk_hclass *c, const double *counts, double *pred);
 int pk_sgld_product_predict(size_t m, double scale, size_t k, size_t n, size_t chains, size_t iters, size_t batch,
                             double step, pk_rng *rng, double *p1);
 
+
+/* ---- rfridge: "More is Better in Modern Machine Learning" (Simon et al. 2023) ------- */
+
+#include "probkit/linalg.h"
+
+/** The eigenframework's prediction for random-feature ridge regression. */
+typedef struct pk_rf_theory {
+    double test_mse;  /**< expected test MSE against noisy labels */
+    double train_mse; /**< (ridge / (n kappa))^2 test_mse */
+    double kappa;     /**< effective regularisation of the sample equation */
+    double gamma;     /**< effective regularisation of the feature equation (= kappa for k = inf) */
+    double e0;        /**< overfitting coefficient */
+} pk_rf_theory;
+
+/** Test/train risk of ridge regression with k random features of a kernel with
+ *  eigenvalues eigvals[0..M-1] (>= 0, finite) on a target with squared
+ *  eigencoefficients coef2[0..M-1] (>= 0), n samples, label-noise variance
+ *  noise_var >= 0 and ridge > 0 (the ridge multiplies the identity added to the
+ *  un-normalised n x n kernel matrix).  k = INFINITY gives kernel ridge
+ *  regression.  Solves n = sum L_i + ridge/kappa, k = sum L_i + k kappa/gamma,
+ *  L_i = lambda_i/(lambda_i + gamma), by bisection in log gamma.
+ *  @return PK_OK; PK_EINVAL on a bad argument (n, k < 1, ridge <= 0);
+ *  PK_EDOM if the overfitting coefficient diverges. */
+int pk_rf_theory_eval(const double *eigvals, const double *coef2, size_t M, double n, double k, double ridge,
+                      double noise_var, pk_rf_theory *out);
+/** The grid ridge (ridges[0..nr-1], > 0) minimising the predicted test MSE;
+ *  its prediction in *best and its index in *best_idx (may be NULL). */
+int pk_rf_theory_optimal(const double *eigvals, const double *coef2, size_t M, double n, double k,
+                         const double *ridges, size_t nr, double noise_var, pk_rf_theory *best, size_t *best_idx);
+/** Kernel ridge regression along a ridge path from the n x n training kernel
+ *  Ktr and the nt x n test-train kernel Kte: one eigendecomposition, then
+ *  train/test MSE (against ytr / yte) for every ridge (>= 0).  train_mse or
+ *  test_mse may be NULL.  PK_EINVAL on shapes, PK_ENOMEM. */
+int pk_rf_ridge_path(const pk_mat *Ktr, const pk_mat *Kte, const double *ytr, const double *yte,
+                     const double *ridges, size_t nr, double *train_mse, double *test_mse);
+/** One draw of the paper's Gaussian eigen-task: g ~ N(0, I_M), y = sum_i coef[i] g_i
+ *  + N(0, noise_var); k Gaussian random features phi_j = sum_i W_ji sqrt(lambda_i) g_i / sqrt(k),
+ *  W_ji ~ N(0,1) (k = 0: the kernel sum_i lambda_i g_i g'_i itself); ridge
+ *  path (ridges >= 0) on n training points.  test_mse[r] is the exact expected
+ *  risk on a fresh noisy point given this draw (the predictor is linear in g),
+ *  train_mse[r] the training MSE; either may be NULL.  Cost O(n M max(k, n)).
+ *  @return PK_OK, PK_EINVAL, PK_ENOMEM. */
+int pk_rf_gaussian_trial(const double *eigvals, const double *coef, size_t M, size_t n, size_t k, double noise_var,
+                         const double *ridges, size_t nr, pk_rng *rng, double *train_mse, double *test_mse);
+
 #ifdef __cplusplus
 }
 #endif
