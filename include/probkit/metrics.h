@@ -282,6 +282,92 @@ void pk_es_outcome_of(const double *val, size_t n, size_t stop, pk_es_outcome *o
 /** First epoch at which an indicator series is on (n if never). */
 size_t pk_es_first(const int *ind, size_t n);
 
+/* ==== CaPE: calibrated probability estimation ("Deep Probability Estimation",
+ *      Liu, Kaku, Zhu, Leibovich, Mohan, Yu, Zanna, Razavian, Fernandez-Granda) ==
+ *
+ * A binary probability estimator (a two-class pk_nn_classifier, p = softmax
+ * class 1) is first trained with cross-entropy on the observed outcomes and
+ * early-stopped on the validation cross-entropy ("early learning", when the
+ * outputs are still calibrated).  CaPE then continues training, alternating
+ * epochs of a calibration loss -- the cross-entropy between the model's output
+ * and empirical probabilities computed from the model's own predictions on the
+ * training set (labels averaged over equal-mass bins, or a Gaussian kernel
+ * over predicted probabilities) -- with ordinary cross-entropy epochs; the
+ * targets are recomputed before every calibration epoch and the model with the
+ * smallest validation cross-entropy is kept.  These functions use the nn
+ * engine (module DEPS: nn); the classifier type is declared in probkit/nn.h. */
+
+struct pk_nn_classifier;
+
+typedef enum pk_cape_kind {
+    PK_CAPE_BIN = 0, /**< equal-mass bins of the sorted predictions, target = mean label of the bin */
+    PK_CAPE_KERNEL   /**< Nadaraya-Watson: target_i = sum_j K(p_j - p_i) y_j / sum_j K, Gaussian K of width sigma */
+} pk_cape_kind;
+
+/** Empirical-probability targets of predictions p (n >= 1, probabilities) and labels y (0/1):
+ *  BIN: sort by p, split into `nbins` (1..n) equal-mass bins (bin b holds sorted ranks
+ *  floor(b n / nbins) .. floor((b+1) n / nbins) - 1), target = mean label in the bin.
+ *  KERNEL: Gaussian kernel of width sigma > 0 over p, summed over the `window` neighbours
+ *  on each side in sorted order (0 = all n; the paper's code uses 500).
+ *  target[i] belongs to row i (input order).  PK_EINVAL / PK_EDOM / PK_ENOMEM. */
+int pk_cape_targets(pk_cape_kind kind, const double *p, const double *y, size_t n, size_t nbins, double sigma,
+                    size_t window, double *target, pk_err *err);
+
+/** The calibration loss of logits z (z = logit of p, n >= 1) against targets t in [0, 1]:
+ *  mean_i -[t_i log sigmoid(z_i) + (1 - t_i) log(1 - sigmoid(z_i))], computed stably;
+ *  grad (may be NULL) receives d loss / d z_i = (sigmoid(z_i) - t_i) / n.  For a
+ *  two-class network z = logit_1 - logit_0, and this equals the soft-label
+ *  cross-entropy the training uses. */
+double pk_cape_loss(const double *z, const double *t, size_t n, double *grad);
+
+typedef struct pk_cape_params {
+    pk_cape_kind kind;  /**< target estimator (BIN) */
+    size_t nbins;       /**< BIN: bins, >= 1 (10, the paper's code) */
+    double sigma;       /**< KERNEL: width on the probability scale, > 0 (0.1) */
+    size_t window;      /**< KERNEL: neighbours on each side, 0 = all (500) */
+    int ce_epochs;      /**< phase 1: at most this many cross-entropy epochs, >= 1 (30) */
+    int ce_patience;    /**< phase 1 stops after this many epochs without a new best
+                             validation cross-entropy; 0 = run all ce_epochs (5) */
+    int cape_epochs;    /**< phase 2 epochs, >= 0; 0 = plain cross-entropy training (20) */
+    int ce_per_cal;     /**< phase 2: cross-entropy epochs after each calibration epoch, >= 0 (0) */
+    int restore_best;   /**< 1: end each phase with its best-validation model (1); 0: keep the last */
+    int batch;          /**< minibatch size, >= 1 (128) */
+    double lr;          /**< Adam learning rate of phase 1, > 0 (1e-3) */
+    double lr_cape;     /**< Adam learning rate of phase 2, > 0 (1e-3) */
+    double weight_decay;/**< Adam L2 weight decay, >= 0 (0) */
+} pk_cape_params;
+
+pk_cape_params pk_cape_params_default(void);
+/** PK_OK or PK_EINVAL naming the first field out of range. */
+int pk_cape_params_check(const pk_cape_params *par, pk_err *err);
+
+/** What pk_cape_fit did (per-epoch curves in the caller's arrays, if given). */
+typedef struct pk_cape_report {
+    int ce_epochs_run;        /**< epochs of phase 1 */
+    int ce_best_epoch;        /**< 0-based epoch of phase 1 with the best validation NLL */
+    int cape_epochs_run;      /**< epochs of phase 2 */
+    int cape_best_epoch;      /**< best epoch of phase 2 (-1: the phase-1 model was kept) */
+    double val_nll_ce;        /**< validation NLL of the model leaving phase 1 */
+    double val_nll_final;     /**< validation NLL of the returned model */
+    double *val_nll;          /**< optional, caller-owned: validation NLL after each epoch, phase 1
+                                   then phase 2 (needs ce_epochs + cape_epochs entries) */
+    double *train_loss;       /**< optional, same length: mean training loss of each epoch */
+} pk_cape_report;
+
+/** Train `model` (a pk_nn_classifier with classes == 2, already initialised) in place:
+ *  x_tr (n_tr rows of channels*height*width floats), y_tr labels 0/1; x_va, y_va the
+ *  validation rows (n_va >= 1) that drive early stopping and model selection.
+ *  rng shuffles minibatches and drives dropout.  report may be NULL.
+ *  @return PK_OK, PK_EINVAL (params, shapes, classes != 2), PK_EDOM (labels not 0/1,
+ *  a NaN loss), PK_ENOMEM; the message names the problem. */
+int pk_cape_fit(struct pk_nn_classifier *model, const float *x_tr, const double *y_tr, size_t n_tr,
+                const float *x_va, const double *y_va, size_t n_va, const pk_cape_params *par, pk_rng *rng,
+                pk_cape_report *report, pk_err *err);
+
+/** p[i] = P(y = 1 | x_i) of a two-class classifier (evaluation mode, no gradient),
+ *  computed in double from the logit difference.  PK_EINVAL / PK_ENOMEM. */
+int pk_cape_predict(const struct pk_nn_classifier *model, const float *x, size_t n, double *p, pk_err *err);
+
 #ifdef __cplusplus
 }
 #endif
