@@ -1,4 +1,5 @@
 /* Peng-Wei SDP by ADMM: affine projection, optimum vs CSDP, exact recovery on separated data. */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -9,6 +10,8 @@
 
 int main(void)
 {
+    /* n x n eigenproblems of n <= 80: threaded BLAS only adds overhead here */
+    openblas_set_num_threads(1);
     pk_rng rng;
     pk_rng_seed(&rng, 9);
     /* projection: feasible, idempotent, and orthogonal (residual _|_ feasible directions) */
