@@ -61,12 +61,9 @@ int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
     size_t n = X->rows, d = X->cols;
     if (k < 1 || n < k)
         return PK_EINVAL;
-    double *closest = malloc(n * sizeof *closest), *cand = malloc(n * sizeof *cand);
-    if (!closest || !cand) {
-        free(closest);
-        free(cand);
+    double *closest = malloc(n * sizeof *closest);
+    if (!closest)
         return PK_ENOMEM;
-    }
     size_t trials = 2 + (size_t)log((double)k);
     size_t first = (size_t)pk_rng_below(rng, n);
     memcpy(C, pk_mat_at(X, first, 0), d * sizeof(double));
@@ -118,9 +115,7 @@ int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
             pot += closest[i];
         }
     }
-    (void)cand;
     free(closest);
-    free(cand);
     return PK_OK;
 }
 
