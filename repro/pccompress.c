@@ -136,9 +136,10 @@ static int run(pk_repro_ctx *ctx)
     pk_repro_row(ctx, "actual bpd, each image coded alone", big.sep, NAN, 3.88, "JPEG-XL one file per image", scale,
                  PK_VERDICT_INFO);
     pk_repro_row(ctx, "actual - theoretical bpd, each image alone (<= 0.05)", big.sep - big.theo, NAN, NAN, NULL,
-                 scale, pk_verdict_le(big.sep - big.theo, 0.05));
+                 scale, V(big.sep - big.theo <= 0.05));
+    /* With few images the 48-byte container header alone is ~0.002 bpd: judged at full scale only. */
     pk_repro_row(ctx, "actual - theoretical bpd, streamed (<= 0.002)", big.stream - big.theo, NAN, NAN, NULL, scale,
-                 pk_verdict_le(big.stream - big.theo, 0.002));
+                 V(big.stream - big.theo <= 0.002));
     pk_repro_row(ctx, "test images decoded bit-exactly (both modes), fraction", big.exact ? 1.0 : 0.0, 1.0, NAN,
                  NULL, scale, big.exact ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
     pk_repro_row(ctx, "incremental vs naive conditionals, speed-up (x)", big.speedup, NAN, NAN, NULL,

@@ -86,11 +86,16 @@ int pk_pc_compress(const pk_pc *pc, const uint8_t *x, size_t n, pk_pc_mode mode,
         free(streams), free(lens);
         return pk_err_set(err, PK_ENOMEM, "out of memory");
     }
+    pc_dmodel dm;
+    if (pc_dmodel_init(&dm, pc)) {
+        free(streams), free(lens);
+        return pk_err_set(err, PK_ENOMEM, "out of memory");
+    }
     int st = PK_OK;
     size_t nstreams = mode == PK_PC_MODE_STREAM ? 1 : n;
     if (mode == PK_PC_MODE_STREAM) {
         pk_pc_coder *c;
-        st = pk_pc_coder_new(pc, &c);
+        st = pc_coder_new_shared(pc, &dm, &c);
         pk_rans_enc enc;
         pk_rans_enc_init(&enc);
         for (size_t i = n; i-- > 0 && !st;) /* last image first: the decoder reads first image first */
@@ -104,7 +109,7 @@ int pk_pc_compress(const pk_pc *pc, const uint8_t *x, size_t n, pk_pc_mode mode,
 #pragma omp parallel
         {
             pk_pc_coder *c = NULL;
-            int lst = pk_pc_coder_new(pc, &c);
+            int lst = pc_coder_new_shared(pc, &dm, &c);
 #pragma omp for schedule(dynamic, 16)
             for (size_t i = 0; i < n; i++) {
                 if (lst)
@@ -124,6 +129,7 @@ int pk_pc_compress(const pk_pc *pc, const uint8_t *x, size_t n, pk_pc_mode mode,
             }
         }
     }
+    pc_dmodel_free(&dm);
     size_t total = PZ_HDR + 4;
     int ib = 1;
     for (size_t i = 0; i < nstreams && !st; i++) {
@@ -267,14 +273,15 @@ int pk_pc_decompress(const pk_pc *pc, const uint8_t *buf, size_t len, const char
     const size_t D = (size_t)pc->nvars, n = (size_t)info.count;
     uint8_t *out = malloc(n * D + 1);
     size_t *off = malloc(sizeof(size_t) * (n + 1));
-    if (!out || !off) {
+    pc_dmodel dm;
+    if (!out || !off || pc_dmodel_init(&dm, pc)) {
         free(out), free(off);
         return pk_err_set(err, PK_ENOMEM, "%s: out of memory for %zu images", name, n);
     }
     size_t bad = (size_t)-1;
     if (info.mode == PK_PC_MODE_STREAM) {
         pk_pc_coder *c;
-        st = pk_pc_coder_new(pc, &c);
+        st = pc_coder_new_shared(pc, &dm, &c);
         if (!st && decode_stream(c, payload, (size_t)(buf + len - 4 - payload), n, out, D))
             bad = 0;
         pk_pc_coder_free(c);
@@ -286,7 +293,7 @@ int pk_pc_decompress(const pk_pc *pc, const uint8_t *buf, size_t len, const char
 #pragma omp parallel
         {
             pk_pc_coder *c = NULL;
-            int lst = pk_pc_coder_new(pc, &c);
+            int lst = pc_coder_new_shared(pc, &dm, &c);
 #pragma omp for schedule(dynamic, 16)
             for (size_t i = 0; i < n; i++) {
                 if (lst)
@@ -305,6 +312,7 @@ int pk_pc_decompress(const pk_pc *pc, const uint8_t *buf, size_t len, const char
         }
     }
     free(off);
+    pc_dmodel_free(&dm);
     if (!st && bad != (size_t)-1)
         st = pk_err_set(err, PK_EFORMAT, "%s: image %zu does not decode (corrupted stream)", name, bad);
     else if (st)

@@ -21,7 +21,8 @@
 
 struct pk_pc_coder {
     const pk_pc *pc;
-    pc_dmodel m;
+    pc_dmodel own;        /* used when the coder made its own copy */
+    const pc_dmodel *m;   /* the parameters (own, or shared between threads) */
     double *U, *P, *OP; /* [D][k] */
     double *q, *coef, *scratch;
     uint8_t *mask;
@@ -33,12 +34,12 @@ void pk_pc_coder_free(pk_pc_coder *c)
 {
     if (!c)
         return;
-    pc_dmodel_free(&c->m);
+    pc_dmodel_free(&c->own);
     free(c->U), free(c->P), free(c->OP), free(c->q), free(c->coef), free(c->scratch), free(c->mask), free(c->syms);
     free(c);
 }
 
-int pk_pc_coder_new(const pk_pc *pc, pk_pc_coder **out)
+int pc_coder_new_shared(const pk_pc *pc, const pc_dmodel *shared, pk_pc_coder **out)
 {
     *out = NULL;
     if (!pc)
@@ -56,13 +57,21 @@ int pk_pc_coder_new(const pk_pc *pc, pk_pc_coder **out)
     c->scratch = malloc(((size_t)pc->nvars + 2 * (size_t)pc->k + 4) * sizeof(double));
     c->mask = malloc((size_t)pc->nvars);
     c->syms = malloc(2 * (size_t)pc->nvars * sizeof(uint32_t));
-    if (!c->U || !c->P || !c->OP || !c->q || !c->coef || !c->scratch || !c->mask || !c->syms ||
-        pc_dmodel_init(&c->m, pc)) {
+    int bad = !c->U || !c->P || !c->OP || !c->q || !c->coef || !c->scratch || !c->mask || !c->syms;
+    if (!bad && !shared)
+        bad = pc_dmodel_init(&c->own, pc) != PK_OK;
+    if (bad) {
         pk_pc_coder_free(c);
         return PK_ENOMEM;
     }
+    c->m = shared ? shared : &c->own;
     *out = c;
     return PK_OK;
+}
+
+int pk_pc_coder_new(const pk_pc *pc, pk_pc_coder **out)
+{
+    return pc_coder_new_shared(pc, NULL, out);
 }
 
 static void reset(pk_pc_coder *c)
@@ -80,9 +89,9 @@ static int inc_dist(pk_pc_coder *c, int v, const uint8_t *x)
     double *op = c->OP + (size_t)v * k, *coef = c->coef;
     double ou[1024];
     if (p < 0) {
-        memcpy(op, c->m.logrootw, sizeof(double) * (size_t)k);
+        memcpy(op, c->m->logrootw, sizeof(double) * (size_t)k);
     } else {
-        const double *opp = c->OP + (size_t)p * k, *lt = c->m.logtheta + (size_t)p * k * nc + x[p];
+        const double *opp = c->OP + (size_t)p * k, *lt = c->m->logtheta + (size_t)p * k * nc + x[p];
         for (int i = 0; i < k; i++)
             ou[i] = opp[i] + lt[(size_t)i * nc];
         for (int e = pc->child_start[p]; e < pc->child_start[p + 1]; e++) {
@@ -94,8 +103,8 @@ static int inc_dist(pk_pc_coder *c, int v, const uint8_t *x)
                 ou[i] += us[i];
         }
         if (pc_is_leaf(pc, v))
-            return pc_mix_theta(&c->m, v, ou, c->q);
-        pc_log_vecmat(c->m.W + (size_t)v * k * k, ou, k, op);
+            return pc_mix_theta(c->m, v, ou, c->q);
+        pc_log_vecmat(c->m->W + (size_t)v * k * k, ou, k, op);
     }
     memcpy(coef, op, sizeof(double) * (size_t)k);
     for (int e = pc->child_start[v]; e < pc->child_start[v + 1]; e++) {
@@ -103,7 +112,7 @@ static int inc_dist(pk_pc_coder *c, int v, const uint8_t *x)
         for (int j = 0; j < k; j++)
             coef[j] += uc[j];
     }
-    return pc_mix_theta(&c->m, v, coef, c->q);
+    return pc_mix_theta(c->m, v, coef, c->q);
 }
 
 /* x[v] is now known: finish the upward values of every subtree it completes. */
@@ -113,7 +122,7 @@ static void inc_commit(pk_pc_coder *c, int v, const uint8_t *x)
     const int k = pc->k, nc = pc->ncat;
     if (!pc_is_leaf(pc, v))
         return;
-    const double *lt = c->m.logtheta + (size_t)v * k * nc + x[v];
+    const double *lt = c->m->logtheta + (size_t)v * k * nc + x[v];
     for (int i = 0; i < k; i++)
         c->U[(size_t)v * k + i] = lt[(size_t)i * nc];
     int u = v;
@@ -122,7 +131,7 @@ static void inc_commit(pk_pc_coder *c, int v, const uint8_t *x)
         if (pc->children[pc->child_start[p + 1] - 1] != u || p == pc->root)
             break; /* p still has uncoded children, or p is the root (value not needed) */
         double *pp = c->P + (size_t)p * k;
-        const double *ltp = c->m.logtheta + (size_t)p * k * nc + x[p];
+        const double *ltp = c->m->logtheta + (size_t)p * k * nc + x[p];
         for (int j = 0; j < k; j++)
             pp[j] = ltp[(size_t)j * nc];
         for (int e = pc->child_start[p]; e < pc->child_start[p + 1]; e++) {
@@ -130,7 +139,7 @@ static void inc_commit(pk_pc_coder *c, int v, const uint8_t *x)
             for (int j = 0; j < k; j++)
                 pp[j] += uc[j];
         }
-        pc_log_matvec(c->m.W + (size_t)p * k * k, pp, k, c->U + (size_t)p * k);
+        pc_log_matvec(c->m->W + (size_t)p * k * k, pp, k, c->U + (size_t)p * k);
         u = p;
     }
 }
@@ -143,9 +152,9 @@ static int naive_dist(pk_pc_coder *c, int t, const uint8_t *x)
     memset(c->mask, 0, (size_t)pc->nvars);
     for (int s = 0; s < t; s++)
         c->mask[pc->order[s]] = 1;
-    pc_upward(pc, &c->m, x, c->mask, 0, c->U, c->P);
-    pc_outside_coef(pc, &c->m, x, c->mask, c->U, v, c->coef, c->scratch);
-    return pc_mix_theta(&c->m, v, c->coef, c->q);
+    pc_upward(pc, c->m, x, c->mask, 0, c->U, c->P);
+    pc_outside_coef(pc, c->m, x, c->mask, c->U, v, c->coef, c->scratch);
+    return pc_mix_theta(c->m, v, c->coef, c->q);
 }
 
 int pk_pc_coder_chain_bits(pk_pc_coder *c, const uint8_t *x, int naive, double *bits)

@@ -11,8 +11,6 @@ static inline int pc_is_leaf(const pk_pc *pc, int v)
 int pc_alloc(int nvars, int k, int ncat, pk_pc **out, pk_err *err);
 int pc_build_topology(pk_pc *pc, pk_err *err);
 
-#endif
-
 /* Double-precision copy of the parameters for per-example inference and the
  * codec (renormalised in double so that an unobserved subtree sums to 1). */
 typedef struct pc_dmodel {
@@ -42,3 +40,8 @@ int pc_mix_theta(const pc_dmodel *m, int v, const double *coef, double *q);
 void pc_log_matvec(const double *A, const double *in, int n, double *out);
 /* out[j] = log sum_i exp(in[i]) * A[i][j]. */
 void pc_log_vecmat(const double *A, const double *in, int n, double *out);
+
+/* A coder that uses a caller-owned parameter copy (shared by threads); NULL: its own. */
+int pc_coder_new_shared(const pk_pc *pc, const pc_dmodel *shared, pk_pc_coder **out);
+
+#endif
