@@ -106,6 +106,73 @@ int pk_rf_ridge_path(const pk_mat *Ktr, const pk_mat *Kte, const double *ytr, co
 int pk_rf_gaussian_trial(const double *eigvals, const double *coef, size_t M, size_t n, size_t k, double noise_var,
                          const double *ridges, size_t nr, pk_rng *rng, double *train_mse, double *test_mse);
 
+
+/* ---- widedeep: "Wide and Deep Neural Networks Achieve Optimality for Classification" -- */
+
+#define PK_DUAL_MAXDEG 15
+
+typedef enum pk_act_type { PK_ACT_RELU = 0, PK_ACT_ERF, PK_ACT_HERMITE } pk_act_type;
+
+/** An activation through its dual, normalised so that E phi(z)^2 = 1 (z ~ N(0,1)):
+ *  phi^(xi) = E phi(u) phi(v), corr(u, v) = xi, = sum_i a_i^2 xi^i with a_i the
+ *  coefficients of phi in the orthonormal probabilists' Hermite basis.
+ *  RELU is sqrt(2) max(0, z) (arc-cosine kernel); ERF is erf(z) / sqrt((2/pi) asin(2/3));
+ *  HERMITE is sum_{i<=deg} a[i] He_i(z) / sqrt(i!) with sum a_i^2 = 1. */
+typedef struct pk_dual_act {
+    pk_act_type type;
+    size_t deg;                     /**< HERMITE only */
+    double a[PK_DUAL_MAXDEG + 1];   /**< HERMITE only: normalised coefficients */
+} pk_dual_act;
+
+void pk_dual_act_relu(pk_dual_act *a);
+void pk_dual_act_erf(pk_dual_act *a);
+/** Hermite activation from coefficients coef[0..deg] (deg <= PK_DUAL_MAXDEG, not
+ *  all zero), rescaled to sum a_i^2 = 1.  PK_EINVAL otherwise. */
+int pk_dual_act_hermite(const double *coef, size_t deg, pk_dual_act *a);
+/** phi^(xi) for xi in [-1, 1] (clamped); its derivative phi^'(xi) (the dual of
+ *  phi') in *deriv (may be NULL; infinite for ERF never, RELU at -1 is 0). */
+double pk_dual_eval(const pk_dual_act *a, double xi, double *deriv);
+
+/** A kernel value as sign * exp(logabs) (sign 0: exactly zero). */
+typedef struct pk_deep_val {
+    int sign;
+    double logabs;
+} pk_deep_val;
+
+/** NNGP Sigma^(L) and NTK K^(L) of an infinitely wide network with L hidden
+ *  layers (no biases, NTK parametrisation) between two unit-norm inputs with
+ *  inner product xi:  Sigma^(0) = K^(0) = xi, Sigma^(l) = phi^(Sigma^(l-1)),
+ *  K^(l) = Sigma^(l) + K^(l-1) phi^'(Sigma^(l-1)).  Signed-log arithmetic, with
+ *  the dual's leading power-series term once |Sigma| < e^-40, keeps L in the
+ *  thousands finite.  nngp or ntk may be NULL.  PK_EINVAL for L < 0 or
+ *  xi outside [-1, 1]. */
+int pk_deep_kernel(const pk_dual_act *a, double xi, int L, pk_deep_val *nngp, pk_deep_val *ntk);
+
+/** The infinite-depth regime of an activation by the fixed points of its dual:
+ *  MAJORITY when phi^(0) > 0 (a_0 != 0: every off-diagonal correlation is drawn
+ *  to a common fixed point, the kernel matrix tends to c 11^T + (1-c) I);
+ *  1NN when a_0 = a_1 = 0 (0 attracts super-exponentially, the nearest training
+ *  point dominates); SINGULAR when a_0 = 0 < a_1^2 < 1 (the rescaled kernel
+ *  tends to a singular kernel ~ |x - z|^-alpha, alpha = 2 log(1/a_1^2) / log phi^'(1),
+ *  returned in *alpha, NAN otherwise); LINEAR when a_1^2 = 1. */
+typedef enum pk_deep_regime { PK_DEEP_MAJORITY = 0, PK_DEEP_1NN, PK_DEEP_SINGULAR, PK_DEEP_LINEAR } pk_deep_regime;
+pk_deep_regime pk_dual_regime(const pk_dual_act *a, double *alpha);
+
+/** The Hermite activation sqrt(p) h_1 + sqrt(1-p) h_2 whose infinite-depth
+ *  kernel has singularity exponent alpha (> 0): p solves
+ *  2 log(1/p) / log(2 - p) = alpha.  PK_EINVAL for alpha <= 0. */
+int pk_dual_act_singular(double alpha, pk_dual_act *a);
+
+/** Kernel classifier scores k(x, X) (K(X, X) + ridge' I)^-1 y with the depth-L
+ *  NTK (use_ntk != 0) or NNGP.  Rows of Xtr (n x d) and Xte (m x d) must have unit
+ *  norm; y are +-1 (or any reals); ridge >= 0 is added after the kernel matrix is
+ *  divided by its largest entry (0: interpolation, a 1e-13 jitter escalates if
+ *  needed).  score[m]: only the sign is meaningful (magnitudes are rescaled and
+ *  clipped).  @return PK_OK, PK_EINVAL, PK_ENOMEM, PK_ESING, PK_EDOM (kernel
+ *  identically zero). */
+int pk_deep_classify(const pk_dual_act *a, int L, int use_ntk, const pk_mat *Xtr, const double *ytr,
+                     const pk_mat *Xte, double ridge, double *score);
+
 #ifdef __cplusplus
 }
 #endif
