@@ -1,5 +1,5 @@
 /* NUTS on the eight-schools model (non-centred): write the log-density and its
- * gradient, hand it to pk_hmc_sample, read the diagnostics.
+ * gradient, hand it to pk_infer_hmc, read the diagnostics.
  *   cc infer_eight_schools.c $(pkg-config --cflags --libs probkit) -lm -o infer_eight_schools */
 #include <math.h>
 #include <probkit/infer.h>
@@ -27,20 +27,20 @@ static double logp(const double *x, double *g, void *user)
 
 int main(void)
 {
-    pk_hmc_params p = pk_hmc_params_default();
-    pk_draws *d;
+    pk_infer_hmc_params p = pk_infer_hmc_params_default();
+    pk_infer_draws *d;
     pk_err err;
-    if (pk_hmc_sample(logp, NULL, 10, NULL, &p, 42, &d, &err)) {
+    if (pk_infer_hmc(logp, NULL, 10, NULL, &p, 42, &d, &err)) {
         fprintf(stderr, "infer_eight_schools: %s\n", err.msg);
         return 1;
     }
     const char *names[2] = {"mu", "log tau"};
     for (int j = 0; j < 2; j++) {
-        pk_diag dg;
-        pk_diag_compute(d->x + j, d->chains, d->draws, d->dim, &dg);
+        pk_infer_diag dg;
+        pk_infer_diag_compute(d->x + j, d->chains, d->draws, d->dim, &dg);
         printf("%-8s mean %6.2f  sd %5.2f  ess_bulk %5.0f  rhat %.3f\n", names[j], dg.mean, dg.sd, dg.ess_bulk, dg.rhat);
     }
     printf("%zu divergent transitions\n", d->divergences);
-    pk_draws_free(d);
+    pk_infer_draws_free(d);
     return 0;
 }

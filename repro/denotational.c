@@ -109,8 +109,8 @@ static int validate(pk_repro_ctx *ctx, int quick)
         pk_program_free(&bb);
         return st;
     }
-    pk_diag dg;
-    pk_diag_compute(draws + steps / 10, 1, steps - steps / 10, 1, &dg);
+    pk_infer_diag dg;
+    pk_infer_diag_compute(draws + steps / 10, 1, steps - steps / 10, 1, &dg);
     snprintf(scale, sizeof scale, "%zu steps, acceptance %.2f; ours %.4f", steps, acc, dg.mean);
     pk_repro_row(ctx, "Beta-Bernoulli E[p|y], trace MH: |error| / mcse", fabs(dg.mean - exact) / dg.mcse_mean, 0, NAN,
                  NULL, scale, pk_verdict_le(fabs(dg.mean - exact) / dg.mcse_mean, 3));
@@ -195,18 +195,18 @@ static int validate(pk_repro_ctx *ctx, int quick)
     pk_target tg;
     if ((st = pk_target_make("gauss100", NULL, &tg, &err)))
         return st;
-    pk_hmc_params hpar = pk_hmc_params_default();
+    pk_infer_hmc_params hpar = pk_infer_hmc_params_default();
     hpar.warmup = quick ? 500 : 1000;
     hpar.draws = quick ? 500 : 1000;
-    pk_draws *dr = NULL;
-    if ((st = pk_hmc_sample(tg.f, tg.user, tg.dim, NULL, &hpar, seed, &dr, &err))) {
+    pk_infer_draws *dr = NULL;
+    if ((st = pk_infer_hmc(tg.f, tg.user, tg.dim, NULL, &hpar, seed, &dr, &err))) {
         pk_target_free(&tg);
         return st;
     }
     double worst = 0, worst_sd = 0, min_ess = INFINITY;
     const double *sd = tg.user;
     for (size_t j = 0; j < 100; j++) {
-        pk_diag_compute(dr->x + j, dr->chains, dr->draws, 100, &dg);
+        pk_infer_diag_compute(dr->x + j, dr->chains, dr->draws, 100, &dg);
         worst = fmax(worst, fabs(dg.mean) / dg.mcse_mean);
         worst_sd = fmax(worst_sd, fabs(dg.sd / sd[j] - 1));
         min_ess = fmin(min_ess, dg.ess_bulk);
@@ -217,7 +217,7 @@ static int validate(pk_repro_ctx *ctx, int quick)
                  pk_verdict_le(worst, 4.0));
     pk_repro_row(ctx, "NUTS 100-d Gaussian: max relative sd error", worst_sd, 0, NAN, NULL, scale,
                  pk_verdict_le(worst_sd, 0.15));
-    pk_draws_free(dr);
+    pk_infer_draws_free(dr);
     pk_target_free(&tg);
     return PK_OK;
 }

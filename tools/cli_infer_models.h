@@ -9,7 +9,7 @@
 typedef struct pk_target {
     const char *name, *summary;
     size_t dim;
-    pk_logdensity_fn f;
+    pk_infer_logdensity_fn f;
     void *user;
     char **names; /* dim parameter names */
     void *owned;  /* freed by pk_target_free */

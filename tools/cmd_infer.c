@@ -52,8 +52,8 @@ static void print_summary(const double *x, size_t chains, size_t draws, size_t d
         fprintf(f, "%-14s %10s %9s %9s %10s %10s %10s %8s %8s %7s\n", "parameter", "mean", "mcse", "sd", "q5", "q50",
                 "q95", "ess_bulk", "ess_tail", "rhat");
     for (size_t j = 0; j < dim; j++) {
-        pk_diag d;
-        int st = pk_diag_compute(x + j, chains, draws, dim, &d);
+        pk_infer_diag d;
+        int st = pk_infer_diag_compute(x + j, chains, draws, dim, &d);
         char nb[32];
         const char *nm = names ? names[j] : (snprintf(nb, sizeof nb, "x%zu", j), nb);
         if (json) {
@@ -119,14 +119,14 @@ static int run_target(const char *name, const opts *o)
     int st = pk_target_make(name, pk_cli_data_dir(), &t, &err);
     if (st)
         return pk_cli_fail_status("infer", st, &err);
-    pk_hmc_params p = pk_hmc_params_default();
+    pk_infer_hmc_params p = pk_infer_hmc_params_default();
     p.nuts = strcmp(o->algo, "hmc") != 0;
     p.chains = o->chains;
     p.warmup = o->warmup;
     p.draws = o->draws;
-    pk_draws *d = NULL;
+    pk_infer_draws *d = NULL;
     double t0 = pk_time_now(), c0 = cpu_now();
-    st = pk_hmc_sample(t.f, t.user, t.dim, NULL, &p, o->seed, &d, &err);
+    st = pk_infer_hmc(t.f, t.user, t.dim, NULL, &p, o->seed, &d, &err);
     double secs = pk_time_now() - t0, cpu = cpu_now() - c0;
     if (st) {
         pk_target_free(&t);
@@ -151,11 +151,11 @@ static int run_target(const char *name, const opts *o)
                     d->divergences);
     }
     if (o->out && (st = write_draws(o->out, d->x, d->chains, d->draws, d->dim, t.names, &err))) {
-        pk_draws_free(d);
+        pk_infer_draws_free(d);
         pk_target_free(&t);
         return pk_cli_fail_status("infer", st, &err);
     }
-    pk_draws_free(d);
+    pk_infer_draws_free(d);
     pk_target_free(&t);
     return PK_EXIT_OK;
 }

@@ -113,12 +113,12 @@ typedef struct pk_trace {
     int done;        /* the program ran to its end */
 } pk_trace;
 
-typedef enum pk_resample_kind {
+typedef enum pk_infer_resample_kind {
     PK_RESAMPLE_MULTINOMIAL,
     PK_RESAMPLE_SYSTEMATIC,
     PK_RESAMPLE_STRATIFIED,
     PK_RESAMPLE_RESIDUAL
-} pk_resample_kind;
+} pk_infer_resample_kind;
 
 /** A weighted population of program runs. */
 typedef struct pk_population {
@@ -138,14 +138,14 @@ double pk_population_ess(const pk_population *p);
 /** Draw n ancestor indices from log-weights logw[0..m-1] with the given scheme.
  *  Every scheme is unbiased: E[#copies of i] = n w_i / sum w. PK_EDOM if all
  *  weights are zero or any is NaN. */
-int pk_resample(pk_rng *rng, const double *logw, size_t m, size_t n, pk_resample_kind kind, size_t *ancestors);
+int pk_infer_resample(pk_rng *rng, const double *logw, size_t m, size_t n, pk_infer_resample_kind kind, size_t *ancestors);
 
 /** Importance sampling from the prior: n weighted runs, log Z = logmeanexp(logw). */
 int pk_infer_importance(const pk_model *m, size_t n, pk_rng *rng, pk_population **out, pk_err *err);
 
 typedef struct pk_smc_params {
     size_t particles;          /**< >= 1 (default 100) */
-    pk_resample_kind resample; /**< default systematic */
+    pk_infer_resample_kind resample; /**< default systematic */
     double ess_threshold;      /**< resample when ESS < threshold * N; 1.0 = always (default), 0 = never */
     size_t move_steps;         /**< trace-MH moves per particle after each resampling (resample-move); default 0 */
 } pk_smc_params;
@@ -191,9 +191,9 @@ int pk_infer_enumerate(const pk_model *m, size_t max_paths, pk_population **out,
 
 /** A differentiable log-density: returns log p(theta) (up to a constant) and
  *  writes its gradient to grad.  Return a non-finite value outside the support. */
-typedef double (*pk_logdensity_fn)(const double *theta, double *grad, void *user);
+typedef double (*pk_infer_logdensity_fn)(const double *theta, double *grad, void *user);
 
-typedef struct pk_hmc_params {
+typedef struct pk_infer_hmc_params {
     size_t chains;        /**< >= 1, run in parallel with OpenMP (default 4) */
     size_t warmup;        /**< adaptation iterations (default 1000) */
     size_t draws;         /**< kept iterations per chain (default 1000) */
@@ -203,11 +203,11 @@ typedef struct pk_hmc_params {
     double target_accept; /**< dual-averaging target in (0,1) (default 0.8) */
     int adapt_mass;       /**< diagonal mass matrix from warm-up windows (default 1) */
     double init_radius;   /**< inits uniform in [-r, r] (default 2) */
-} pk_hmc_params;
-pk_hmc_params pk_hmc_params_default(void);
-int pk_hmc_params_check(const pk_hmc_params *p, pk_err *err);
+} pk_infer_hmc_params;
+pk_infer_hmc_params pk_infer_hmc_params_default(void);
+int pk_infer_hmc_params_check(const pk_infer_hmc_params *p, pk_err *err);
 
-typedef struct pk_draws {
+typedef struct pk_infer_draws {
     size_t chains, draws, dim;
     double *x;            /* chains x draws x dim */
     double *lp;           /* chains x draws log-densities */
@@ -215,31 +215,31 @@ typedef struct pk_draws {
     double accept_mean;   /* mean acceptance statistic after warm-up */
     double *step_size;    /* per chain, after adaptation */
     size_t grad_evals;    /* total gradient evaluations */
-} pk_draws;
-void pk_draws_free(pk_draws *d);
+} pk_infer_draws;
+void pk_infer_draws_free(pk_infer_draws *d);
 
 /** HMC / NUTS.  init (dim values, may be NULL for random inits in
  *  [-init_radius, init_radius]); chain c uses stream c of `seed`. */
-int pk_hmc_sample(pk_logdensity_fn f, void *user, size_t dim, const double *init, const pk_hmc_params *p,
-                  uint64_t seed, pk_draws **out, pk_err *err);
+int pk_infer_hmc(pk_infer_logdensity_fn f, void *user, size_t dim, const double *init, const pk_infer_hmc_params *p,
+                  uint64_t seed, pk_infer_draws **out, pk_err *err);
 
 /* ---- slice sampling, stochastic-gradient MCMC, particle-marginal MH ------------------ */
 
 /** A log-density without gradient (slice sampling, PMMH priors). */
-typedef double (*pk_logdensity0_fn)(const double *theta, void *user);
+typedef double (*pk_infer_logdensity0_fn)(const double *theta, void *user);
 
 /** Univariate slice sampling with stepping out and shrinkage (Neal 2003),
  *  sweeping the coordinates in order: `n` sweeps from `init` (dim values,
  *  finite log-density required), out gets n x dim draws.  `width` is the
  *  initial bracket width (> 0); at most 64 step-outs per side. */
-int pk_slice_sample(pk_logdensity0_fn f, void *user, size_t dim, const double *init, size_t n, double width,
+int pk_infer_slice(pk_infer_logdensity0_fn f, void *user, size_t dim, const double *init, size_t n, double width,
                     pk_rng *rng, double *out, pk_err *err);
 
 /** Minibatched target for SGLD/SGHMC: adds to grad the gradient of
  *  sum_{i in idx} log p(y_i | theta) over the b observations idx[0..b). */
-typedef void (*pk_minibatch_grad_fn)(const double *theta, const size_t *idx, size_t b, double *grad, void *user);
+typedef void (*pk_infer_minibatch_grad_fn)(const double *theta, const size_t *idx, size_t b, double *grad, void *user);
 
-typedef struct pk_sgmcmc_params {
+typedef struct pk_infer_sgmcmc_params {
     size_t n_data;   /**< N, the data set size (>= 1) */
     size_t batch;    /**< minibatch size in [1, N] (default 32) */
     size_t iters;    /**< iterations (default 10000) */
@@ -249,15 +249,15 @@ typedef struct pk_sgmcmc_params {
     double gamma;    /**< decay exponent in [0, 1] (default 0: constant step) */
     double b0;       /**< decay scale (default 1000) */
     double friction; /**< SGHMC friction alpha in (0, 1]; 0 selects SGLD (default 0) */
-} pk_sgmcmc_params;
-pk_sgmcmc_params pk_sgmcmc_params_default(void);
+} pk_infer_sgmcmc_params;
+pk_infer_sgmcmc_params pk_infer_sgmcmc_params_default(void);
 
 /** SGLD (Welling & Teh 2011) or SGHMC (Chen, Fox & Guestrin 2014, the
  *  "alpha, eta" form with the noise estimate set to 0).  log_prior_grad (may
  *  be NULL for a flat prior) adds the prior's gradient.  *out is malloc'd with
  *  *n_out x dim kept draws. */
-int pk_sgmcmc_sample(pk_minibatch_grad_fn lik_grad, void (*log_prior_grad)(const double *theta, double *grad, void *user),
-                     void *user, size_t dim, const double *init, const pk_sgmcmc_params *p, pk_rng *rng, double **out,
+int pk_infer_sgmcmc(pk_infer_minibatch_grad_fn lik_grad, void (*log_prior_grad)(const double *theta, double *grad, void *user),
+                     void *user, size_t dim, const double *init, const pk_infer_sgmcmc_params *p, pk_rng *rng, double **out,
                      size_t *n_out, pk_err *err);
 
 /** Particle-marginal Metropolis-Hastings (Andrieu, Doucet & Holenstein 2010):
@@ -265,24 +265,24 @@ int pk_sgmcmc_sample(pk_minibatch_grad_fn lik_grad, void (*log_prior_grad)(const
  *  SMC estimate of p(y | theta) from `particles` particles.  make_ssm fills
  *  the sequential program for a given theta (its data pointer may point into
  *  a caller buffer it rewrites).  out gets steps x dim draws. */
-int pk_infer_pmmh(size_t dim, pk_logdensity0_fn log_prior, int (*make_ssm)(const double *theta, void *user, pk_ssm *m),
+int pk_infer_pmmh(size_t dim, pk_infer_logdensity0_fn log_prior, int (*make_ssm)(const double *theta, void *user, pk_ssm *m),
                   void *user, const double *init, const double *prop_sd, size_t steps, size_t particles, pk_rng *rng,
                   double *out, double *accept_rate, pk_err *err);
 
 /* ---- diagnostics (Vehtari, Gelman, Simpson, Carpenter, Burkner 2021) ------------------ */
 
-typedef struct pk_diag {
+typedef struct pk_infer_diag {
     double mean, sd, mcse_mean, q05, q50, q95;
     double rhat;     /* rank-normalised split R-hat (max of bulk and folded) */
     double ess_bulk; /* rank-normalised split-chain bulk ESS */
     double ess_tail; /* min of the 5% and 95% quantile ESS */
-} pk_diag;
+} pk_infer_diag;
 
 /** Diagnostics of one scalar over `chains` chains of `draws` draws, stored at
  *  x[(c*draws + i)*stride]. PK_EINVAL for fewer than 4 draws per chain. */
-int pk_diag_compute(const double *x, size_t chains, size_t draws, size_t stride, pk_diag *out);
+int pk_infer_diag_compute(const double *x, size_t chains, size_t draws, size_t stride, pk_infer_diag *out);
 /** Plain (non-split, non-ranked) ESS of one chain by Geyer's initial monotone sequence. */
-double pk_ess_basic(const double *x, size_t n, size_t stride);
+double pk_infer_ess_basic(const double *x, size_t n, size_t stride);
 
 #ifdef __cplusplus
 }

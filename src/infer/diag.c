@@ -76,7 +76,7 @@ static double ess_chains(const double *x, size_t m, size_t n)
     return ess > cap ? cap : ess;
 }
 
-double pk_ess_basic(const double *x, size_t n, size_t stride)
+double pk_infer_ess_basic(const double *x, size_t n, size_t stride)
 {
     double *c = malloc(n * sizeof *c);
     if (!c)
@@ -157,7 +157,7 @@ static double quantile_sorted(const double *s, size_t n, double q)
     return s[lo] + (h - (double)lo) * (s[hi] - s[lo]);
 }
 
-int pk_diag_compute(const double *x, size_t chains, size_t draws, size_t stride, pk_diag *out)
+int pk_infer_diag_compute(const double *x, size_t chains, size_t draws, size_t stride, pk_infer_diag *out)
 {
     if (chains < 1 || draws < 4 || !out)
         return PK_EINVAL;

@@ -8,13 +8,13 @@
 
 #include "probkit/infer.h"
 
-pk_hmc_params pk_hmc_params_default(void)
+pk_infer_hmc_params pk_infer_hmc_params_default(void)
 {
-    pk_hmc_params p = {4, 1000, 1000, 1, 10, 16, 0.8, 1, 2.0};
+    pk_infer_hmc_params p = {4, 1000, 1000, 1, 10, 16, 0.8, 1, 2.0};
     return p;
 }
 
-int pk_hmc_params_check(const pk_hmc_params *p, pk_err *err)
+int pk_infer_hmc_params_check(const pk_infer_hmc_params *p, pk_err *err)
 {
     if (p->chains < 1 || p->chains > 1024)
         return pk_err_set(err, PK_EINVAL, "hmc: chains must be in [1, 1024], got %zu", p->chains);
@@ -31,7 +31,7 @@ int pk_hmc_params_check(const pk_hmc_params *p, pk_err *err)
     return PK_OK;
 }
 
-void pk_draws_free(pk_draws *d)
+void pk_infer_draws_free(pk_infer_draws *d)
 {
     if (!d)
         return;
@@ -47,7 +47,7 @@ typedef struct point {
 } point;
 
 typedef struct chain {
-    pk_logdensity_fn f;
+    pk_infer_logdensity_fn f;
     void *user;
     size_t d, max_depth;
     double *minv, eps;
@@ -369,8 +369,8 @@ static double da_learn(dual_avg *a, double stat, double delta)
     return exp(x);
 }
 
-static int run_chain(pk_logdensity_fn f, void *user, size_t d, const double *init, const pk_hmc_params *par,
-                     uint64_t seed, size_t ci, pk_draws *out)
+static int run_chain(pk_infer_logdensity_fn f, void *user, size_t d, const double *init, const pk_infer_hmc_params *par,
+                     uint64_t seed, size_t ci, pk_infer_draws *out)
 {
     chain c;
     memset(&c, 0, sizeof c);
@@ -477,17 +477,17 @@ done:
     return st;
 }
 
-int pk_hmc_sample(pk_logdensity_fn f, void *user, size_t dim, const double *init, const pk_hmc_params *par,
-                  uint64_t seed, pk_draws **out, pk_err *err)
+int pk_infer_hmc(pk_infer_logdensity_fn f, void *user, size_t dim, const double *init, const pk_infer_hmc_params *par,
+                  uint64_t seed, pk_infer_draws **out, pk_err *err)
 {
     *out = NULL;
     if (!f || dim == 0)
         return pk_err_set(err, PK_EINVAL, "hmc: need a log-density and dim >= 1");
-    int st = pk_hmc_params_check(par, err);
+    int st = pk_infer_hmc_params_check(par, err);
     if (st)
         return st;
     size_t C = par->chains;
-    pk_draws *d = calloc(1, sizeof *d);
+    pk_infer_draws *d = calloc(1, sizeof *d);
     if (!d)
         return pk_err_set(err, PK_ENOMEM, "hmc: out of memory");
     d->chains = C;
@@ -497,12 +497,12 @@ int pk_hmc_sample(pk_logdensity_fn f, void *user, size_t dim, const double *init
     d->lp = malloc(C * par->draws * sizeof *d->lp);
     d->step_size = calloc(C, sizeof *d->step_size);
     /* per-chain counters merged after the parallel region (no shared writes) */
-    pk_draws *part = calloc(C, sizeof *part);
+    pk_infer_draws *part = calloc(C, sizeof *part);
     int *sts = calloc(C, sizeof *sts);
     if (!d->x || !d->lp || !d->step_size || !part || !sts) {
         free(part);
         free(sts);
-        pk_draws_free(d);
+        pk_infer_draws_free(d);
         return pk_err_set(err, PK_ENOMEM, "hmc: out of memory");
     }
     for (size_t c = 0; c < C; c++) {
@@ -526,7 +526,7 @@ int pk_hmc_sample(pk_logdensity_fn f, void *user, size_t dim, const double *init
     free(part);
     free(sts);
     if (st) {
-        pk_draws_free(d);
+        pk_infer_draws_free(d);
         if (st == PK_EDOM)
             return pk_err_set(err, st, "hmc: no initial point with a finite log-density and gradient");
         return pk_err_set(err, st, "hmc: %s", pk_strerror(st));

@@ -88,7 +88,7 @@ static void from_sorted(const double *w, size_t m, const double *u, size_t n, si
     }
 }
 
-int pk_resample(pk_rng *rng, const double *logw, size_t m, size_t n, pk_resample_kind kind, size_t *anc)
+int pk_infer_resample(pk_rng *rng, const double *logw, size_t m, size_t n, pk_infer_resample_kind kind, size_t *anc)
 {
     if (m == 0 || n == 0)
         return PK_EINVAL;
@@ -272,7 +272,7 @@ int pk_infer_smc(const pk_model *m, const pk_smc_params *par, pk_rng *rng, pk_po
         }
         if (ess < par->ess_threshold * (double)n || par->ess_threshold >= 1.0) {
             log_z += pk_logsumexp(p->logw, n, 1) - log((double)n);
-            if ((st = pk_resample(rng, p->logw, n, n, par->resample, anc))) {
+            if ((st = pk_infer_resample(rng, p->logw, n, n, par->resample, anc))) {
                 pk_err_set(err, st, "smc: resampling failed at observe %zu", k);
                 goto done;
             }

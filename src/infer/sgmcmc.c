@@ -5,7 +5,7 @@
 
 #include "probkit/infer.h"
 
-int pk_slice_sample(pk_logdensity0_fn f, void *user, size_t dim, const double *init, size_t n, double width,
+int pk_infer_slice(pk_infer_logdensity0_fn f, void *user, size_t dim, const double *init, size_t n, double width,
                     pk_rng *rng, double *out, pk_err *err)
 {
     if (!f || dim == 0 || !init || !(width > 0) || !out)
@@ -59,14 +59,14 @@ int pk_slice_sample(pk_logdensity0_fn f, void *user, size_t dim, const double *i
     return PK_OK;
 }
 
-pk_sgmcmc_params pk_sgmcmc_params_default(void)
+pk_infer_sgmcmc_params pk_infer_sgmcmc_params_default(void)
 {
-    pk_sgmcmc_params p = {0, 32, 10000, 5000, 1, 1e-3, 0.0, 1000.0, 0.0};
+    pk_infer_sgmcmc_params p = {0, 32, 10000, 5000, 1, 1e-3, 0.0, 1000.0, 0.0};
     return p;
 }
 
-int pk_sgmcmc_sample(pk_minibatch_grad_fn lik_grad, void (*prior_grad)(const double *, double *, void *), void *user,
-                     size_t dim, const double *init, const pk_sgmcmc_params *p, pk_rng *rng, double **out,
+int pk_infer_sgmcmc(pk_infer_minibatch_grad_fn lik_grad, void (*prior_grad)(const double *, double *, void *), void *user,
+                     size_t dim, const double *init, const pk_infer_sgmcmc_params *p, pk_rng *rng, double **out,
                      size_t *n_out, pk_err *err)
 {
     *out = NULL;
@@ -139,7 +139,7 @@ int pk_sgmcmc_sample(pk_minibatch_grad_fn lik_grad, void (*prior_grad)(const dou
     return PK_OK;
 }
 
-int pk_infer_pmmh(size_t dim, pk_logdensity0_fn log_prior, int (*make_ssm)(const double *, void *, pk_ssm *),
+int pk_infer_pmmh(size_t dim, pk_infer_logdensity0_fn log_prior, int (*make_ssm)(const double *, void *, pk_ssm *),
                   void *user, const double *init, const double *prop_sd, size_t steps, size_t particles, pk_rng *rng,
                   double *out, double *accept_rate, pk_err *err)
 {

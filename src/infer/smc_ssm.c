@@ -67,7 +67,7 @@ int pk_infer_smc_ssm(const pk_ssm *m, const pk_smc_params *par, pk_rng *rng, pk_
         }
         if (ess < par->ess_threshold * (double)n || par->ess_threshold >= 1.0) {
             log_z += pk_logsumexp(p->logw, n, 1) - log((double)n);
-            if ((st = pk_resample(rng, p->logw, n, n, par->resample, anc))) {
+            if ((st = pk_infer_resample(rng, p->logw, n, n, par->resample, anc))) {
                 pk_err_set(err, st, "smc: resampling failed at step %zu", t);
                 goto done;
             }

@@ -70,7 +70,7 @@ static void test_resampling(void)
         size_t anc[7], cnt[5] = {0};
         int R = 20000, zero_picked = 0;
         for (int t = 0; t < R; t++) {
-            PK_CHECK_OK(pk_resample(&r, lw, 5, 7, kind, anc));
+            PK_CHECK_OK(pk_infer_resample(&r, lw, 5, 7, kind, anc));
             for (int j = 0; j < 7; j++) {
                 cnt[anc[j]]++;
                 zero_picked |= anc[j] == 2;
@@ -86,7 +86,7 @@ static void test_resampling(void)
     }
     double z[2] = {-INFINITY, -INFINITY};
     size_t a2[2];
-    PK_CHECK(pk_resample(&r, z, 2, 2, PK_RESAMPLE_SYSTEMATIC, a2) == PK_EDOM);
+    PK_CHECK(pk_infer_resample(&r, z, 2, 2, PK_RESAMPLE_SYSTEMATIC, a2) == PK_EDOM);
 }
 
 static void test_conjugate(void)
@@ -145,7 +145,7 @@ static void test_conjugate(void)
     PK_CHECK_OK(pk_infer_mh(&bb, STEPS, &r, draws, &acc, &err));
     double m, v;
     pk_mean_var(draws + 1000, STEPS - 1000, &m, &v);
-    double ess = pk_ess_basic(draws + 1000, STEPS - 1000, 1);
+    double ess = pk_infer_ess_basic(draws + 1000, STEPS - 1000, 1);
     PK_CHECK(ess > 500);
     PK_CHECK_MSG(fabs(m - bb_mean) < 3 * sqrt(v / ess), "MH mean %g vs %g (mcse %g)", m, bb_mean, sqrt(v / ess));
     PK_CHECK_CLOSE(v, 9.0 * 6 / (15.0 * 15 * 16), 0, 0.1);

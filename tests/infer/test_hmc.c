@@ -63,19 +63,19 @@ static void check_gauss(size_t d, int nuts, double scale_lo, double scale_hi, si
         sd[i] = scale_lo * pow(scale_hi / scale_lo, d > 1 ? (double)i / (double)(d - 1) : 0);
     }
     gauss t = {d, mu, sd};
-    pk_hmc_params p = pk_hmc_params_default();
+    pk_infer_hmc_params p = pk_infer_hmc_params_default();
     p.nuts = nuts;
     p.warmup = warm;
     p.draws = draws;
     p.chains = 4;
     p.n_leapfrog = 20;
-    pk_draws *out;
+    pk_infer_draws *out;
     pk_err err;
-    PK_CHECK_OK(pk_hmc_sample(lp_gauss, &t, d, NULL, &p, 123, &out, &err));
+    PK_CHECK_OK(pk_infer_hmc(lp_gauss, &t, d, NULL, &p, 123, &out, &err));
     int bad = 0;
     for (size_t i = 0; i < d; i++) {
-        pk_diag dg;
-        PK_CHECK_OK(pk_diag_compute(out->x + i, out->chains, out->draws, d, &dg));
+        pk_infer_diag dg;
+        PK_CHECK_OK(pk_infer_diag_compute(out->x + i, out->chains, out->draws, d, &dg));
         int ok = fabs(dg.mean - mu[i]) < 4 * dg.mcse_mean && dg.rhat < 1.05 && fabs(dg.sd / sd[i] - 1) < 0.15;
         if (!ok) {
             bad++;
@@ -87,7 +87,7 @@ static void check_gauss(size_t d, int nuts, double scale_lo, double scale_hi, si
     PK_CHECK(out->divergences == 0);
     fprintf(stderr, "gauss d=%zu nuts=%d: accept %.3f, step %.3g, grads %zu\n", d, nuts, out->accept_mean,
             out->step_size[0], out->grad_evals);
-    pk_draws_free(out);
+    pk_infer_draws_free(out);
     free(mu);
     free(sd);
 }
@@ -106,8 +106,8 @@ static void test_diagnostics(void)
             x[c * N + i] = v;
         }
     }
-    pk_diag d;
-    PK_CHECK_OK(pk_diag_compute(x, C, N, 1, &d));
+    pk_infer_diag d;
+    PK_CHECK_OK(pk_infer_diag_compute(x, C, N, 1, &d));
     double expect = C * N * (1 - phi) / (1 + phi);
     PK_CHECK_MSG(fabs(d.ess_bulk / expect - 1) < 0.15, "AR(1) bulk ESS %g, expected ~%g", d.ess_bulk, expect);
     PK_CHECK(d.rhat < 1.01);
@@ -115,11 +115,11 @@ static void test_diagnostics(void)
     /* one chain shifted: R-hat must flag it */
     for (int i = 0; i < N; i++)
         x[i] += 3.0;
-    PK_CHECK_OK(pk_diag_compute(x, C, N, 1, &d));
+    PK_CHECK_OK(pk_infer_diag_compute(x, C, N, 1, &d));
     PK_CHECK(d.rhat > 1.1);
-    PK_CHECK(pk_diag_compute(x, C, 3, 1, &d) == PK_EINVAL);
+    PK_CHECK(pk_infer_diag_compute(x, C, 3, 1, &d) == PK_EINVAL);
     x[5] = NAN;
-    PK_CHECK(pk_diag_compute(x, C, N, 1, &d) == PK_EDOM);
+    PK_CHECK(pk_infer_diag_compute(x, C, N, 1, &d) == PK_EDOM);
     free(x);
 }
 
@@ -131,23 +131,23 @@ int main(void)
     check_gauss(100, 1, 0.01, 10, 1000, 1000);
 
     size_t d = 10;
-    pk_hmc_params p = pk_hmc_params_default();
-    pk_draws *out;
+    pk_infer_hmc_params p = pk_infer_hmc_params_default();
+    pk_infer_draws *out;
     pk_err err;
-    PK_CHECK_OK(pk_hmc_sample(lp_funnel_nc, &d, d, NULL, &p, 7, &out, &err));
-    pk_diag dg;
-    PK_CHECK_OK(pk_diag_compute(out->x, out->chains, out->draws, d, &dg));
+    PK_CHECK_OK(pk_infer_hmc(lp_funnel_nc, &d, d, NULL, &p, 7, &out, &err));
+    pk_infer_diag dg;
+    PK_CHECK_OK(pk_infer_diag_compute(out->x, out->chains, out->draws, d, &dg));
     PK_CHECK_MSG(fabs(dg.mean) < 4 * dg.mcse_mean && fabs(dg.sd / 3 - 1) < 0.1, "funnel v: mean %g sd %g", dg.mean,
                  dg.sd);
     PK_CHECK(out->divergences == 0);
-    pk_draws_free(out);
-    PK_CHECK_OK(pk_hmc_sample(lp_funnel, &d, d, NULL, &p, 7, &out, &err));
+    pk_infer_draws_free(out);
+    PK_CHECK_OK(pk_infer_hmc(lp_funnel, &d, d, NULL, &p, 7, &out, &err));
     fprintf(stderr, "centred funnel: %zu divergences reported\n", out->divergences);
     PK_CHECK(out->divergences > 0); /* the hard geometry must be reported, not hidden */
-    pk_draws_free(out);
+    pk_infer_draws_free(out);
 
-    PK_CHECK(pk_hmc_sample(lp_nan, &d, d, NULL, &p, 7, &out, &err) == PK_EDOM && out == NULL);
+    PK_CHECK(pk_infer_hmc(lp_nan, &d, d, NULL, &p, 7, &out, &err) == PK_EDOM && out == NULL);
     p.target_accept = 1.5;
-    PK_CHECK(pk_hmc_sample(lp_funnel, &d, d, NULL, &p, 7, &out, &err) == PK_EINVAL);
+    PK_CHECK(pk_infer_hmc(lp_funnel, &d, d, NULL, &p, 7, &out, &err) == PK_EINVAL);
     return pk_test_done();
 }

@@ -98,9 +98,9 @@ int main(void)
     /* slice sampling a correlated Gaussian */
     enum { NS = 20000 };
     double *s = malloc(NS * 2 * sizeof *s), init[2] = {3, -3};
-    PK_CHECK_OK(pk_slice_sample(lp_corr, NULL, 2, init, NS, 1.0, &r, s, &err));
+    PK_CHECK_OK(pk_infer_slice(lp_corr, NULL, 2, init, NS, 1.0, &r, s, &err));
     for (int j = 0; j < 2; j++) {
-        double m, v, ess = pk_ess_basic(s + 2000 * 2 + j, NS - 2000, 2);
+        double m, v, ess = pk_infer_ess_basic(s + 2000 * 2 + j, NS - 2000, 2);
         double sum = 0, sq = 0;
         for (int i = 2000; i < NS; i++)
             sum += s[i * 2 + j], sq += s[i * 2 + j] * s[i * 2 + j];
@@ -110,7 +110,7 @@ int main(void)
         PK_CHECK_MSG(fabs(v - 1) < 0.1, "slice var %g", v);
     }
     double bad_init[2] = {NAN, 0};
-    PK_CHECK(pk_slice_sample(lp_corr, NULL, 2, bad_init, 10, 1.0, &r, s, &err) == PK_EDOM);
+    PK_CHECK(pk_infer_slice(lp_corr, NULL, 2, bad_init, 10, 1.0, &r, s, &err) == PK_EDOM);
     free(s);
 
     /* SGLD and SGHMC on a Gaussian mean with N = 1000 */
@@ -121,7 +121,7 @@ int main(void)
     ybar /= (double)d.n;
     double post_var = 1.0 / (1000.0 + 0.01), post_mean = post_var * 1000 * ybar;
     for (int method = 0; method < 2; method++) {
-        pk_sgmcmc_params p = pk_sgmcmc_params_default();
+        pk_infer_sgmcmc_params p = pk_infer_sgmcmc_params_default();
         p.n_data = 1000;
         p.batch = 50;
         p.iters = 40000;
@@ -133,7 +133,7 @@ int main(void)
         p.friction = method ? 0.1 : 0.0;
         double th0 = 0, *draws;
         size_t nd;
-        PK_CHECK_OK(pk_sgmcmc_sample(gauss_lik_grad, gauss_prior_grad, &d, 1, &th0, &p, &r, &draws, &nd, &err));
+        PK_CHECK_OK(pk_infer_sgmcmc(gauss_lik_grad, gauss_prior_grad, &d, 1, &th0, &p, &r, &draws, &nd, &err));
         double m, v;
         pk_mean_var(draws, nd, &m, &v);
         PK_CHECK_MSG(fabs(m - post_mean) < 0.25 * sqrt(post_var), "%s mean %g vs %g", method ? "SGHMC" : "SGLD", m,
@@ -141,7 +141,7 @@ int main(void)
         PK_CHECK_MSG(fabs(v / post_var - 1) < 0.25, "%s var %g vs %g", method ? "SGHMC" : "SGLD", v, post_var);
         free(draws);
         p.batch = 5000;
-        PK_CHECK(pk_sgmcmc_sample(gauss_lik_grad, NULL, &d, 1, &th0, &p, &r, &draws, &nd, &err) == PK_EINVAL);
+        PK_CHECK(pk_infer_sgmcmc(gauss_lik_grad, NULL, &d, 1, &th0, &p, &r, &draws, &nd, &err) == PK_EINVAL);
     }
     free(d.y);
 
@@ -174,7 +174,7 @@ int main(void)
     PK_CHECK_OK(pk_infer_pmmh(1, mu_prior, make, &h, &i0, &sd, STEPS, 100, &r, pm, &acc, &err));
     double m, v;
     pk_mean_var(pm + 500, STEPS - 500, &m, &v);
-    double ess = pk_ess_basic(pm + 500, STEPS - 500, 1);
+    double ess = pk_infer_ess_basic(pm + 500, STEPS - 500, 1);
     PK_CHECK_MSG(fabs(m - exact) < 4 * sqrt(v / ess), "PMMH mean %g vs exact %g (mcse %g, acc %g)", m, exact,
                  sqrt(v / ess), acc);
     PK_CHECK(acc > 0.1 && acc < 0.9);
