@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libgsl-dev zlib1g-dev
-            libpng-dev libjansson-dev dataset-fashion-mnist)
+            libpng-dev libjansson-dev dataset-fashion-mnist python3-sklearn)
 BENCH_PKGS=(python3-numpy python3-scipy python3-sklearn python3-torch python3-optuna python3-emcee
             libjxl-tools webp optipng xz-utils hyperfine)
 
