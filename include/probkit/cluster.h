@@ -23,6 +23,21 @@
 extern "C" {
 #endif
 
+/* ---- fitting on rows split across processes ------------------------------------- */
+
+/** A sum-allreduce supplied by the caller (an MPI_Allreduce wrapper, or threads with a barrier),
+ *  so that several participants, each holding only its own rows, fit one model together.
+ *  Every participant must call the same fit with the same parameters and the same rng state;
+ *  they then perform the same sequence of reductions and end with the same model (equal to
+ *  the single-process fit up to floating-point summation order).  The library itself has no
+ *  MPI dependency. */
+typedef struct pk_allreduce {
+    int rank, size; /**< this participant (0-based) and how many there are (>= 1) */
+    /** In place: buf[0..n) <- sum of buf over all participants.  Return 0 on success. */
+    int (*sum)(double *buf, size_t n, void *ctx);
+    void *ctx;
+} pk_allreduce;
+
 /* ---- K-means -------------------------------------------------------------- */
 
 typedef enum pk_kmeans_algo {
@@ -46,6 +61,9 @@ typedef struct pk_kmeans_params {
     pk_kmeans_init init;       /**< default PK_KMEANS_INIT_PP */
     const double *init_centers;/**< k x d row-major, only for PK_KMEANS_INIT_GIVEN (borrowed) */
     size_t batch_size;         /**< mini-batch size (>= 1), only for PK_KMEANS_MINIBATCH. Default 1024 */
+    const pk_allreduce *reduce; /**< NULL (default): X is all the data.  Otherwise X is this participant's
+                                     rows; labels/n_dist are local, centres and inertia global.  Mini-batch
+                                     is not supported (PK_ENOTSUP); an empty cluster keeps its centre. */
 } pk_kmeans_params;
 
 pk_kmeans_params pk_kmeans_params_default(size_t k);
@@ -99,6 +117,8 @@ typedef struct pk_gmm_params {
     const double *init_weights; /**< k (GIVEN only; borrowed) */
     const double *init_means;   /**< k x d (GIVEN only) */
     const double *init_covs;    /**< covariances in the layout of pk_gmm.covs for `cov` (GIVEN only) */
+    const pk_allreduce *reduce; /**< NULL (default), or this participant's share of the rows (see
+                                     pk_allreduce); lower_bound is then global */
 } pk_gmm_params;
 
 pk_gmm_params pk_gmm_params_default(size_t k);

@@ -26,6 +26,16 @@ static inline double pk_sqdist(const double *a, const double *b, size_t d)
     return (s0 + s1) + (s2 + s3);
 }
 
+#include "probkit/cluster.h"
+
+/** buf <- sum over participants (no-op for NULL or a single participant). PK_EIO on failure. */
+int pk_red_sum(const pk_allreduce *r, double *buf, size_t n);
+/** Global row count and this participant's first global row. */
+int pk_red_rows(const pk_allreduce *r, size_t n_local, size_t *n_global, size_t *offset);
+/** 1 when rows are really split (r non-NULL with size > 1). */
+static inline int pk_red_split(const pk_allreduce *r) { return r && r->size > 1; }
+/** Global mean column variance (one-pass moments when split). */
+int pk_red_mean_var(const pk_allreduce *r, const pk_mat *X, double *mv);
 /** PK_EDOM naming the first non-finite cell ("<who>: row i, column j is NaN"). */
 int pk_cluster_check_finite(const pk_mat *X, const char *who, pk_err *err);
 /** Mean over columns of the population variance (scikit-learn's tol scale). */

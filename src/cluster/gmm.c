@@ -87,7 +87,9 @@ static pk_gmm *gmm_alloc(size_t k, size_t d, pk_gmm_cov cov)
     return g;
 }
 
-/* Factor the covariances into g->chol; PK_ESING if one is not positive definite. */
+/* Factor the covariances into g->chol; PK_ESING if one is not positive definite, or so close to
+ * singular (a pivot below 1e-12 of the largest variance, e.g. a constant column) that its
+ * density would be meaningless. */
 static int gmm_factor(pk_gmm *g)
 {
     size_t k = g->k, d = g->d;
@@ -95,17 +97,31 @@ static int gmm_factor(pk_gmm *g)
         size_t nm = g->cov == PK_GMM_FULL ? k : 1;
         memcpy(g->chol, g->covs, nm * d * d * sizeof(double));
         for (size_t j = 0; j < nm; j++) {
-            pk_mat L = pk_mat_view(g->chol + j * d * d, d, d);
-            if (pk_cholesky(&L, 0, 0, NULL) != PK_OK)
+            double *Lj = g->chol + j * d * d, mx = 0;
+            for (size_t t = 0; t < d; t++)
+                if (Lj[t * d + t] > mx)
+                    mx = Lj[t * d + t];
+            pk_mat L = pk_mat_view(Lj, d, d);
+            if (!(mx > 0) || pk_cholesky(&L, 0, 0, NULL) != PK_OK)
                 return PK_ESING;
+            for (size_t t = 0; t < d; t++)
+                if (!(Lj[t * d + t] * Lj[t * d + t] > 1e-12 * mx))
+                    return PK_ESING;
         }
         return PK_OK;
     }
-    size_t cs = cov_size(g->cov, k, d);
-    for (size_t j = 0; j < cs; j++) {
-        if (!(g->covs[j] > 0) || !isfinite(g->covs[j]))
-            return PK_ESING;
-        g->chol[j] = sqrt(g->covs[j]);
+    size_t cs = cov_size(g->cov, k, d), per = g->cov == PK_GMM_DIAG ? d : 1;
+    for (size_t j = 0; j < cs; j += per) {
+        double mx = 0;
+        for (size_t t = 0; t < per; t++)
+            if (g->covs[j + t] > mx)
+                mx = g->covs[j + t];
+        for (size_t t = 0; t < per; t++) {
+            double v = g->covs[j + t];
+            if (!(v > 1e-12 * mx) || !isfinite(v))
+                return PK_ESING;
+            g->chol[j + t] = sqrt(v);
+        }
     }
     return PK_OK;
 }
@@ -164,7 +180,8 @@ static void gmm_log_gauss(const pk_gmm *g, const pk_mat *X, double *logp, double
 
 /* E-step: resp (n x k) <- posterior probabilities; logp_row (may be NULL) <- log p(x_i).
  * Returns the mean log-likelihood. */
-static double gmm_estep(const pk_gmm *g, const pk_mat *X, double *resp, double *buf, double *logp_row)
+static double gmm_estep(const pk_gmm *g, const pk_mat *X, double *resp, double *buf, double *logp_row,
+                        const pk_allreduce *red)
 {
     size_t n = X->rows, k = g->k;
     gmm_log_gauss(g, X, resp, buf);
@@ -181,24 +198,44 @@ static double gmm_estep(const pk_gmm *g, const pk_mat *X, double *resp, double *
             logp_row[i] = lse;
         tot += lse;
     }
-    return tot / (double)n;
+    double tn[2] = {tot, (double)n};
+    if (pk_red_sum(red, tn, 2))
+        return NAN;
+    return tn[0] / tn[1];
 }
 
 /* M-step from responsibilities with ridge `reg`. */
-static int gmm_mstep(pk_gmm *g, const pk_mat *X, const double *resp, double reg, double *buf)
+static int gmm_mstep(pk_gmm *g, const pk_mat *X, const double *resp, double reg, double *buf,
+                     const pk_allreduce *red)
 {
     size_t n = X->rows, d = g->d, k = g->k;
     double eps10 = 10 * 2.220446049250313e-16;
     double *nk = g->weights;
+    int split = pk_red_split(red);
     for (size_t j = 0; j < k; j++)
-        nk[j] = eps10;
+        nk[j] = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < k; j++)
             nk[j] += resp[i * k + j];
     /* means = resp^T X / nk */
     memset(g->means, 0, k * d * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)d, (int)n, 1.0, resp, (int)k, X->data,
-                (int)X->stride, 0.0, g->means, (int)d);
+    if (n)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)d, (int)n, 1.0, resp, (int)k, X->data,
+                    (int)X->stride, 0.0, g->means, (int)d);
+    double N = (double)n;
+    if (split) {
+        /* nk and the weighted sums travel together through buf (k + k d + 1 doubles) */
+        memcpy(buf, nk, k * sizeof(double));
+        memcpy(buf + k, g->means, k * d * sizeof(double));
+        buf[k + k * d] = N;
+        if (pk_red_sum(red, buf, k + k * d + 1))
+            return PK_EIO;
+        memcpy(nk, buf, k * sizeof(double));
+        memcpy(g->means, buf + k, k * d * sizeof(double));
+        N = buf[k + k * d];
+    }
+    for (size_t j = 0; j < k; j++)
+        nk[j] += eps10;
     for (size_t j = 0; j < k; j++)
         for (size_t t = 0; t < d; t++)
             g->means[j * d + t] /= nk[j];
@@ -217,11 +254,24 @@ static int gmm_mstep(pk_gmm *g, const pk_mat *X, const double *resp, double reg,
                     buf[i * d + t] = s * (x[t] - mu[t]);
             }
             double *C = g->cov == PK_GMM_FULL ? g->covs + j * d * d : g->covs;
-            double alpha = g->cov == PK_GMM_FULL ? 1.0 / nk[j] : 1.0 / (double)n;
-            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)n, alpha, buf, (int)d,
-                        g->cov == PK_GMM_FULL ? 0.0 : 1.0, C, (int)d);
+            /* split rows: accumulate raw scatter, normalise after the reduction */
+            double alpha = split ? 1.0 : (g->cov == PK_GMM_FULL ? 1.0 / nk[j] : 1.0 / N);
+            if (g->cov == PK_GMM_FULL)
+                memset(C, 0, d * d * sizeof(double));
+            if (n)
+                cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)n, alpha, buf, (int)d, 1.0, C,
+                            (int)d);
         }
         size_t nm = g->cov == PK_GMM_FULL ? k : 1;
+        if (split) {
+            if (pk_red_sum(red, g->covs, nm * d * d))
+                return PK_EIO;
+            for (size_t j = 0; j < nm; j++) {
+                double sc = g->cov == PK_GMM_FULL ? 1.0 / nk[j] : 1.0 / N;
+                for (size_t i = 0; i < d * d; i++)
+                    g->covs[j * d * d + i] *= sc;
+            }
+        }
         for (size_t j = 0; j < nm; j++) {
             double *C = g->covs + j * d * d;
             for (size_t a = 0; a < d; a++) {
@@ -243,33 +293,43 @@ static int gmm_mstep(pk_gmm *g, const pk_mat *X, const double *resp, double reg,
                     v[t] += r * e * e;
                 }
             }
+            /* raw sums into buf's tail area (k x d) */
+            memcpy(buf + d + j * d, v, d * sizeof(double));
+        }
+        double *V = buf + d;
+        if (split && pk_red_sum(red, V, k * d))
+            return PK_EIO;
+        for (size_t j = 0; j < k; j++) {
             if (g->cov == PK_GMM_DIAG) {
                 for (size_t t = 0; t < d; t++)
-                    g->covs[j * d + t] = v[t] / nk[j] + reg;
+                    g->covs[j * d + t] = V[j * d + t] / nk[j] + reg;
             } else {
                 double s = 0;
                 for (size_t t = 0; t < d; t++)
-                    s += v[t] / nk[j] + reg;
+                    s += V[j * d + t] / nk[j] + reg;
                 g->covs[j] = s / (double)d;
             }
         }
     }
     for (size_t j = 0; j < k; j++)
-        nk[j] /= (double)n;
+        nk[j] /= N;
     return gmm_factor(g);
 }
 
 /* M-step with ridge escalation: 10x per try, up to 1e6 x the start. */
 static int gmm_mstep_reg(pk_gmm *g, const pk_mat *X, const double *resp, double reg0, double scale, double *buf,
-                         pk_err *err)
+                         const pk_allreduce *red, pk_err *err)
 {
     double reg = g->reg_used > reg0 ? g->reg_used : reg0;
     double start = reg > 0 ? reg : 1e-6 * scale;
     for (int t = 0; t < 8; t++) {
-        if (gmm_mstep(g, X, resp, reg, buf) == PK_OK) {
+        int st = gmm_mstep(g, X, resp, reg, buf, red);
+        if (st == PK_OK) {
             g->reg_used = reg;
             return PK_OK;
         }
+        if (st == PK_EIO)
+            return pk_err_set(err, PK_EIO, "gmm: allreduce failed");
         reg = (reg > 0 ? reg : start / 10) * 10;
         if (reg > start * 1e6)
             break;
@@ -288,8 +348,8 @@ static int gmm_run(pk_gmm *g, const pk_mat *X, const pk_gmm_params *p, double *r
     int it;
     for (it = 1; it <= p->max_iter; it++) {
         double prev = lb;
-        lb = gmm_estep(g, X, resp, buf, NULL);
-        int st = gmm_mstep_reg(g, X, resp, p->reg_covar, scale, buf, err);
+        lb = gmm_estep(g, X, resp, buf, NULL, p->reduce);
+        int st = gmm_mstep_reg(g, X, resp, p->reg_covar, scale, buf, p->reduce, err);
         if (st)
             return st;
         if (fabs(lb - prev) < p->tol) {
@@ -327,6 +387,7 @@ static int gmm_init(pk_gmm *g, const pk_mat *X, const pk_gmm_params *p, pk_rng *
         }
     } else {
         pk_kmeans_params kp = pk_kmeans_params_default(k);
+        kp.reduce = p->reduce;
         pk_kmeans *km = NULL;
         int st = pk_kmeans_fit(X, &kp, rng, &km, err);
         if (st)
@@ -336,7 +397,7 @@ static int gmm_init(pk_gmm *g, const pk_mat *X, const pk_gmm_params *p, pk_rng *
             resp[i * k + (size_t)km->labels[i]] = 1;
         pk_kmeans_free(km);
     }
-    return gmm_mstep_reg(g, X, resp, p->reg_covar, scale, buf, err);
+    return gmm_mstep_reg(g, X, resp, p->reg_covar, scale, buf, p->reduce, err);
 }
 
 int pk_gmm_fit(const pk_mat *X, const pk_gmm_params *p, pk_rng *rng, pk_gmm **out, pk_err *err)
@@ -344,18 +405,23 @@ int pk_gmm_fit(const pk_mat *X, const pk_gmm_params *p, pk_rng *rng, pk_gmm **ou
     if (!X || !out || !rng)
         return pk_err_set(err, PK_EINVAL, "gmm: NULL argument");
     *out = NULL;
-    size_t n = X->rows, d = X->cols;
-    int st = pk_gmm_params_check(p, n, d, err);
+    size_t n = X->rows, d = X->cols, N = n, off = 0;
+    const pk_allreduce *red = p ? p->reduce : NULL;
+    if (pk_red_rows(red, n, &N, &off))
+        return pk_err_set(err, PK_EIO, "gmm: allreduce failed");
+    int st = pk_gmm_params_check(p, N, d, err);
     if (!st)
         st = pk_cluster_check_finite(X, "gmm", err);
     if (st)
         return st;
     size_t k = p->k;
-    double scale = pk_cluster_mean_var(X);
+    double scale = 1;
+    if (pk_red_mean_var(red, X, &scale))
+        return pk_err_set(err, PK_EIO, "gmm: allreduce failed");
     if (!(scale > 0))
         scale = 1;
     pk_gmm *best = NULL, *g = NULL;
-    double *resp = malloc(n * k * sizeof(double)), *buf = malloc((n * d + d) * sizeof(double));
+    double *resp = malloc((n * k + 1) * sizeof(double)), *buf = malloc((n * d + d + k * d + k + 1) * sizeof(double));
     if (!resp || !buf) {
         st = pk_err_set(err, PK_ENOMEM, "gmm: out of memory (n = %zu, d = %zu, k = %zu)", n, d, k);
         goto done;
@@ -400,7 +466,7 @@ int pk_gmm_refit(pk_gmm *g, const pk_mat *X, const pk_gmm_params *p, pk_err *err
     if (st)
         return st;
     size_t n = X->rows, d = X->cols;
-    double *resp = malloc(n * g->k * sizeof(double)), *buf = malloc((n * d + d) * sizeof(double));
+    double *resp = malloc((n * g->k + 1) * sizeof(double)), *buf = malloc((n * d + d + g->k * d + g->k + 1) * sizeof(double));
     if (!resp || !buf) {
         free(resp);
         free(buf);
@@ -421,14 +487,14 @@ static int gmm_eval(const pk_gmm *g, const pk_mat *X, double *resp_out, double *
         return PK_ESHAPE;
     size_t n = X->rows;
     double *resp = resp_out ? resp_out : malloc((n * g->k + 1) * sizeof(double));
-    double *buf = malloc((n * g->d + 1) * sizeof(double));
+    double *buf = malloc((n * g->d + g->d + g->k * g->d + g->k + 1) * sizeof(double));
     if (!resp || !buf) {
         if (!resp_out)
             free(resp);
         free(buf);
         return PK_ENOMEM;
     }
-    double m = n ? gmm_estep(g, X, resp, buf, logp_row) : 0;
+    double m = n ? gmm_estep(g, X, resp, buf, logp_row, NULL) : 0;
     if (mean)
         *mean = m;
     if (!resp_out)

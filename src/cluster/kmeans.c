@@ -56,67 +56,112 @@ void pk_kmeans_free(pk_kmeans *km)
     free(km);
 }
 
-int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
+/* Global row `g` into out (d): its owner copies it, the others contribute zeros. */
+static int fetch_row(const pk_mat *X, const pk_allreduce *red, size_t off, size_t g, double *out)
 {
-    size_t n = X->rows, d = X->cols;
-    if (k < 1 || n < k)
+    size_t d = X->cols;
+    if (g >= off && g < off + X->rows)
+        memcpy(out, pk_mat_at(X, g - off, 0), d * sizeof(double));
+    else
+        memset(out, 0, d * sizeof(double));
+    return pk_red_sum(red, out, d);
+}
+
+/* k-means++ over rows that may be split across participants: the D^2 draw is located by the
+ * participants' partial potentials in rank order, so every participant makes the same choice
+ * (and a single participant makes exactly the single-process choice). */
+static int plusplus(const pk_mat *X, size_t k, pk_rng *rng, const pk_allreduce *red, double *C)
+{
+    size_t n = X->rows, d = X->cols, N, off;
+    int st = pk_red_rows(red, n, &N, &off);
+    if (st)
+        return st;
+    if (k < 1 || N < k)
         return PK_EINVAL;
-    double *closest = malloc(n * sizeof *closest);
-    if (!closest)
+    int P = pk_red_split(red) ? red->size : 1, me = pk_red_split(red) ? red->rank : 0;
+    double *closest = malloc((n ? n : 1) * sizeof *closest), *pots = malloc((size_t)P * sizeof(double));
+    double *cand = malloc(2 * d * sizeof(double)), *bestrow = cand + d;
+    if (!closest || !pots || !cand) {
+        free(closest);
+        free(pots);
+        free(cand);
         return PK_ENOMEM;
-    size_t trials = 2 + (size_t)log((double)k);
-    size_t first = (size_t)pk_rng_below(rng, n);
-    memcpy(C, pk_mat_at(X, first, 0), d * sizeof(double));
-    double pot = 0;
-    for (size_t i = 0; i < n; i++) {
-        closest[i] = pk_sqdist(pk_mat_at(X, i, 0), C, d);
-        pot += closest[i];
     }
-    for (size_t c = 1; c < k; c++) {
+    size_t trials = 2 + (size_t)log((double)k);
+    st = fetch_row(X, red, off, (size_t)pk_rng_below(rng, N), C);
+    for (size_t i = 0; i < n; i++)
+        closest[i] = pk_sqdist(pk_mat_at(X, i, 0), C, d);
+    for (size_t c = 1; !st && c < k; c++) {
+        double pl = 0;
+        for (size_t i = 0; i < n; i++)
+            pl += closest[i];
+        memset(pots, 0, (size_t)P * sizeof(double));
+        pots[me] = pl;
+        st = pk_red_sum(red, pots, (size_t)P);
+        double pot = 0;
+        for (int q = 0; q < P; q++)
+            pot += pots[q];
         double best_pot = INFINITY;
-        size_t best = 0;
-        for (size_t t = 0; t < trials; t++) {
+        for (size_t t = 0; !st && t < trials; t++) {
             /* D^2 sampling; a degenerate potential (all points on centres) falls back to uniform */
-            size_t idx;
+            size_t g;
             if (pot > 0) {
-                double r = pk_rng_uniform(rng) * pot, acc = 0;
-                idx = n - 1;
-                for (size_t i = 0; i < n; i++) {
-                    acc += closest[i];
-                    if (acc > r) {
-                        idx = i;
-                        break;
+                double r = pk_rng_uniform(rng) * pot, before = 0;
+                int q = 0;
+                while (q < P - 1 && before + pots[q] <= r)
+                    before += pots[q++];
+                double gi = -1; /* the owner fills in the global index */
+                if (q == me) {
+                    double acc = 0, rr = r - before;
+                    size_t idx = n ? n - 1 : 0;
+                    for (size_t i = 0; i < n; i++) {
+                        acc += closest[i];
+                        if (acc > rr) {
+                            idx = i;
+                            break;
+                        }
                     }
+                    gi = (double)(off + idx);
                 }
+                double buf[1] = {q == me ? gi + 1 : 0};
+                st = pk_red_sum(red, buf, 1);
+                g = (size_t)(buf[0] - 1);
             } else {
-                idx = (size_t)pk_rng_below(rng, n);
+                g = (size_t)pk_rng_below(rng, N);
             }
-            const double *xc = pk_mat_at(X, idx, 0);
+            if (!st)
+                st = fetch_row(X, red, off, g, cand);
             double p = 0;
 #if defined(_OPENMP)
 #pragma omp parallel for reduction(+ : p) schedule(static)
 #endif
             for (size_t i = 0; i < n; i++) {
-                double dd = pk_sqdist(pk_mat_at(X, i, 0), xc, d);
+                double dd = pk_sqdist(pk_mat_at(X, i, 0), cand, d);
                 p += dd < closest[i] ? dd : closest[i];
             }
+            if (!st)
+                st = pk_red_sum(red, &p, 1);
             if (p < best_pot) {
                 best_pot = p;
-                best = idx;
+                memcpy(bestrow, cand, d * sizeof(double));
             }
         }
-        const double *xb = pk_mat_at(X, best, 0);
-        memcpy(C + c * d, xb, d * sizeof(double));
-        pot = 0;
+        memcpy(C + c * d, bestrow, d * sizeof(double));
         for (size_t i = 0; i < n; i++) {
-            double dd = pk_sqdist(pk_mat_at(X, i, 0), xb, d);
+            double dd = pk_sqdist(pk_mat_at(X, i, 0), bestrow, d);
             if (dd < closest[i])
                 closest[i] = dd;
-            pot += closest[i];
         }
     }
     free(closest);
-    return PK_OK;
+    free(pots);
+    free(cand);
+    return st;
+}
+
+int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
+{
+    return X && rng && C ? plusplus(X, k, rng, NULL, C) : PK_EINVAL;
 }
 
 /* Assign every row to its nearest centre; returns the number of changed labels.
@@ -188,8 +233,8 @@ static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *la
 
 /* New centres as label means; an empty cluster takes the point farthest from its centre
  * (as scikit-learn does), which is then removed from its old cluster's mean. */
-static void update_centers(const pk_mat *X, const int32_t *labels, size_t k, const double *dist2, double *C,
-                           double *counts)
+static int update_centers(const pk_mat *X, const int32_t *labels, size_t k, const double *dist2, double *C,
+                          double *counts, const double *Cold, const pk_allreduce *red)
 {
     size_t n = X->rows, d = X->cols;
     memset(C, 0, k * d * sizeof(double));
@@ -200,6 +245,19 @@ static void update_centers(const pk_mat *X, const int32_t *labels, size_t k, con
         for (size_t t = 0; t < d; t++)
             c[t] += x[t];
         counts[labels[i]] += 1;
+    }
+    if (pk_red_split(red)) {
+        /* sums and counts are contiguous in the caller's work buffer: one reduction */
+        if (pk_red_sum(red, C, k * d + k))
+            return PK_EIO;
+        for (size_t j = 0; j < k; j++) {
+            if (counts[j] > 0)
+                for (size_t t = 0; t < d; t++)
+                    C[j * d + t] /= counts[j];
+            else /* split rows: the farthest-point refill would need a global arg-max */
+                memcpy(C + j * d, Cold + j * d, d * sizeof(double));
+        }
+        return PK_OK;
     }
     for (size_t j = 0; j < k; j++) {
         if (counts[j] > 0)
@@ -223,6 +281,7 @@ static void update_centers(const pk_mat *X, const int32_t *labels, size_t k, con
     for (size_t j = 0; j < k; j++)
         for (size_t t = 0; t < d; t++)
             C[j * d + t] /= counts[j];
+    return PK_OK;
 }
 
 static double center_shift(const double *a, const double *b, size_t k, size_t d, double *per)
@@ -248,12 +307,15 @@ static int run_lloyd(const pk_mat *X, const pk_kmeans_params *p, double tol_abs,
     *converged = 0;
     int it;
     for (it = 1; it <= p->max_iter; it++) {
-        size_t changed = assign_all(X, C, k, labels, dist2, n_dist);
+        double changed = (double)assign_all(X, C, k, labels, dist2, n_dist);
+        if (pk_red_sum(p->reduce, &changed, 1))
+            return PK_EIO;
         if (it > 1 && changed == 0) {
             *converged = 1;
             break;
         }
-        update_centers(X, labels, k, dist2, Cnew, counts);
+        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce))
+            return PK_EIO;
         double shift = center_shift(C, Cnew, k, d, NULL);
         memcpy(C, Cnew, k * d * sizeof(double));
         if (shift <= tol_abs) {
@@ -310,7 +372,10 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
     *converged = 0;
     int it;
     for (it = 1; it <= p->max_iter; it++) {
-        update_centers(X, labels, k, dist2, Cnew, counts);
+        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce)) {
+            free(u);
+            return PK_EIO;
+        }
         double tot = center_shift(C, Cnew, k, d, shift);
         memcpy(C, Cnew, k * d * sizeof(double));
         /* largest and second largest movement */
@@ -376,7 +441,12 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
             dist2[i] = b1;
         }
         nd += nd_it;
-        if (changed == 0 || tot <= tol_abs) {
+        double ch = (double)changed;
+        if (pk_red_sum(p->reduce, &ch, 1)) {
+            free(u);
+            return PK_EIO;
+        }
+        if (ch == 0 || tot <= tol_abs) {
             *converged = 1;
             break;
         }
@@ -460,17 +530,28 @@ static int run_minibatch(const pk_mat *X, const pk_kmeans_params *p, double tol_
     return PK_OK;
 }
 
-static int init_random(const pk_mat *X, size_t k, pk_rng *rng, double *C)
+/* k distinct global rows, uniformly (rejection of repeats; k <= N). */
+static int init_random(const pk_mat *X, size_t k, pk_rng *rng, const pk_allreduce *red, double *C)
 {
-    size_t n = X->rows, d = X->cols;
-    size_t *perm = malloc(n * sizeof *perm);
-    if (!perm)
+    size_t N, off;
+    int st = pk_red_rows(red, X->rows, &N, &off);
+    size_t *pick = malloc(k * sizeof *pick);
+    if (!pick)
         return PK_ENOMEM;
-    pk_rng_permutation(rng, perm, n);
-    for (size_t j = 0; j < k; j++)
-        memcpy(C + j * d, pk_mat_at(X, perm[j], 0), d * sizeof(double));
-    free(perm);
-    return PK_OK;
+    for (size_t j = 0; !st && j < k; j++) {
+        size_t g;
+        int dup;
+        do {
+            g = (size_t)pk_rng_below(rng, N);
+            dup = 0;
+            for (size_t q = 0; q < j; q++)
+                dup |= pick[q] == g;
+        } while (dup);
+        pick[j] = g;
+        st = fetch_row(X, red, off, g, C + j * X->cols);
+    }
+    free(pick);
+    return st;
 }
 
 int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_kmeans **out, pk_err *err)
@@ -478,21 +559,26 @@ int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_km
     if (!X || !out || !rng)
         return pk_err_set(err, PK_EINVAL, "kmeans: NULL argument");
     *out = NULL;
-    size_t n = X->rows, d = X->cols;
-    int st = pk_kmeans_params_check(p, n, d, err);
+    size_t n = X->rows, d = X->cols, N = n, off = 0;
+    const pk_allreduce *red = p ? p->reduce : NULL;
+    if (pk_red_rows(red, n, &N, &off))
+        return pk_err_set(err, PK_EIO, "kmeans: allreduce failed");
+    int st = pk_kmeans_params_check(p, N, d, err);
     if (st)
         return st;
+    if (pk_red_split(red) && p->algo == PK_KMEANS_MINIBATCH)
+        return pk_err_set(err, PK_ENOTSUP, "kmeans: mini-batch is not available with rows split across processes");
     st = pk_cluster_check_finite(X, "kmeans", err);
     if (st)
         return st;
     size_t k = p->k;
     pk_kmeans *km = calloc(1, sizeof *km);
     double *C = malloc(k * d * sizeof(double)), *work = malloc((k * d + 3 * k) * sizeof(double));
-    double *dist2 = malloc(n * sizeof(double));
-    int32_t *lab = malloc(n * sizeof(int32_t));
+    double *dist2 = malloc((n ? n : 1) * sizeof(double));
+    int32_t *lab = malloc((n ? n : 1) * sizeof(int32_t));
     if (km) {
         km->centers = malloc(k * d * sizeof(double));
-        km->labels = malloc(n * sizeof(int32_t));
+        km->labels = malloc((n ? n : 1) * sizeof(int32_t));
     }
     if (!km || !C || !work || !dist2 || !lab || !km->centers || !km->labels) {
         st = pk_err_set(err, PK_ENOMEM, "kmeans: out of memory (n = %zu, d = %zu, k = %zu)", n, d, k);
@@ -502,15 +588,20 @@ int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_km
     km->d = d;
     km->n = n;
     km->inertia = INFINITY;
-    double tol_abs = p->tol * pk_cluster_mean_var(X);
+    double mv = 0;
+    if (pk_red_mean_var(red, X, &mv)) {
+        st = pk_err_set(err, PK_EIO, "kmeans: allreduce failed");
+        goto fail;
+    }
+    double tol_abs = p->tol * mv;
     int n_init = p->init == PK_KMEANS_INIT_GIVEN ? 1 : p->n_init;
     for (int r = 0; r < n_init; r++) {
         if (p->init == PK_KMEANS_INIT_GIVEN)
             memcpy(C, p->init_centers, k * d * sizeof(double));
         else if (p->init == PK_KMEANS_INIT_RANDOM)
-            st = init_random(X, k, rng, C);
+            st = init_random(X, k, rng, red, C);
         else
-            st = pk_kmeans_plusplus(X, k, rng, C);
+            st = plusplus(X, k, rng, red, C);
         if (st) {
             pk_err_set(err, st, "kmeans: initialisation failed");
             goto fail;
@@ -523,12 +614,16 @@ int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_km
         else
             st = run_minibatch(X, p, tol_abs, rng, C, lab, dist2, work, &it, &conv, &km->n_dist);
         if (st) {
-            pk_err_set(err, st, "kmeans: out of memory");
+            pk_err_set(err, st, st == PK_EIO ? "kmeans: allreduce failed" : "kmeans: out of memory");
             goto fail;
         }
         double inertia = 0;
         for (size_t i = 0; i < n; i++)
             inertia += dist2[i];
+        if (pk_red_sum(red, &inertia, 1)) {
+            st = pk_err_set(err, PK_EIO, "kmeans: allreduce failed");
+            goto fail;
+        }
         if (inertia < km->inertia) {
             km->inertia = inertia;
             km->n_iter = it;

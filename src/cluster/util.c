@@ -70,3 +70,62 @@ int pk_cluster_proj_psd(double *A, size_t m, double *w, double *V)
             A[i * m + j] = A[j * m + i];
     return PK_OK;
 }
+
+int pk_red_sum(const pk_allreduce *r, double *buf, size_t n)
+{
+    if (!r || r->size <= 1 || n == 0)
+        return PK_OK;
+    return r->sum(buf, n, r->ctx) ? PK_EIO : PK_OK;
+}
+
+int pk_red_rows(const pk_allreduce *r, size_t n_local, size_t *n_global, size_t *offset)
+{
+    if (!pk_red_split(r)) {
+        *n_global = n_local;
+        *offset = 0;
+        return PK_OK;
+    }
+    double *cnt = calloc((size_t)r->size, sizeof(double));
+    if (!cnt)
+        return PK_ENOMEM;
+    cnt[r->rank] = (double)n_local;
+    int st = pk_red_sum(r, cnt, (size_t)r->size);
+    size_t tot = 0, off = 0;
+    for (int q = 0; !st && q < r->size; q++) {
+        if (q < r->rank)
+            off += (size_t)cnt[q];
+        tot += (size_t)cnt[q];
+    }
+    free(cnt);
+    *n_global = tot;
+    *offset = off;
+    return st;
+}
+
+int pk_red_mean_var(const pk_allreduce *r, const pk_mat *X, double *mv)
+{
+    if (!pk_red_split(r)) {
+        *mv = pk_cluster_mean_var(X);
+        return PK_OK;
+    }
+    size_t n = X->rows, d = X->cols;
+    double *m = calloc(2 * d + 1, sizeof(double));
+    if (!m)
+        return PK_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) {
+            double v = *pk_mat_at(X, i, j);
+            m[j] += v;
+            m[d + j] += v * v;
+        }
+    m[2 * d] = (double)n;
+    int st = pk_red_sum(r, m, 2 * d + 1);
+    double tot = 0, N = m[2 * d];
+    for (size_t j = 0; !st && j < d && N > 0; j++) {
+        double mu = m[j] / N, v = m[d + j] / N - mu * mu;
+        tot += v > 0 ? v : 0;
+    }
+    *mv = d ? tot / (double)d : 0;
+    free(m);
+    return st;
+}
