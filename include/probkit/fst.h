@@ -48,7 +48,8 @@ size_t pk_fst_total_arcs(const pk_fst *f);
 /** Parse OpenFst's AT&T text format: "src dst ilabel olabel [weight]" arcs and
  *  "state [weight]" finals, numeric labels, the first arc's source is the start
  *  state (or the first final line if there are no arcs).  Weights default to
- *  0.  PK_EFORMAT with name:line for malformed lines. */
+ *  0 ("Infinity" allowed).  State ids and labels must be in 0..2^22 (states
+ *  are stored densely).  PK_EFORMAT with name:line for malformed lines. */
 int pk_fst_parse_att(const char *buf, size_t len, const char *name, pk_fst **out, pk_err *err);
 int pk_fst_read_att(const char *path, pk_fst **out, pk_err *err);
 /** Write AT&T text (start state's arcs first, as fstprint does); *text malloc'd. */

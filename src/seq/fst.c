@@ -146,13 +146,17 @@ static int parse_fields(const char *b, const char *e, char fields[5][64])
     return n;
 }
 
+/* State ids and labels above this are refused (the reader allocates dense
+ * state arrays, so a sparse id would cost memory out of proportion). */
+#define PK_FST_MAX_ID (1L << 22)
+
 static int to_int(const char *s, int32_t *v)
 {
     char *e;
     if (!isdigit((unsigned char)*s))
         return -1;
     long x = strtol(s, &e, 10);
-    if (*e || x < 0 || x > 100000000L)
+    if (*e || x < 0 || x > PK_FST_MAX_ID)
         return -1;
     *v = (int32_t)x;
     return 0;
@@ -202,7 +206,8 @@ int pk_fst_parse_att(const char *buf, size_t len, const char *name, pk_fst **out
             break;
         }
         if (to_int(fl[0], &s)) {
-            rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: state '%s' is not a non-negative integer", name, line, fl[0]);
+            rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: state '%s' is not an integer in 0..%ld", name, line, fl[0],
+                            PK_FST_MAX_ID);
             break;
         }
         if (n <= 2) {
@@ -221,7 +226,8 @@ int pk_fst_parse_att(const char *buf, size_t len, const char *name, pk_fst **out
             continue;
         }
         if (to_int(fl[1], &d) || to_int(fl[2], &il) || to_int(fl[3], &ol)) {
-            rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: states and labels must be non-negative integers", name, line);
+            rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: states and labels must be integers in 0..%ld", name, line,
+                            PK_FST_MAX_ID);
             break;
         }
         if (n == 5 && to_weight(fl[4], &w)) {

@@ -237,6 +237,60 @@ static int sssd(const pk_fst *f, int32_t src, int eps_only, double *d, double *r
     return PK_OK;
 }
 
+/* Acyclic fast path: one pass in topological order (Kahn) over the part
+ * reachable from the start.  Returns 1 if the FST was acyclic (d filled), 0
+ * if a cycle was found, -1 on allocation failure. */
+static int topo_distance(const pk_fst *f, double *d)
+{
+    int32_t n = f->n;
+    int32_t *indeg = calloc((size_t)n, sizeof *indeg), *stack = malloc((size_t)n * sizeof *stack);
+    uint8_t *reach = calloc((size_t)n, 1);
+    if (!indeg || !stack || !reach) {
+        free(indeg);
+        free(stack);
+        free(reach);
+        return -1;
+    }
+    /* reachable states (depth-first), then in-degrees from reachable sources */
+    size_t top = 0, nreach = 0;
+    stack[top++] = f->start;
+    reach[f->start] = 1;
+    while (top) {
+        int32_t s = stack[--top];
+        nreach++;
+        for (size_t i = 0; i < f->st[s].narc; i++) {
+            int32_t t = f->st[s].arcs[i].next;
+            indeg[t]++;
+            if (!reach[t]) {
+                reach[t] = 1;
+                stack[top++] = t;
+            }
+        }
+    }
+    for (int32_t s = 0; s < n; s++)
+        d[s] = INFINITY;
+    d[f->start] = 0;
+    size_t done = 0;
+    top = 0;
+    if (indeg[f->start] == 0)
+        stack[top++] = f->start;
+    while (top) {
+        int32_t s = stack[--top];
+        done++;
+        for (size_t i = 0; i < f->st[s].narc; i++) {
+            const pk_fst_arc *a = &f->st[s].arcs[i];
+            if (d[s] < INFINITY && a->weight < INFINITY)
+                d[a->next] = pk_fst_plus(d[a->next], d[s] + a->weight);
+            if (--indeg[a->next] == 0)
+                stack[top++] = a->next;
+        }
+    }
+    free(indeg);
+    free(stack);
+    free(reach);
+    return done == nreach;
+}
+
 int pk_fst_shortest_distance(const pk_fst *f, double *d, pk_err *err)
 {
     if (!f || !d)
@@ -246,6 +300,11 @@ int pk_fst_shortest_distance(const pk_fst *f, double *d, pk_err *err)
             d[s] = INFINITY;
         return PK_OK;
     }
+    int acyclic = topo_distance(f, d);
+    if (acyclic < 0)
+        return pk_err_set(err, PK_ENOMEM, "fst shortest distance: out of memory");
+    if (acyclic)
+        return PK_OK;
     double *res = malloc((size_t)f->n * sizeof *res);
     int32_t *queue = malloc(((size_t)f->n + 1) * sizeof *queue);
     uint8_t *inq = malloc((size_t)f->n);

@@ -170,6 +170,12 @@ int pk_pautomac_parse(const char *buf, size_t len, const char *name, pk_seqs **o
             rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: expected a string length", name, lx.line);
             goto done;
         }
+        /* each symbol needs at least two characters: refuse before allocating */
+        if ((size_t)sl > (size_t)(e - p + 1) / 2) {
+            rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: declared length %ld but the line holds fewer symbols", name,
+                            lx.line, sl);
+            goto done;
+        }
         if ((size_t)sl > tcap) {
             int32_t *t2 = realloc(tmp, (size_t)sl * sizeof *t2);
             if (!t2) {

@@ -146,6 +146,11 @@ int pk_pfa_parse_pautomac(const char *buf, size_t len, const char *name, pk_pfa 
         rc = pk_err_set(err, PK_EFORMAT, "%s: no states or no symbols defined", name);
         goto fail;
     }
+    if ((double)(maxq + 1) * (double)(maxa + 1) > 1e8) {
+        rc = pk_err_set(err, PK_EFORMAT, "%s: %ld states x %ld symbols is too large for a dense PFA", name, maxq + 1,
+                        maxa + 1);
+        goto fail;
+    }
     m = calloc(1, sizeof *m);
     if (!m)
         goto nomem;
