@@ -45,14 +45,14 @@ static int mutual_information(const uint8_t *q, size_t n, int D, int nq, double 
         for (int j = 0; j < D; j++)
             marg[(size_t)j * nq + q[s * D + j]] += 1;
     int failed = 0;
-#pragma omp parallel
+PC_OMP(omp parallel)
     {
         uint32_t *cnt = malloc(sizeof(uint32_t) * (size_t)D * nq2);
         if (!cnt) {
-#pragma omp atomic write
+PC_OMP(omp atomic write)
             failed = 1;
         }
-#pragma omp for schedule(dynamic, 4)
+PC_OMP(omp for schedule(dynamic, 4))
         for (int i = 0; i < D - 1; i++) {
             if (!cnt)
                 continue;

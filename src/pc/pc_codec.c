@@ -106,11 +106,11 @@ int pk_pc_compress(const pk_pc *pc, const uint8_t *x, size_t n, pk_pc_mode mode,
             free(enc.words);
         pk_pc_coder_free(c);
     } else {
-#pragma omp parallel
+PC_OMP(omp parallel)
         {
             pk_pc_coder *c = NULL;
             int lst = pc_coder_new_shared(pc, &dm, &c);
-#pragma omp for schedule(dynamic, 16)
+PC_OMP(omp for schedule(dynamic, 16))
             for (size_t i = 0; i < n; i++) {
                 if (lst)
                     continue;
@@ -124,7 +124,7 @@ int pk_pc_compress(const pk_pc *pc, const uint8_t *x, size_t n, pk_pc_mode mode,
             }
             pk_pc_coder_free(c);
             if (lst) {
-#pragma omp critical
+PC_OMP(omp critical)
                 st = lst;
             }
         }
@@ -290,23 +290,23 @@ int pk_pc_decompress(const pk_pc *pc, const uint8_t *buf, size_t len, const char
         off[0] = 0;
         for (size_t i = 0; i < n; i++)
             off[i + 1] = off[i] + (size_t)index_get(index, b, i);
-#pragma omp parallel
+PC_OMP(omp parallel)
         {
             pk_pc_coder *c = NULL;
             int lst = pc_coder_new_shared(pc, &dm, &c);
-#pragma omp for schedule(dynamic, 16)
+PC_OMP(omp for schedule(dynamic, 16))
             for (size_t i = 0; i < n; i++) {
                 if (lst)
                     continue;
                 if (decode_stream(c, payload + off[i], off[i + 1] - off[i], 1, out + i * D, D)) {
-#pragma omp critical
+PC_OMP(omp critical)
                     if (i < bad)
                         bad = i;
                 }
             }
             pk_pc_coder_free(c);
             if (lst) {
-#pragma omp critical
+PC_OMP(omp critical)
                 st = lst;
             }
         }

@@ -231,7 +231,7 @@ static int run_pass(const pk_pc *pc, const model_f *mf, ws *wss, int nth, const 
     const size_t D = (size_t)pc->nvars, k = (size_t)pc->k;
     double total = 0;
     int failed = 0;
-#pragma omp parallel num_threads(nth) reduction(+ : total)
+PC_OMP(omp parallel num_threads(nth) reduction(+ : total))
     {
         int tid = 0;
 #ifdef _OPENMP
@@ -241,13 +241,13 @@ static int run_pass(const pk_pc *pc, const model_f *mf, ws *wss, int nth, const 
         uint8_t *xb = malloc(CHUNK * D), *mb = mask ? malloc(CHUNK * D) : NULL;
         double llb[CHUNK];
         if (!xb || (mask && !mb)) {
-#pragma omp atomic write
+PC_OMP(omp atomic write)
             failed = 1;
         }
         if (back && w->cnt_theta)
             ws_zero_counts(w, pc);
         size_t nchunks = (n + CHUNK - 1) / CHUNK;
-#pragma omp for schedule(dynamic, 1)
+PC_OMP(omp for schedule(dynamic, 1))
         for (size_t ch = 0; ch < nchunks; ch++) {
             if (!xb || (mask && !mb))
                 continue;

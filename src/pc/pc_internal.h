@@ -3,6 +3,13 @@
 #define PK_PC_INTERNAL_H
 #include "probkit/pc.h"
 
+/* OpenMP pragmas that vanish (without unknown-pragma warnings) in builds without OpenMP. */
+#ifdef _OPENMP
+#define PC_OMP(x) _Pragma(#x)
+#else
+#define PC_OMP(x)
+#endif
+
 static inline int pc_is_leaf(const pk_pc *pc, int v)
 {
     return pc->child_start[v + 1] == pc->child_start[v];
