@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(PK_HAVE_MPI)
+#include <mpi.h>
+#endif
+
 #include "cli.h"
 #include "probkit/cluster.h"
 #include "probkit/io.h"
@@ -42,6 +46,9 @@ static const char *HELP =
     "                   first two principal components when d > 2)\n"
     "  --seed N         random seed (default 42; printed)\n"
     "  --json           machine-readable output (includes the labels)\n"
+    "  --mpi            (builds with -DPK_MPI=ON) under mpirun, each rank keeps its\n"
+    "                   block of rows and the K-means / EM statistics are summed\n"
+    "                   across ranks each step; rank 0 prints.  kmeans and gmm only\n"
     "  --help           this text\n\n"
     "exit status: 0 ok, 1 bad data or failed fit (the message names the input),\n"
     "2 usage error.\n";
@@ -51,7 +58,7 @@ typedef struct opts {
     long k, n_init, max_iter, batch;
     double reg;
     uint64_t seed;
-    int json, print_labels, standardize;
+    int json, print_labels, standardize, mpi;
 } opts;
 
 static int parse_args(int argc, char **argv, opts *o)
@@ -74,6 +81,12 @@ static int parse_args(int argc, char **argv, opts *o)
             o->print_labels = 1;
         } else if (!strcmp(a, "--standardize")) {
             o->standardize = 1;
+        } else if (!strcmp(a, "--mpi")) {
+#if defined(PK_HAVE_MPI)
+            o->mpi = 1;
+#else
+            return pk_cli_usage(CMD, "--mpi: this probkit was built without MPI (configure with -DPK_MPI=ON)");
+#endif
         } else if (pk_cli_is_opt(a, "--k")) {
             if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000, &o->k))
                 return v ? pk_cli_usage(CMD, "--k: expected an integer in 1..100000, got '%s'", v) : PK_EXIT_USAGE;
@@ -129,6 +142,8 @@ static int parse_args(int argc, char **argv, opts *o)
     if (strcmp(o->method, "kmeans") && strcmp(o->method, "gmm") && strcmp(o->method, "sdp") &&
         strcmp(o->method, "ila-sdp"))
         return pk_cli_usage(CMD, "--method: expected kmeans, gmm, sdp or ila-sdp, got '%s'", o->method);
+    if (o->mpi && strcmp(o->method, "kmeans") && strcmp(o->method, "gmm"))
+        return pk_cli_usage(CMD, "--mpi supports --method kmeans and gmm only");
     if (o->algo && strcmp(o->algo, "lloyd") && strcmp(o->algo, "hamerly") && strcmp(o->algo, "minibatch"))
         return pk_cli_usage(CMD, "--algo: expected lloyd, hamerly or minibatch, got '%s'", o->algo);
     if (o->cov && strcmp(o->cov, "full") && strcmp(o->cov, "diag") && strcmp(o->cov, "spherical") &&
@@ -310,12 +325,50 @@ static void jnum(double v)
         printf("null");
 }
 
+#if defined(PK_HAVE_MPI)
+static int mpi_sum(double *buf, size_t n, void *ctx)
+{
+    (void)ctx;
+    return MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS;
+}
+#endif
+
+static int cluster_run(opts *o, pk_allreduce *red);
+
 static int cluster_main(int argc, char **argv)
 {
     opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? PK_EXIT_OK : rc;
+    if (!o.mpi)
+        return cluster_run(&o, NULL);
+#if defined(PK_HAVE_MPI)
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited && MPI_Init(NULL, NULL) != MPI_SUCCESS)
+        return pk_cli_fail(CMD, "MPI_Init failed");
+    pk_allreduce red;
+    MPI_Comm_rank(MPI_COMM_WORLD, &red.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &red.size);
+    red.sum = mpi_sum;
+    red.ctx = NULL;
+    rc = cluster_run(&o, &red);
+    /* every rank must agree on failure, or the others would wait forever in the next reduction */
+    int any = rc, worst = rc;
+    MPI_Allreduce(&any, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (!inited)
+        MPI_Finalize();
+    return worst;
+#else
+    return PK_EXIT_USAGE;
+#endif
+}
+
+static int cluster_run(opts *op, pk_allreduce *red)
+{
+    opts o = *op;
+    int rc = 0, root = !red || red->rank == 0;
     pk_err err;
     pk_err_clear(&err);
     pk_table *t = NULL;
@@ -338,6 +391,13 @@ static int cluster_main(int argc, char **argv)
     if (o.standardize)
         standardize(X, n, d);
     pk_mat Xm = pk_mat_view(X, n, d);
+    /* with --mpi every rank parsed the file; each fits on its own block of rows */
+    size_t off = 0, nloc = n;
+    if (red) {
+        off = n * (size_t)red->rank / (size_t)red->size;
+        nloc = n * (size_t)(red->rank + 1) / (size_t)red->size - off;
+    }
+    pk_mat Xfit = pk_mat_view(X + off * d, nloc, d);
     pk_rng rng;
     pk_rng_seed(&rng, o.seed);
     labels = malloc(n * sizeof(int32_t));
@@ -360,10 +420,11 @@ static int cluster_main(int argc, char **argv)
             p.algo = !strcmp(o.algo, "lloyd") ? PK_KMEANS_LLOYD
                      : !strcmp(o.algo, "minibatch") ? PK_KMEANS_MINIBATCH : PK_KMEANS_HAMERLY;
         p.batch_size = (size_t)o.batch;
+        p.reduce = red;
         pk_kmeans *km = NULL;
-        st = pk_kmeans_fit(&Xm, &p, &rng, &km, &err);
+        st = pk_kmeans_fit(&Xfit, &p, &rng, &km, &err);
         if (!st) {
-            memcpy(labels, km->labels, n * sizeof(int32_t));
+            memcpy(labels + off, km->labels, nloc * sizeof(int32_t));
             k1 = "inertia";
             v1 = km->inertia;
             iters = km->n_iter;
@@ -380,10 +441,11 @@ static int cluster_main(int argc, char **argv)
             p.cov = !strcmp(o.cov, "diag") ? PK_GMM_DIAG
                     : !strcmp(o.cov, "spherical") ? PK_GMM_SPHERICAL
                     : !strcmp(o.cov, "tied") ? PK_GMM_TIED : PK_GMM_FULL;
+        p.reduce = red;
         pk_gmm *g = NULL;
-        st = pk_gmm_fit(&Xm, &p, &rng, &g, &err);
+        st = pk_gmm_fit(&Xfit, &p, &rng, &g, &err);
         if (!st)
-            st = pk_gmm_predict(g, &Xm, labels);
+            st = pk_gmm_predict(g, &Xfit, labels + off);
         if (!st) {
             pk_gmm_score(g, &Xm, &v1);
             pk_gmm_bic(g, &Xm, &v2);
@@ -437,6 +499,23 @@ static int cluster_main(int argc, char **argv)
         free(labels);
         pk_err_prefix(&err, "%s: ", o.file);
         return pk_cli_fail_status(CMD, st, &err);
+    }
+    if (red) { /* collect every rank's labels (a sum in which each rank fills only its block) */
+        double *lb = calloc(n, sizeof(double));
+        int bad = !lb;
+        for (size_t i = 0; lb && i < nloc; i++)
+            lb[off + i] = labels[off + i];
+        if (lb && red->sum(lb, n, red->ctx))
+            bad = 1;
+        for (size_t i = 0; !bad && i < n; i++)
+            labels[i] = (int32_t)lb[i];
+        free(lb);
+        if (bad || !root) {
+            free(X);
+            free(y);
+            free(labels);
+            return bad ? pk_cli_fail(CMD, "collecting labels across ranks failed") : PK_EXIT_OK;
+        }
     }
     double ari = NAN, nmi = NAN, mis = NAN;
     if (y) {
