@@ -158,9 +158,10 @@ int pk_deep_kernel(const pk_dual_act *a, double xi, int L, pk_deep_val *nngp, pk
 typedef enum pk_deep_regime { PK_DEEP_MAJORITY = 0, PK_DEEP_1NN, PK_DEEP_SINGULAR, PK_DEEP_LINEAR } pk_deep_regime;
 pk_deep_regime pk_dual_regime(const pk_dual_act *a, double *alpha);
 
-/** The Hermite activation sqrt(p) h_1 + sqrt(1-p) h_2 whose infinite-depth
- *  kernel has singularity exponent alpha (> 0): p solves
- *  2 log(1/p) / log(2 - p) = alpha.  PK_EINVAL for alpha <= 0. */
+/** The Hermite activation sqrt(p) h_1 + sqrt(1-p) h_k whose infinite-depth
+ *  kernel has singularity exponent alpha: k is the smallest degree with
+ *  2/(k-1) <= 0.9 alpha and p solves 2 log(1/p) / log(p + k (1 - p)) = alpha.
+ *  PK_EINVAL for alpha <= 0 or alpha too small for degree PK_DUAL_MAXDEG (~0.16). */
 int pk_dual_act_singular(double alpha, pk_dual_act *a);
 
 /** Kernel classifier scores k(x, X) (K(X, X) + ridge' I)^-1 y with the depth-L
@@ -172,6 +173,15 @@ int pk_dual_act_singular(double alpha, pk_dual_act *a);
  *  identically zero). */
 int pk_deep_classify(const pk_dual_act *a, int L, int use_ntk, const pk_mat *Xtr, const double *ytr,
                      const pk_mat *Xte, double ridge, double *score);
+
+
+/** n0 random examples of class c0 (y = +1) and n1 of class c1 (y = -1) from an
+ *  IDX image/label pair (raw or .gz), each image flattened and scaled to unit
+ *  norm.  *X ((n0 + n1) x pixels) and *y are the caller's (pk_mat_free / free).
+ *  @return PK_OK; PK_EIO / PK_EFORMAT from the files; PK_EINVAL if a class has
+ *  too few examples (message in err). */
+int pk_idx_two_class(const char *images, const char *labels, int c0, int c1, size_t n0, size_t n1, pk_rng *rng,
+                     pk_mat **X, double **y, pk_err *err);
 
 #ifdef __cplusplus
 }

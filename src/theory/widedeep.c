@@ -195,20 +195,28 @@ pk_deep_regime pk_dual_regime(const pk_dual_act *a, double *alpha)
 
 int pk_dual_act_singular(double alpha, pk_dual_act *a)
 {
-    /* phi = sqrt(p) h1 + sqrt(1-p) h2: phi^'(0) = p, phi^'(1) = 2 - p, and
-     * 2 log(1/p) / log(2 - p) = alpha is decreasing in p on (0, 1): bisect. */
+    /* phi = sqrt(p) h_1 + sqrt(1-p) h_k: phi^'(0) = p, phi^'(1) = p + k (1 - p), and
+     * f(p) = 2 log(1/p) / log(p + k (1 - p)) falls from inf (p -> 0) to 2/(k-1)
+     * (p -> 1); the smallest k with 2/(k-1) <= 0.9 alpha keeps p away from 1. */
     if (!a || !(alpha > 0) || !isfinite(alpha))
+        return PK_EINVAL;
+    size_t k = 2;
+    while (2.0 / (double)(k - 1) > 0.9 * alpha && k < PK_DUAL_MAXDEG)
+        k++;
+    if (2.0 / (double)(k - 1) > 0.9 * alpha)
         return PK_EINVAL;
     double lo = 1e-12, hi = 1 - 1e-12;
     for (int it = 0; it < 200; it++) {
-        double p = 0.5 * (lo + hi), f = 2 * log(1 / p) / log(2 - p);
+        double p = 0.5 * (lo + hi), f = 2 * log(1 / p) / log(p + (double)k * (1 - p));
         if (f > alpha)
             lo = p;
         else
             hi = p;
     }
-    double p = 0.5 * (lo + hi), c[3] = {0, sqrt(p), sqrt(1 - p)};
-    return pk_dual_act_hermite(c, 2, a);
+    double p = 0.5 * (lo + hi), c[PK_DUAL_MAXDEG + 1] = {0};
+    c[1] = sqrt(p);
+    c[k] = sqrt(1 - p);
+    return pk_dual_act_hermite(c, k, a);
 }
 
 /* The kernel depends on the inputs only through xi, so the classifier tabulates

@@ -128,6 +128,11 @@ int main(void)
     PK_CHECK_OK(pk_dual_act_singular(3.0, &sing));
     PK_CHECK(pk_dual_regime(&sing, &al) == PK_DEEP_SINGULAR);
     PK_CHECK_CLOSE(al, 3.0, 1e-8, 0);
+    pk_dual_act s1;
+    PK_CHECK_OK(pk_dual_act_singular(1.0, &s1));
+    PK_CHECK(pk_dual_regime(&s1, &al) == PK_DEEP_SINGULAR);
+    PK_CHECK_CLOSE(al, 1.0, 1e-8, 0);
+    PK_CHECK(s1.deg == 4);
 
     /* depth in the thousands: finite, and ordering by xi preserved (1-NN and singular).
      * In the 1-NN regime log|Sigma| ~ -2^L, which leaves the double range past L ~ 1000. */
