@@ -16,9 +16,58 @@ void pc_dmodel_free(pc_dmodel *m)
     memset(m, 0, sizeof *m);
 }
 
+/* exp and log from +, -, *, /, floor, frexp and ldexp only: each of those
+ * is exactly rounded by IEEE 754, so the codec's probabilities, and hence its
+ * integer frequency tables, are bit-identical on every conforming machine
+ * whatever its libm (glibc picks FMA or non-FMA exp/log by CPU).  Relative
+ * error ~1e-16. */
+static const double LN2_HI = 6.93147180369123816490e-01; /* trailing zeros: n * LN2_HI is exact */
+static const double LN2_LO = 1.90821492927058770002e-10;
+
+double pc_exp(double x)
+{
+    if (x != x)
+        return x;
+    if (x < -746.0)
+        return 0.0;
+    if (x > 709.8)
+        return INFINITY;
+    double n = floor(x * 1.44269504088896338700 + 0.5);
+    double r = (x - n * LN2_HI) - n * LN2_LO; /* |r| <= 0.35 */
+    double p = 1.0 / 6227020800.0;           /* 1/13! */
+    static const double inv_fact[13] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+                                        1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,     1.0 / 120.0,
+                                        1.0 / 24.0,        1.0 / 6.0,        0.5,             1.0,
+                                        1.0};
+    for (int i = 0; i < 13; i++)
+        p = p * r + inv_fact[i];
+    return ldexp(p, (int)n);
+}
+
+double pc_log(double x)
+{
+    if (x != x || x < 0)
+        return NAN;
+    if (x == 0)
+        return -INFINITY;
+    if (isinf(x))
+        return x;
+    int e;
+    double m = frexp(x, &e); /* x = m 2^e, m in [0.5, 1) */
+    if (m < 0.70710678118654752440) {
+        m *= 2.0;
+        e--;
+    }
+    double f = m - 1.0, s = f / (2.0 + f), s2 = s * s; /* log m = 2 atanh(s), |s| <= 0.172 */
+    double t = 1.0 / 23.0;
+    for (int i = 21; i >= 1; i -= 2)
+        t = t * s2 + 1.0 / i;
+    return (double)e * LN2_HI + ((double)e * LN2_LO + 2.0 * s * t);
+}
+
 static double safe_log(double v)
 {
-    return v > 0 ? log(v) : -INFINITY;
+    return v > 0 ? pc_log(v) : -INFINITY;
 }
 
 int pc_dmodel_init(pc_dmodel *m, const pk_pc *pc)
@@ -79,7 +128,7 @@ void pc_log_matvec(const double *A, const double *in, int n, double *out)
     }
     double e[1024];
     for (int j = 0; j < n; j++)
-        e[j] = exp(in[j] - mx);
+        e[j] = pc_exp(in[j] - mx);
     for (int i = 0; i < n; i++) {
         const double *a = A + (size_t)i * n;
         double s = 0;
@@ -103,7 +152,7 @@ void pc_log_vecmat(const double *A, const double *in, int n, double *out)
     for (int j = 0; j < n; j++)
         s[j] = 0;
     for (int i = 0; i < n; i++) {
-        double e = exp(in[i] - mx);
+        double e = pc_exp(in[i] - mx);
         const double *a = A + (size_t)i * n;
         for (int j = 0; j < n; j++)
             s[j] += e * a[j];
@@ -217,7 +266,7 @@ int pc_mix_theta(const pc_dmodel *m, int v, const double *coef, double *q)
         return -1;
     const double *th = m->theta + (size_t)v * k * nc;
     for (int j = 0; j < k; j++) {
-        double g = exp(coef[j] - mx);
+        double g = pc_exp(coef[j] - mx);
         if (g == 0)
             continue;
         const double *row = th + (size_t)j * nc;

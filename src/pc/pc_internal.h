@@ -48,6 +48,10 @@ void pc_log_matvec(const double *A, const double *in, int n, double *out);
 /* out[j] = log sum_i exp(in[i]) * A[i][j]. */
 void pc_log_vecmat(const double *A, const double *in, int n, double *out);
 
+/* Platform-independent exp and log (see pc_infer.c). */
+double pc_exp(double x);
+double pc_log(double x);
+
 /* A coder that uses a caller-owned parameter copy (shared by threads); NULL: its own. */
 int pc_coder_new_shared(const pk_pc *pc, const pc_dmodel *shared, pk_pc_coder **out);
 
