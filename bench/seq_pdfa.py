@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""PDFA learning time and peak memory against stream length: the streaming
+sketch learner against batch Alergia (both probkit; no external PDFA learner
+is packaged in Debian), on strings sampled from one random PDFA.
+
+    /usr/bin/python3 bench/seq_pdfa.py [--lengths 10000,100000,1000000] [--runs 3] [--seed 42]
+
+For each length N: `probkit pdfa sample` writes N strings from a random
+12-state, 6-symbol PDFA; `probkit pdfa learn --method sketch` and
+`--method alergia` run alternately `runs` times; we record the median wall
+time, the peak RSS of the learner process (ru_maxrss of the child) and the
+held-out bits/symbol of each model against the generating machine's.  Batch
+Alergia is skipped above --batch-max strings (its prefix tree grows linearly).
+Writes bench/results/seq_pdfa.json.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+ap.add_argument("--lengths", default="10000,100000,1000000")
+ap.add_argument("--batch-max", type=int, default=300000)
+ap.add_argument("--runs", type=int, default=3)
+ap.add_argument("--seed", type=int, default=42)
+args = ap.parse_args()
+
+prog = harness.find_program("probkit")
+if prog is None:
+    harness.skip(f"probkit not built (looked in {harness.build_dir()})")
+tmp = tempfile.mkdtemp(prefix="pk_seq_pdfa_")
+target = os.path.join(tmp, "t.json")
+subprocess.run([prog, "pdfa", "random", "--states", "12", "--symbols", "6", "--out", target, "--seed",
+                str(args.seed)], check=True, capture_output=True)
+test = os.path.join(tmp, "test.txt")
+with open(test, "w") as f:
+    subprocess.run([prog, "pdfa", "sample", "--model", target, "--n", "2000", "--seed", str(args.seed + 1)],
+                   check=True, stdout=f, stderr=subprocess.DEVNULL)
+
+
+def bits(model):
+    out = subprocess.run([prog, "pdfa", "score", "--model", model, test, "--json"], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)["bits_per_symbol"]
+
+
+def learn(train, method, out):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    cp = subprocess.run([prog, "pdfa", "learn", train, "--method", method, "--out", out, "--json"], check=True,
+                        capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    # ru_maxrss of children is a running maximum: only a new maximum is informative
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return dt, json.loads(cp.stdout), after if after > before else None
+
+
+target_bits = bits(target)
+rows = []
+for n in [int(x) for x in args.lengths.split(",")]:
+    train = os.path.join(tmp, f"train_{n}.txt")
+    with open(train, "w") as f:
+        subprocess.run([prog, "pdfa", "sample", "--model", target, "--n", str(n), "--seed", str(args.seed + 2)],
+                       check=True, stdout=f, stderr=subprocess.DEVNULL)
+    methods = ["sketch"] + (["alergia"] if n <= args.batch_max else [])
+    res = {m: {"seconds": [], "rss_kib": None} for m in methods}
+    for r in range(args.runs):
+        for m in (methods if r % 2 == 0 else methods[::-1]):
+            dt, st, rss = learn(train, m, os.path.join(tmp, f"{m}.json"))
+            res[m]["seconds"].append(dt)
+            res[m]["learner_peak_bytes"] = st["peak_bytes"]
+            res[m]["states"] = st["states"]
+            if rss is not None:
+                res[m]["rss_kib"] = max(res[m]["rss_kib"] or 0, rss)
+    for m in methods:
+        res[m]["median"] = statistics.median(res[m]["seconds"])
+        res[m]["heldout_excess_bits_per_symbol"] = bits(os.path.join(tmp, f"{m}.json")) - target_bits
+    row = {"strings": n, "methods": res}
+    if "alergia" in res:
+        row["time_ratio_sketch_over_batch"] = res["sketch"]["median"] / res["alergia"]["median"]
+        row["learner_bytes_ratio_sketch_over_batch"] = (res["sketch"]["learner_peak_bytes"] /
+                                                       res["alergia"]["learner_peak_bytes"])
+    rows.append(row)
+    print(f"{n} strings: " + ", ".join(f"{m} {res[m]['median']:.3f} s, {res[m]['learner_peak_bytes'] / 1024:.0f} KiB"
+                                       f" learner, {res[m]['states']} states" for m in methods))
+harness.write_result("seq_pdfa", {
+    "name": "seq_pdfa",
+    "params": {"target_states": 12, "symbols": 6, "runs": args.runs, "seed": args.seed},
+    "rows": rows,
+    "protocol": "alternating runs per length; medians; learner bytes = the learner's own structures; "
+                "rss_kib = child ru_maxrss when it set a new maximum (None otherwise)",
+    "machine": harness.machine_info(),
+    "notes": "peer: probkit's own batch Alergia (no packaged external PDFA learner); times include parsing the "
+             "PAutomaC text file",
+})
