@@ -8,7 +8,7 @@ is packaged in Debian), on strings sampled from one random PDFA.
 For each length N: `probkit pdfa sample` writes N strings from a random
 12-state, 6-symbol PDFA; `probkit pdfa learn --method sketch` and
 `--method alergia` run alternately `runs` times; we record the median wall
-time, the peak RSS of the learner process (ru_maxrss of the child) and the
+time, the peak RSS of the learner process (GNU time) and the
 held-out bits/symbol of each model against the generating machine's.  Batch
 Alergia is skipped above --batch-max strings (its prefix tree grows linearly).
 Writes bench/results/seq_pdfa.json.
@@ -16,7 +16,6 @@ Writes bench/results/seq_pdfa.json.
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -52,15 +51,21 @@ def bits(model):
     return json.loads(out)["bits_per_symbol"]
 
 
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def learn(train, method, out):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    argv = [prog, "pdfa", "learn", train, "--method", method, "--out", out, "--json"]
+    if TIME:  # GNU time reports the process's own peak RSS (KiB) on stderr
+        argv = [TIME, "-f", "PKRSS %M"] + argv
     t0 = time.perf_counter()
-    cp = subprocess.run([prog, "pdfa", "learn", train, "--method", method, "--out", out, "--json"], check=True,
-                        capture_output=True, text=True)
+    cp = subprocess.run(argv, check=True, capture_output=True, text=True)
     dt = time.perf_counter() - t0
-    # ru_maxrss of children is a running maximum: only a new maximum is informative
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return dt, json.loads(cp.stdout), after if after > before else None
+    rss = None
+    for line in cp.stderr.splitlines():
+        if line.startswith("PKRSS "):
+            rss = int(line.split()[1])
+    return dt, json.loads(cp.stdout), rss
 
 
 target_bits = bits(target)
@@ -96,7 +101,7 @@ harness.write_result("seq_pdfa", {
     "params": {"target_states": 12, "symbols": 6, "runs": args.runs, "seed": args.seed},
     "rows": rows,
     "protocol": "alternating runs per length; medians; learner bytes = the learner's own structures; "
-                "rss_kib = child ru_maxrss when it set a new maximum (None otherwise)",
+                "rss_kib = peak RSS of the learning process (GNU time %M), max over runs",
     "machine": harness.machine_info(),
     "notes": "peer: probkit's own batch Alergia (no packaged external PDFA learner); times include parsing the "
              "PAutomaC text file",

@@ -85,13 +85,14 @@ static int learn(int argc, char **argv)
     pk_err err;
     pk_err_clear(&err);
     pk_seqs *s = NULL;
-    int rc = pk_pautomac_read(train, &s, &err);
-    if (rc)
-        return pk_cli_fail_status(CMD, rc, &err);
     pk_pdfa *model = NULL;
     pk_pdfa_learn_stats st;
-    double t = pk_time_now();
+    size_t n = 0;
+    double bits = NAN, t = pk_time_now();
+    int rc;
     if (m == 0) {
+        if ((rc = pk_pautomac_read(train, &s, &err)))
+            return pk_cli_fail_status(CMD, rc, &err);
         pk_alergia_params p = pk_alergia_params_default();
         if (!isnan(alpha))
             p.alpha = alpha;
@@ -99,7 +100,12 @@ static int learn(int argc, char **argv)
             p.t0 = t0;
         p.smoothing = smoothing;
         rc = pk_alergia_learn(s, &p, &model, &st, &err);
+        n = s->n;
+        if (!rc)
+            bits = pk_pdfa_bits_per_symbol(model, s, NULL);
+        pk_seqs_free(s);
     } else {
+        /* the streaming learners read the file one line at a time */
         pk_stream_params p = pk_stream_params_default();
         p.test = m == 1 ? PK_STREAM_ALERGIA : PK_STREAM_SKETCH;
         if (!isnan(alpha))
@@ -109,20 +115,33 @@ static int learn(int argc, char **argv)
         p.batch = (size_t)batch;
         p.horizons = (int)horizons;
         p.smoothing = smoothing;
+        pk_pautomac_reader *rd = NULL;
         pk_pdfa_stream *ls = NULL;
-        rc = pk_pdfa_stream_new(s->nsym, &p, &ls, &err);
-        for (size_t i = 0; !rc && i < s->n; i++)
-            rc = pk_pdfa_stream_add(ls, pk_seqs_at(s, i), pk_seqs_len(s, i), &err);
+        int32_t nsym = 0;
+        rc = pk_pautomac_reader_open(train, &rd, NULL, &nsym, &err);
+        if (!rc)
+            rc = pk_pdfa_stream_new(nsym, &p, &ls, &err);
+        while (!rc) {
+            const int32_t *x;
+            size_t len;
+            int g = pk_pautomac_reader_next(rd, &x, &len, &err);
+            if (g <= 0) {
+                rc = g;
+                break;
+            }
+            rc = pk_pdfa_stream_add(ls, x, len, &err);
+            n++;
+        }
         if (!rc)
             rc = pk_pdfa_stream_model(ls, &model, &st, &err);
         pk_pdfa_stream_free(ls);
+        pk_pautomac_reader_close(rd);
     }
     double secs = pk_time_now() - t;
-    size_t n = s->n;
-    double bits = rc ? NAN : pk_pdfa_bits_per_symbol(model, s, NULL);
-    pk_seqs_free(s);
-    if (rc)
+    if (rc) {
+        pk_pdfa_free(model);
         return pk_cli_fail_status(CMD, rc, &err);
+    }
     if (out && (rc = pk_pdfa_save(model, out, &err))) {
         pk_pdfa_free(model);
         return pk_cli_fail_status(CMD, rc, &err);
@@ -138,15 +157,20 @@ static int learn(int argc, char **argv)
             return pk_cli_fail_status(CMD, rc, &err);
         }
     }
+    char bbuf[64];
+    if (isnan(bits))
+        snprintf(bbuf, sizeof bbuf, json ? "null" : "n/a (stream not stored)");
+    else
+        snprintf(bbuf, sizeof bbuf, "%.17g", bits);
     if (json)
         printf("{\"method\": \"%s\", \"strings\": %zu, \"states\": %d, \"merges\": %lld, \"undone\": %lld, "
-               "\"peak_bytes\": %lld, \"seconds\": %.6g, \"train_bits_per_symbol\": %.17g}\n",
+               "\"peak_bytes\": %lld, \"seconds\": %.6g, \"train_bits_per_symbol\": %s}\n",
                method, n, st.states, (long long)st.merges, (long long)st.undone, (long long)st.peak_bytes, secs,
-               bits);
+               bbuf);
     else
         printf("method %s: %zu strings -> %d states (%lld merges, %lld undone), %.3f s, peak %.0f KiB, "
-               "train %.4f bits/symbol\n",
-               method, n, st.states, (long long)st.merges, (long long)st.undone, secs, st.peak_bytes / 1024.0, bits);
+               "train bits/symbol %s\n",
+               method, n, st.states, (long long)st.merges, (long long)st.undone, secs, st.peak_bytes / 1024.0, bbuf);
     pk_pdfa_free(model);
     return PK_EXIT_OK;
 }

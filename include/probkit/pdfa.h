@@ -55,6 +55,16 @@ static inline const int32_t *pk_seqs_at(const pk_seqs *s, size_t i) { return s->
 int pk_pautomac_parse(const char *buf, size_t len, const char *name, pk_seqs **out, pk_err *err);
 /** Read and parse a file (.gz aware). */
 int pk_pautomac_read(const char *path, pk_seqs **out, pk_err *err);
+/** Streaming reader of a PAutomaC string file (plain or .gz) that holds one
+ *  line at a time, so a learner can consume a stream without storing it. */
+typedef struct pk_pautomac_reader pk_pautomac_reader;
+/** Open and read the header; *nstrings and *nsym (may be NULL) get N and K. */
+int pk_pautomac_reader_open(const char *path, pk_pautomac_reader **out, size_t *nstrings, int32_t *nsym, pk_err *err);
+/** Next string: returns 1 with *x (valid until the next call) and *len, 0
+ *  after the N-th string (checking nothing but blank lines follows), or a
+ *  negative status with file:line in err (same checks as pk_pautomac_parse). */
+int pk_pautomac_reader_next(pk_pautomac_reader *r, const int32_t **x, size_t *len, pk_err *err);
+void pk_pautomac_reader_close(pk_pautomac_reader *r);
 /** Read a solution file: a count then that many probabilities (>= 0).
  *  *probs is malloc'd, the caller frees it. */
 int pk_pautomac_read_solution(const char *path, double **probs, size_t *n, pk_err *err);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "probkit/io.h"
 #include "probkit/pdfa.h"
 
@@ -124,6 +126,57 @@ static int blank(const char *b, const char *e)
     return 1;
 }
 
+/* Parse one string line "len s1 .. slen" into *tmp (grown as needed). */
+static int parse_string_line(const char *b, const char *e, long k, int32_t **tmp, size_t *tcap, size_t *len,
+                             const char *name, long line, pk_err *err)
+{
+    const char *p = b;
+    long sl;
+    if (blank(b, e))
+        return pk_err_set(err, PK_EFORMAT, "%s:%ld: blank line (expected 'len s1 .. slen')", name, line);
+    if (read_long(&p, e, &sl))
+        return pk_err_set(err, PK_EFORMAT, "%s:%ld: expected a string length", name, line);
+    /* each symbol needs at least two characters: refuse before allocating */
+    if ((size_t)sl > (size_t)(e - p + 1) / 2)
+        return pk_err_set(err, PK_EFORMAT, "%s:%ld: declared length %ld but the line holds fewer symbols", name, line,
+                          sl);
+    if ((size_t)sl > *tcap) {
+        int32_t *t2 = realloc(*tmp, (size_t)sl * sizeof *t2);
+        if (!t2)
+            return pk_err_set(err, PK_ENOMEM, "%s: out of memory", name);
+        *tmp = t2;
+        *tcap = (size_t)sl;
+    }
+    for (long i = 0; i < sl; i++) {
+        long v;
+        if (p >= e)
+            return pk_err_set(err, PK_EFORMAT, "%s:%ld: declared length %ld but only %ld symbols", name, line, sl, i);
+        if (read_long(&p, e, &v))
+            return pk_err_set(err, PK_EFORMAT, "%s:%ld: symbol %ld is not a non-negative integer", name, line, i + 1);
+        if (v >= k)
+            return pk_err_set(err, PK_EFORMAT, "%s:%ld: symbol %ld out of the declared alphabet 0..%ld", name, line, v,
+                              k - 1);
+        (*tmp)[i] = (int32_t)v;
+    }
+    if (p != e)
+        return pk_err_set(err, PK_EFORMAT, "%s:%ld: more symbols than the declared length %ld", name, line, sl);
+    *len = (size_t)sl;
+    return PK_OK;
+}
+
+/* Parse the header line "N K". */
+static int parse_header(const char *b, const char *e, long *n, long *k, const char *name, long line, pk_err *err)
+{
+    const char *p = b;
+    if (read_long(&p, e, n) || read_long(&p, e, k) || p != e)
+        return pk_err_set(err, PK_EFORMAT, "%s:%ld: header must be two integers 'N K'", name, line);
+    if (*n < 1)
+        return pk_err_set(err, PK_EFORMAT, "%s:%ld: empty stream (N = 0 strings)", name, line);
+    if (*k < 1 || *k > 1000000)
+        return pk_err_set(err, PK_EFORMAT, "%s:%ld: alphabet size %ld out of range 1..1000000", name, line, *k);
+    return PK_OK;
+}
+
 int pk_pautomac_parse(const char *buf, size_t len, const char *name, pk_seqs **out, pk_err *err)
 {
     if (!out || (!buf && len))
@@ -138,13 +191,9 @@ int pk_pautomac_parse(const char *buf, size_t len, const char *name, pk_seqs **o
             return pk_err_set(err, PK_EFORMAT, "%s: empty input (expected a header 'N K')", name);
     } while (blank(b, e));
     long n, k;
-    const char *p = b;
-    if (read_long(&p, e, &n) || read_long(&p, e, &k) || p != e)
-        return pk_err_set(err, PK_EFORMAT, "%s:%ld: header must be two integers 'N K'", name, lx.line);
-    if (n < 1)
-        return pk_err_set(err, PK_EFORMAT, "%s:%ld: empty stream (N = 0 strings)", name, lx.line);
-    if (k < 1 || k > 1000000)
-        return pk_err_set(err, PK_EFORMAT, "%s:%ld: alphabet size %ld out of range 1..1000000", name, lx.line, k);
+    int rc = parse_header(b, e, &n, &k, name, lx.line, err);
+    if (rc)
+        return rc;
     pk_seqs *s = pk_seqs_new((int32_t)k);
     int32_t *tmp = malloc(1024 * sizeof *tmp);
     size_t tcap = 1024;
@@ -153,62 +202,16 @@ int pk_pautomac_parse(const char *buf, size_t len, const char *name, pk_seqs **o
         pk_seqs_free(s);
         return pk_err_set(err, PK_ENOMEM, "%s: out of memory", name);
     }
-    int rc = PK_OK;
     while ((long)s->n < n) {
         if (!next_line(&lx, &b, &e)) {
             rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: input ends early: expected %ld strings, found %zu", name,
                             lx.line, n, s->n);
             goto done;
         }
-        if (blank(b, e)) {
-            rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: blank line (expected 'len s1 .. slen')", name, lx.line);
+        size_t sl;
+        if ((rc = parse_string_line(b, e, k, &tmp, &tcap, &sl, name, lx.line, err)))
             goto done;
-        }
-        p = b;
-        long sl;
-        if (read_long(&p, e, &sl)) {
-            rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: expected a string length", name, lx.line);
-            goto done;
-        }
-        /* each symbol needs at least two characters: refuse before allocating */
-        if ((size_t)sl > (size_t)(e - p + 1) / 2) {
-            rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: declared length %ld but the line holds fewer symbols", name,
-                            lx.line, sl);
-            goto done;
-        }
-        if ((size_t)sl > tcap) {
-            int32_t *t2 = realloc(tmp, (size_t)sl * sizeof *t2);
-            if (!t2) {
-                rc = pk_err_set(err, PK_ENOMEM, "%s: out of memory", name);
-                goto done;
-            }
-            tmp = t2;
-            tcap = (size_t)sl;
-        }
-        for (long i = 0; i < sl; i++) {
-            long v;
-            if (p >= e) {
-                rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: declared length %ld but only %ld symbols", name, lx.line,
-                                sl, i);
-                goto done;
-            }
-            if (read_long(&p, e, &v)) {
-                rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: symbol %ld is not a non-negative integer", name, lx.line,
-                                i + 1);
-                goto done;
-            }
-            if (v >= k) {
-                rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: symbol %ld out of the declared alphabet 0..%ld", name,
-                                lx.line, v, k - 1);
-                goto done;
-            }
-            tmp[i] = (int32_t)v;
-        }
-        if (p != e) {
-            rc = pk_err_set(err, PK_EFORMAT, "%s:%ld: more symbols than the declared length %ld", name, lx.line, sl);
-            goto done;
-        }
-        if (pk_seqs_push(s, tmp, (size_t)sl)) {
+        if (pk_seqs_push(s, tmp, sl)) {
             rc = pk_err_set(err, PK_ENOMEM, "%s: out of memory", name);
             goto done;
         }
@@ -332,4 +335,123 @@ double pk_pautomac_perplexity_log(const double *pt, const double *log_pc, size_t
         h += pt[i] / st * (log_pc[i] - lz) / log(2.0);
     }
     return exp2(-h);
+}
+
+/* ---- streaming reader ------------------------------------------------------ */
+
+struct pk_pautomac_reader {
+    gzFile f;
+    char *name;
+    char *line;
+    size_t cap;
+    long lineno, n, k, got;
+    int32_t *tmp;
+    size_t tcap;
+};
+
+/* Read one line (without the newline) into r->line; 0 at end of file. */
+static int read_line(pk_pautomac_reader *r, size_t *len, pk_err *err)
+{
+    size_t n = 0;
+    for (;;) {
+        if (r->cap - n < 2) {
+            size_t c = r->cap ? r->cap * 2 : 4096;
+            char *l = realloc(r->line, c);
+            if (!l)
+                return pk_err_set(err, PK_ENOMEM, "%s: out of memory", r->name);
+            r->line = l;
+            r->cap = c;
+        }
+        if (!gzgets(r->f, r->line + n, (int)(r->cap - n > INT32_MAX ? INT32_MAX : r->cap - n))) {
+            int e;
+            gzerror(r->f, &e);
+            if (e != Z_OK && e != Z_STREAM_END)
+                return pk_err_set(err, PK_EIO, "%s: read error", r->name);
+            if (n == 0)
+                return 0;
+            break;
+        }
+        n += strlen(r->line + n);
+        if (n && r->line[n - 1] == '\n') {
+            n--;
+            break;
+        }
+    }
+    r->line[n] = 0;
+    *len = n;
+    r->lineno++;
+    return 1;
+}
+
+void pk_pautomac_reader_close(pk_pautomac_reader *r)
+{
+    if (!r)
+        return;
+    if (r->f)
+        gzclose(r->f);
+    free(r->name);
+    free(r->line);
+    free(r->tmp);
+    free(r);
+}
+
+int pk_pautomac_reader_open(const char *path, pk_pautomac_reader **out, size_t *nstrings, int32_t *nsym, pk_err *err)
+{
+    if (!path || !out)
+        return pk_err_set(err, PK_EINVAL, "pk_pautomac_reader_open: NULL argument");
+    *out = NULL;
+    pk_pautomac_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->name = malloc(strlen(path) + 1))) {
+        free(r);
+        return pk_err_set(err, PK_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(r->name, path, strlen(path) + 1);
+    if (!(r->f = gzopen(path, "rb"))) {
+        pk_pautomac_reader_close(r);
+        return pk_err_set(err, PK_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    size_t len = 0;
+    int got;
+    do {
+        got = read_line(r, &len, err);
+    } while (got == 1 && blank(r->line, r->line + len));
+    int rc = got < 0 ? got : got == 0 ? pk_err_set(err, PK_EFORMAT, "%s: empty input (expected a header 'N K')", path)
+                                      : parse_header(r->line, r->line + len, &r->n, &r->k, path, r->lineno, err);
+    if (rc) {
+        pk_pautomac_reader_close(r);
+        return rc;
+    }
+    if (nstrings)
+        *nstrings = (size_t)r->n;
+    if (nsym)
+        *nsym = (int32_t)r->k;
+    *out = r;
+    return PK_OK;
+}
+
+int pk_pautomac_reader_next(pk_pautomac_reader *r, const int32_t **x, size_t *len, pk_err *err)
+{
+    if (!r || !x || !len)
+        return pk_err_set(err, PK_EINVAL, "pk_pautomac_reader_next: NULL argument");
+    size_t L;
+    if (r->got == r->n) {
+        int g;
+        while ((g = read_line(r, &L, err)) == 1)
+            if (!blank(r->line, r->line + L))
+                return pk_err_set(err, PK_EFORMAT, "%s:%ld: more strings than the declared %ld", r->name, r->lineno,
+                                  r->n);
+        return g < 0 ? g : 0;
+    }
+    int g = read_line(r, &L, err);
+    if (g < 0)
+        return g;
+    if (g == 0)
+        return pk_err_set(err, PK_EFORMAT, "%s:%ld: input ends early: expected %ld strings, found %ld", r->name,
+                          r->lineno, r->n, r->got);
+    int rc = parse_string_line(r->line, r->line + L, r->k, &r->tmp, &r->tcap, len, r->name, r->lineno, err);
+    if (rc)
+        return rc;
+    r->got++;
+    *x = r->tmp;
+    return 1;
 }

@@ -2,6 +2,7 @@
  * against brute force, the perplexity score, Alergia recovering a random
  * PDFA, smoothing, sampling, JSON round trip and dot export. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,67 @@ static void test_strings(void)
         int rc = pk_pautomac_parse(bad[i].text, strlen(bad[i].text), "f", &s, &err);
         PK_CHECK_MSG(rc == PK_EFORMAT && s == NULL && strstr(err.msg, bad[i].want), "case %zu: %s", i, err.msg);
     }
+}
+
+/* The streaming reader yields the same strings and the same errors. */
+static void test_reader(void)
+{
+    struct {
+        const char *text, *want;
+        size_t n;
+    } cases[] = {
+        {"3 4\n2 0 3\n0\n3 1 1 2\n", NULL, 3},
+        {"3 4\n2 0 3\n0\n3 1 1 2\n\n", NULL, 3},
+        {"2 4\n1 0\n", ":2: input ends early", 1},
+        {"1 4\n1 7\n", ":2: symbol 7 out of the declared alphabet", 0},
+        {"1 4\n1 1\n1 1\n", ":3: more strings", 1},
+        {"0 4\n", "empty stream", 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char path[] = "/tmp/pk_seq_reader_XXXXXX";
+        int fd = mkstemp(path);
+        PK_CHECK(fd >= 0);
+        if (fd < 0)
+            return;
+        FILE *f = fdopen(fd, "w");
+        fputs(cases[c].text, f);
+        fclose(f);
+        pk_pautomac_reader *r = NULL;
+        pk_err err;
+        pk_seqs *ref = NULL;
+        int prc = pk_pautomac_parse(cases[c].text, strlen(cases[c].text), "x", &ref, &err);
+        int rc = pk_pautomac_reader_open(path, &r, NULL, NULL, &err);
+        size_t got = 0;
+        while (rc == PK_OK) {
+            const int32_t *x;
+            size_t len;
+            int g = pk_pautomac_reader_next(r, &x, &len, &err);
+            if (g <= 0) {
+                rc = g;
+                break;
+            }
+            if (ref && got < ref->n) {
+                PK_CHECK(len == pk_seqs_len(ref, got));
+                PK_CHECK(len == 0 || !memcmp(x, pk_seqs_at(ref, got), len * sizeof *x));
+            }
+            got++;
+        }
+        if (cases[c].want) {
+            PK_CHECK_MSG(rc < 0 && strstr(err.msg, cases[c].want), "case %zu: %s", c, err.msg);
+            PK_CHECK(prc < 0);
+        } else {
+            PK_CHECK_OK(rc);
+            PK_CHECK(prc == PK_OK && ref->n == got);
+        }
+        PK_CHECK(got == cases[c].n);
+        pk_pautomac_reader_close(r);
+        pk_seqs_free(ref);
+        remove(path);
+    }
+    pk_pautomac_reader *r = NULL;
+    pk_err err;
+    PK_CHECK(pk_pautomac_reader_open("/nonexistent/x.txt", &r, NULL, NULL, &err) == PK_EIO && r == NULL);
+    PK_CHECK(strstr(err.msg, "/nonexistent/x.txt") != NULL);
 }
 
 static void test_perplexity(void)
@@ -192,6 +254,7 @@ int main(void)
 {
     test_pfa();
     test_strings();
+    test_reader();
     test_perplexity();
     test_learn();
     return pk_test_done();
