@@ -164,54 +164,70 @@ int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
     return X && rng && C ? plusplus(X, k, rng, NULL, C) : PK_EINVAL;
 }
 
+/* Cross products of 4 rows with 4 centres (centres transposed and padded: Ct is d x kp): sixteen
+ * independent sums, a tiny register-blocked GEMM.  The portable build may only assume SSE2, so
+ * an AVX2+FMA version is chosen at run time when the CPU has it.  (Threaded BLAS is not used
+ * here: its thread pool fights OpenMP's on small machines.) */
+static void dot4x4_c(const double *const *xr, const double *Ct, size_t kp, size_t j0, size_t d, double *out)
+{
+    double a[16] = {0};
+    for (size_t t = 0; t < d; t++) {
+        const double *ct = Ct + t * kp + j0;
+        for (int r = 0; r < 4; r++) {
+            double v = xr[r][t];
+            for (int c = 0; c < 4; c++)
+                a[r * 4 + c] += v * ct[c];
+        }
+    }
+    memcpy(out, a, sizeof a);
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define PK_KM_HAVE_AVX2 1
+__attribute__((target("avx2,fma"))) static void dot4x4_avx2(const double *const *xr, const double *Ct, size_t kp,
+                                                             size_t j0, size_t d, double *out)
+{
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+    const double *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3];
+    for (size_t t = 0; t < d; t++) {
+        __m256d c = _mm256_loadu_pd(Ct + t * kp + j0);
+        a0 = _mm256_fmadd_pd(_mm256_broadcast_sd(x0 + t), c, a0);
+        a1 = _mm256_fmadd_pd(_mm256_broadcast_sd(x1 + t), c, a1);
+        a2 = _mm256_fmadd_pd(_mm256_broadcast_sd(x2 + t), c, a2);
+        a3 = _mm256_fmadd_pd(_mm256_broadcast_sd(x3 + t), c, a3);
+    }
+    _mm256_storeu_pd(out, a0);
+    _mm256_storeu_pd(out + 4, a1);
+    _mm256_storeu_pd(out + 8, a2);
+    _mm256_storeu_pd(out + 12, a3);
+}
+#endif
+
+typedef void (*dot4x4_fn)(const double *const *, const double *, size_t, size_t, size_t, double *);
+
+static dot4x4_fn pick_dot4x4(void)
+{
+#if defined(PK_KM_HAVE_AVX2)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return dot4x4_avx2;
+#endif
+    return dot4x4_c;
+}
+
 /* Assign every row to its nearest centre; returns the number of changed labels.
- * Distances come from |x|^2 + |c|^2 - 2 x.c with the centres stored transposed, so the inner
- * loop runs across centres (independent sums the compiler can put in SIMD lanes), as in a GEMM. */
-#define PK_KM_KMAX 256
+ * Distances come from |x|^2 + |c|^2 - 2 x.c, cross products by dot4x4 over blocks of 4 rows. */
 static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *labels, double *dist2,
                          int64_t *n_dist)
 {
-    size_t n = X->rows, d = X->cols, changed = 0;
-    double *Ct = k <= PK_KM_KMAX ? malloc((d * k + k) * sizeof(double)) : NULL;
-    double *cn = Ct ? Ct + d * k : NULL;
-    if (Ct) {
-        for (size_t j = 0; j < k; j++) {
-            double s = 0;
-            for (size_t t = 0; t < d; t++) {
-                Ct[t * k + j] = C[j * d + t];
-                s += C[j * d + t] * C[j * d + t];
-            }
-            cn[j] = s;
-        }
-    }
-#if defined(_OPENMP)
-#pragma omp parallel for reduction(+ : changed) schedule(static)
-#endif
-    for (size_t i = 0; i < n; i++) {
-        const double *x = pk_mat_at(X, i, 0);
-        double best = INFINITY;
-        int32_t bj = 0;
-        if (Ct) {
-            double acc[PK_KM_KMAX], xn = 0;
-            for (size_t j = 0; j < k; j++)
-                acc[j] = 0;
-            for (size_t t = 0; t < d; t++) {
-                double xt = x[t];
-                const double *ct = Ct + t * k;
-                xn += xt * xt;
-                for (size_t j = 0; j < k; j++)
-                    acc[j] += xt * ct[j];
-            }
-            for (size_t j = 0; j < k; j++) {
-                double dd = xn + cn[j] - 2 * acc[j];
-                if (dd < best) {
-                    best = dd;
-                    bj = (int32_t)j;
-                }
-            }
-            if (best < 0)
-                best = 0;
-        } else {
+    size_t n = X->rows, d = X->cols, changed = 0, kp = (k + 3) / 4 * 4;
+    double *Ct = calloc(d * kp + kp, sizeof(double));
+    if (!Ct) { /* no scratch: direct distances */
+        for (size_t i = 0; i < n; i++) {
+            const double *x = pk_mat_at(X, i, 0);
+            double best = INFINITY;
+            int32_t bj = 0;
             for (size_t j = 0; j < k; j++) {
                 double dd = pk_sqdist(x, C + j * d, d);
                 if (dd < best) {
@@ -219,12 +235,60 @@ static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *la
                     bj = (int32_t)j;
                 }
             }
+            changed += labels[i] != bj;
+            labels[i] = bj;
+            if (dist2)
+                dist2[i] = best;
         }
-        if (labels[i] != bj)
-            changed++;
-        labels[i] = bj;
-        if (dist2)
-            dist2[i] = best;
+        *n_dist += (int64_t)(n * k);
+        return changed;
+    }
+    double *cn = Ct + d * kp;
+    for (size_t j = 0; j < k; j++) {
+        double s = 0;
+        for (size_t t = 0; t < d; t++) {
+            Ct[t * kp + j] = C[j * d + t];
+            s += C[j * d + t] * C[j * d + t];
+        }
+        cn[j] = s;
+    }
+    size_t nb = (n + 3) / 4;
+    dot4x4_fn dot4x4 = pick_dot4x4();
+#if defined(_OPENMP)
+#pragma omp parallel for reduction(+ : changed) schedule(static)
+#endif
+    for (size_t b = 0; b < nb; b++) {
+        size_t i0 = 4 * b;
+        const double *xr[4];
+        double xn[4], best[4] = {INFINITY, INFINITY, INFINITY, INFINITY}, acc[16];
+        int32_t bj[4] = {0, 0, 0, 0};
+        for (int r = 0; r < 4; r++) {
+            size_t i = i0 + (size_t)r < n ? i0 + (size_t)r : n - 1; /* tail rows repeat the last */
+            xr[r] = pk_mat_at(X, i, 0);
+            double s = 0;
+            for (size_t t = 0; t < d; t++)
+                s += xr[r][t] * xr[r][t];
+            xn[r] = s;
+        }
+        for (size_t j0 = 0; j0 < kp; j0 += 4) {
+            dot4x4(xr, Ct, kp, j0, d, acc);
+            for (int r = 0; r < 4; r++)
+                for (size_t c = 0; c < 4 && j0 + c < k; c++) {
+                    double dd = xn[r] + cn[j0 + c] - 2 * acc[r * 4 + (int)c];
+                    if (dd < best[r]) {
+                        best[r] = dd;
+                        bj[r] = (int32_t)(j0 + c);
+                    }
+                }
+        }
+        for (int r = 0; r < 4 && i0 + (size_t)r < n; r++) {
+            size_t i = i0 + (size_t)r;
+            if (labels[i] != bj[r])
+                changed++;
+            labels[i] = bj[r];
+            if (dist2)
+                dist2[i] = best[r] > 0 ? best[r] : 0;
+        }
     }
     free(Ct);
     *n_dist += (int64_t)(n * k);
