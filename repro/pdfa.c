@@ -255,6 +255,55 @@ done:
     return rc;
 }
 
+/* Full mode: random PDFAs of 5-30 states and 4-8 symbols, 1e5 strings each. */
+static int random_family(pk_repro_ctx *ctx)
+{
+    static const int32_t SHAPE[3][2] = {{5, 4}, {15, 6}, {30, 8}};
+    pk_rng rng;
+    pk_rng_seed(&rng, pk_repro_seed(ctx) + 17);
+    int32_t buf[2048];
+    for (int k = 0; k < 3; k++) {
+        pk_pdfa *target = NULL, *m = NULL;
+        pk_seqs *train = pk_seqs_new(SHAPE[k][1]), *test = pk_seqs_new(SHAPE[k][1]);
+        pk_err err;
+        int rc = train && test ? pk_pdfa_random(SHAPE[k][0], SHAPE[k][1], &rng, &target) : PK_ENOMEM;
+        for (int i = 0; !rc && i < 102000; i++) {
+            size_t len;
+            int tr;
+            pk_pdfa_sample(target, &rng, buf, 2048, &len, &tr);
+            rc = pk_seqs_push(i < 100000 ? train : test, buf, len);
+        }
+        double bt = rc ? NAN : pk_pdfa_bits_per_symbol(target, test, NULL);
+        for (int method = 0; !rc && method < 2; method++) {
+            pk_pdfa_learn_stats st;
+            double t = pk_time_now();
+            if (method == 0) {
+                pk_alergia_params ap = pk_alergia_params_default();
+                rc = pk_alergia_learn(train, &ap, &m, &st, &err);
+            } else {
+                rc = stream_learn(train, PK_STREAM_SKETCH, &m, &st, &err);
+            }
+            if (rc)
+                break;
+            double secs = pk_time_now() - t, bl = pk_pdfa_bits_per_symbol(m, test, NULL);
+            pk_pdfa_free(m);
+            m = NULL;
+            char metric[160], scale[200];
+            snprintf(metric, sizeof metric, "random PDFA %d states |S|=%d: %s bits/symbol excess", SHAPE[k][0],
+                     SHAPE[k][1], method ? "sketch learner" : "batch Alergia");
+            snprintf(scale, sizeof scale, "1e5 training strings, 2000 held out; %d states learned, %.2f s, %.0f KiB",
+                     st.states, secs, st.peak_bytes / 1024.0);
+            pk_repro_row(ctx, metric, bl - bt, NAN, NAN, NULL, scale, PK_VERDICT_INFO);
+        }
+        pk_pdfa_free(target);
+        pk_seqs_free(train);
+        pk_seqs_free(test);
+        if (rc)
+            return rc;
+    }
+    return PK_OK;
+}
+
 static int run(pk_repro_ctx *ctx)
 {
     int quick = pk_repro_quick(ctx);
@@ -301,6 +350,8 @@ static int run(pk_repro_ctx *ctx)
                      pk_verdict_le(sum_vs_batch[1] / nall, 1.02));
     }
     int rc = scaling(ctx, quick);
+    if (!rc && !quick)
+        rc = random_family(ctx);
     pk_repro_note(ctx,
                   "PP is the PAutomaC score (both distributions normalised over the test set); the floor is the "
                   "target machine's own score, computed from our import of the model file.  Learner memory is the "
