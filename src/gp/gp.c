@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <cblas.h>
+#include <lapacke.h>
 
 #include "gp_priv.h"
 
@@ -152,6 +153,25 @@ int pk_gp_update(pk_gp *gp)
     return PK_OK;
 }
 
+int pk_gp_chol_inverse(const pk_mat *L, pk_mat *Ainv)
+{
+    size_t n = L->rows;
+    if (Ainv->rows != n || Ainv->cols != n)
+        return PK_ESHAPE;
+    if (n == 0)
+        return PK_OK;
+    int s = pk_mat_copy(Ainv, L);
+    if (s)
+        return s;
+    lapack_int info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, Ainv->data, (lapack_int)Ainv->stride);
+    if (info != 0)
+        return info > 0 ? PK_ESING : PK_EINTERNAL;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            *pk_mat_at(Ainv, j, i) = *pk_mat_at(Ainv, i, j);
+    return PK_OK;
+}
+
 const double *pk_gp_alpha(pk_gp *gp) { return pk_gp_update(gp) ? NULL : gp->alpha; }
 const pk_mat *pk_gp_chol(pk_gp *gp) { return pk_gp_update(gp) ? NULL : gp->L; }
 
@@ -175,7 +195,7 @@ int pk_gp_log_marginal(pk_gp *gp, double *lml, double *grad)
     pk_mat *W = pk_mat_new(n, n);
     if (!W)
         return PK_ENOMEM;
-    s = pk_cholesky_inverse(gp->L, W);
+    s = pk_gp_chol_inverse(gp->L, W);
     if (!s) {
         double tr = 0.0;
         for (size_t i = 0; i < n; i++) {
@@ -207,7 +227,7 @@ static pk_mat *cross_t(pk_gp *gp, const pk_mat *Xs)
     if (!Kt)
         return NULL;
 #ifdef _OPENMP
-#pragma omp parallel for if ((long)n * (long)m > 40000)
+#pragma omp parallel for if ((long)n * (long)m > 1000000)
 #endif
     for (long jl = 0; jl < (long)m; jl++)
         for (size_t i = 0; i < n; i++)

@@ -12,6 +12,7 @@ struct pk_gp_kernel {
     size_t dim, np;
     int ard, depth;
     double *theta;       /* leaves: np log-parameters */
+    double *aux;         /* stationary leaves: exp(theta[0]), then 1 / ell_j^2 (kept by set_params) */
     pk_gp_kernel *a, *b; /* SUM / PRODUCT children */
 };
 
@@ -36,5 +37,9 @@ int pk_gp_maximize(pk_gp_objective f, void *ctx, double *h, size_t nh, const dou
                    const pk_gp_fit_params *p, pk_rng *rng, double *best, pk_err *err);
 /* The default boxes for a GP's hyperparameters (log-params, log noise, mean). */
 void pk_gp_hyper_box(const pk_gp *gp, const pk_gp_fit_params *p, double *lo, double *hi);
+
+/* (K)^{-1} from its lower Cholesky factor by LAPACK's potri (about a third of
+ * the flops of two triangular solves); full symmetric result in Ainv. */
+int pk_gp_chol_inverse(const pk_mat *L, pk_mat *Ainv);
 
 #endif

@@ -33,6 +33,16 @@ static size_t base_nparams(pk_gp_kernel_type t, size_t dim, int ard)
     }
 }
 
+/* exp() of the parameters once per change instead of once per pair */
+static void update_aux(pk_gp_kernel *k)
+{
+    if (k->type > PK_GP_KERNEL_MATERN52)
+        return;
+    k->aux[0] = exp(k->theta[0]);
+    for (size_t p = 1; p < k->np; p++)
+        k->aux[p] = exp(-2.0 * k->theta[p]);
+}
+
 pk_gp_kernel *pk_gp_kernel_new(pk_gp_kernel_type type, size_t dim, int ard, int depth)
 {
     if (dim < 1 || type > PK_GP_KERNEL_NNGP_ERF)
@@ -49,7 +59,10 @@ pk_gp_kernel *pk_gp_kernel_new(pk_gp_kernel_type type, size_t dim, int ard, int 
     k->depth = nngp ? depth : 0;
     k->np = base_nparams(type, dim, k->ard);
     k->theta = calloc(k->np, sizeof *k->theta);
-    if (!k->theta) {
+    k->aux = calloc(k->np, sizeof *k->aux);
+    if (!k->theta || !k->aux) {
+        free(k->theta);
+        free(k->aux);
         free(k);
         return NULL;
     }
@@ -57,6 +70,7 @@ pk_gp_kernel *pk_gp_kernel_new(pk_gp_kernel_type type, size_t dim, int ard, int 
         k->theta[0] = log(1.6);
         k->theta[1] = log(0.1);
     }
+    update_aux(k);
     return k;
 }
 
@@ -95,8 +109,10 @@ pk_gp_kernel *pk_gp_kernel_dup(const pk_gp_kernel *k)
         return pk_gp_kernel_combine(k->type, a, b);
     }
     pk_gp_kernel *c = pk_gp_kernel_new(k->type, k->dim, k->ard, k->depth ? k->depth : 1);
-    if (c)
+    if (c) {
         memcpy(c->theta, k->theta, k->np * sizeof *k->theta);
+        update_aux(c);
+    }
     return c;
 }
 
@@ -107,6 +123,7 @@ void pk_gp_kernel_free(pk_gp_kernel *k)
     pk_gp_kernel_free(k->a);
     pk_gp_kernel_free(k->b);
     free(k->theta);
+    free(k->aux);
     free(k);
 }
 
@@ -131,6 +148,7 @@ void pk_gp_kernel_set_params(pk_gp_kernel *k, const double *theta)
         pk_gp_kernel_set_params(k->b, theta + k->a->np);
     } else {
         memcpy(k->theta, theta, k->np * sizeof *theta);
+        update_aux(k);
     }
 }
 
@@ -199,13 +217,20 @@ static void stationary_g(pk_gp_kernel_type t, double r2, double *g, double *h)
 static double eval_stationary(const pk_gp_kernel *k, const double *x, const double *y, double *grad,
                               double *dx)
 {
-    double sf2 = exp(k->theta[0]), r2 = 0.0;
+    double sf2 = k->aux[0], r2 = 0.0;
     size_t d = k->dim;
-    double inv_ell2_iso = k->ard ? 0.0 : exp(-2.0 * k->theta[1]);
-    for (size_t j = 0; j < d; j++) {
-        double dj = x[j] - y[j];
-        double il2 = k->ard ? exp(-2.0 * k->theta[1 + j]) : inv_ell2_iso;
-        r2 += dj * dj * il2;
+    const double *il2 = k->aux + 1; /* 1 / ell_j^2, one entry when isotropic */
+    if (k->ard) {
+        for (size_t j = 0; j < d; j++) {
+            double dj = x[j] - y[j];
+            r2 += dj * dj * il2[j];
+        }
+    } else {
+        for (size_t j = 0; j < d; j++) {
+            double dj = x[j] - y[j];
+            r2 += dj * dj;
+        }
+        r2 *= il2[0];
     }
     double g, h;
     stationary_g(k->type, r2, &g, &h);
@@ -215,17 +240,15 @@ static double eval_stationary(const pk_gp_kernel *k, const double *x, const doub
         if (k->ard) {
             for (size_t j = 0; j < d; j++) {
                 double dj = x[j] - y[j];
-                grad[1 + j] = sf2 * h * dj * dj * exp(-2.0 * k->theta[1 + j]);
+                grad[1 + j] = sf2 * h * dj * dj * il2[j];
             }
         } else {
             grad[1] = sf2 * h * r2;
         }
     }
     if (dx) {
-        for (size_t j = 0; j < d; j++) {
-            double il2 = k->ard ? exp(-2.0 * k->theta[1 + j]) : inv_ell2_iso;
-            dx[j] = -sf2 * h * (x[j] - y[j]) * il2;
-        }
+        for (size_t j = 0; j < d; j++)
+            dx[j] = -sf2 * h * (x[j] - y[j]) * il2[k->ard ? j : 0];
     }
     return val;
 }
@@ -297,6 +320,19 @@ static void nngp_layer(int relu, double kxy, double kxx, double kyy, double *F, 
     }
 }
 
+/* The layer map on the diagonal (kxy = kxx = kyy = K): value and total derivative. */
+static void nngp_diag(int relu, double K, double *F, double *dF)
+{
+    if (relu) { /* theta = 0: F = K / 2 */
+        *F = 0.5 * K;
+        *dF = 0.5;
+    } else {
+        double u = 2.0 * K / (1.0 + 2.0 * K);
+        *F = 2.0 / M_PI * asin(u);
+        *dF = 2.0 / M_PI / sqrt(fmax(1.0 - u * u, 1e-300)) * 2.0 / ((1.0 + 2.0 * K) * (1.0 + 2.0 * K));
+    }
+}
+
 static double eval_nngp(const pk_gp_kernel *k, const double *x, const double *y, double *grad)
 {
     int relu = k->type == PK_GP_KERNEL_NNGP_RELU;
@@ -312,15 +348,15 @@ static double eval_nngp(const pk_gp_kernel *k, const double *x, const double *y,
     double kxy = sb2 + sw2 * xy * inv_d, kxx = sb2 + sw2 * xx * inv_d, kyy = sb2 + sw2 * yy * inv_d;
     double gxy[2] = {sw2 * xy * inv_d, sb2}, gxx[2] = {sw2 * xx * inv_d, sb2}, gyy[2] = {sw2 * yy * inv_d, sb2};
     for (int l = 0; l < k->depth; l++) {
-        double F, Fxy, Fxx, Fyy, Fd, Fdxy, Fdxx, Fdyy, Fe, Fexy, Fexx, Feyy;
+        double F, Fxy, Fxx, Fyy, Fd, dFd, Fe, dFe;
         nngp_layer(relu, kxy, kxx, kyy, &F, &Fxy, &Fxx, &Fyy);
-        nngp_layer(relu, kxx, kxx, kxx, &Fd, &Fdxy, &Fdxx, &Fdyy);
-        nngp_layer(relu, kyy, kyy, kyy, &Fe, &Fexy, &Fexx, &Feyy);
+        nngp_diag(relu, kxx, &Fd, &dFd);
+        nngp_diag(relu, kyy, &Fe, &dFe);
         double nxy[2], nxx[2], nyy[2];
         for (int p = 0; p < 2; p++) {
             nxy[p] = sw2 * (Fxy * gxy[p] + Fxx * gxx[p] + Fyy * gyy[p]);
-            nxx[p] = sw2 * (Fdxy + Fdxx + Fdyy) * gxx[p];
-            nyy[p] = sw2 * (Fexy + Fexx + Feyy) * gyy[p];
+            nxx[p] = sw2 * dFd * gxx[p];
+            nyy[p] = sw2 * dFe * gyy[p];
         }
         nxy[0] += sw2 * F;
         nxx[0] += sw2 * Fd;
@@ -429,7 +465,7 @@ int pk_gp_kernel_matrix(const pk_gp_kernel *k, const pk_mat *X1, const pk_mat *X
     long n1 = (long)X1->rows;
     size_t n2 = X2->rows;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 16) if (n1 * (long)n2 > 40000)
+#pragma omp parallel for schedule(dynamic, 16) if (n1 * (long)n2 > 1000000)
 #endif
     for (long i = 0; i < n1; i++) {
         const double *xi = pk_mat_at(X1, (size_t)i, 0);
@@ -457,7 +493,7 @@ int pk_gp_kernel_grad_contract(const pk_gp_kernel *k, const pk_mat *X, const pk_
     if (!acc_all)
         return PK_ENOMEM;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (n > 200)
+#pragma omp parallel num_threads(nt) if (n > 1000)
 #endif
     {
         int tid = 0;

@@ -131,9 +131,11 @@ int pk_gp_spearmint_apply(pk_gp *gp, const pk_gp_spearmint_state *s)
     pk_gp_kernel *k = gp->kernel;
     if (!stationary_ard(k) || gp->mean_mode != PK_GP_MEAN_CONSTANT || s->dim != k->dim || s->dim > 64)
         return PK_EINVAL;
-    k->theta[0] = log(s->amp2);
+    double th[65];
+    th[0] = log(s->amp2);
     for (size_t j = 0; j < s->dim; j++)
-        k->theta[1 + j] = log(s->ls[j]);
+        th[1 + j] = log(s->ls[j]);
+    pk_gp_kernel_set_params(k, th);
     /* Spearmint adds amp2 * 1e-6 to the diagonal besides the noise */
     gp->noise_floor = 0.0;
     gp->log_noise = log(s->noise + 1e-6 * s->amp2);

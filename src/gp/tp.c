@@ -91,7 +91,7 @@ int pk_tp_log_marginal(pk_tp *tp, double *lml, double *grad)
     pk_mat *W = pk_mat_new(n, n);
     if (!W)
         return PK_ENOMEM;
-    s = pk_cholesky_inverse(gp->L, W);
+    s = pk_gp_chol_inverse(gp->L, W);
     if (!s) {
         double sc = (a + hn) / (b + beta), tr = 0.0;
         for (size_t i = 0; i < n; i++) {

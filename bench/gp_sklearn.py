@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""GP type-II ML fit + prediction: probkit (bench_gp_fit) against scikit-learn's
+GaussianProcessRegressor, same data, kernel (amplitude * ARD RBF + white noise),
+start point and number of restarts, run alternately.
+
+usage: /usr/bin/python3 bench/gp_sklearn.py [--bin build/bench_gp_fit] [--n 2000] [--d 8]
+       [--restarts 1] [--repeats 3]
+Writes bench/results/gp_fit.json: medians of fit and predict seconds, the
+ratio sklearn / probkit, and both log marginal likelihoods (checked first:
+probkit's must be at least sklearn's minus 1e-3 relative).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import sklearn
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+here = os.path.dirname(os.path.abspath(__file__))
+ap = argparse.ArgumentParser()
+ap.add_argument("--bin", default=os.path.join(here, "..", "build", "bench_gp_fit"))
+ap.add_argument("--n", type=int, default=2000)
+ap.add_argument("--d", type=int, default=8)
+ap.add_argument("--m", type=int, default=1000)
+ap.add_argument("--restarts", type=int, default=1)
+ap.add_argument("--repeats", type=int, default=3)
+ap.add_argument("--out", default=os.path.join(here, "results", "gp_fit.json"))
+a = ap.parse_args()
+
+rng = np.random.RandomState(0)
+w = rng.uniform(0.5, 3.0, size=a.d)
+
+
+def f(X):
+    return np.sin(X @ w) + 0.5 * np.cos(2 * X[:, 0]) * X[:, 1]
+
+
+X = rng.uniform(0, 1, size=(a.n, a.d))
+y = f(X) + 0.1 * rng.randn(a.n)
+Xt = rng.uniform(0, 1, size=(a.m, a.d))
+yt = f(Xt)
+tmp = tempfile.mkdtemp()
+tr, te = os.path.join(tmp, "train.csv"), os.path.join(tmp, "test.csv")
+np.savetxt(tr, np.column_stack([X, y]), delimiter=",", fmt="%.17g")
+np.savetxt(te, np.column_stack([Xt, yt]), delimiter=",", fmt="%.17g")
+
+
+def ours(seed):
+    out = subprocess.run([a.bin, tr, te, str(a.restarts), str(seed)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def theirs(seed):
+    k = ConstantKernel(1.0) * RBF(length_scale=[1.0] * a.d) + WhiteKernel(0.1)
+    g = GaussianProcessRegressor(kernel=k, n_restarts_optimizer=a.restarts, random_state=seed)
+    t0 = time.perf_counter()
+    g.fit(X, y)
+    t1 = time.perf_counter()
+    mu, sd = g.predict(Xt, return_std=True)
+    t2 = time.perf_counter()
+    return {"fit_s": t1 - t0, "predict_s": t2 - t1, "lml": float(g.log_marginal_likelihood_value_),
+            "mean5": mu[:5].tolist()}
+
+
+res_o, res_s = [], []
+for r in range(a.repeats):
+    res_o.append(ours(r))
+    res_s.append(theirs(r))
+    print("repeat %d: probkit fit %.2f s (lml %.3f), sklearn fit %.2f s (lml %.3f)" %
+          (r, res_o[-1]["fit_s"], res_o[-1]["lml"], res_s[-1]["fit_s"], res_s[-1]["lml"]), flush=True)
+lo = max(r["lml"] for r in res_o)
+ls = max(r["lml"] for r in res_s)
+agree = min(r["lml"] for r in res_o) >= ls - 1e-3 * abs(ls)
+med = lambda rs, k: float(np.median([r[k] for r in rs]))
+out = {
+    "what": "exact GP type-II ML (L-BFGS, %d restart(s)) + predictive mean/sd at %d points; n=%d, d=%d" %
+            (a.restarts, a.m, a.n, a.d),
+    "peer": "scikit-learn %s GaussianProcessRegressor" % sklearn.__version__,
+    "machine": "%d logical CPUs, shared; OPENBLAS_NUM_THREADS=%s" % (os.cpu_count(),
+                                                                    os.environ.get("OPENBLAS_NUM_THREADS", "unset")),
+    "repeats": a.repeats,
+    "probkit": {"fit_s_median": med(res_o, "fit_s"), "predict_s_median": med(res_o, "predict_s"),
+                "lml": [r["lml"] for r in res_o]},
+    "sklearn": {"fit_s_median": med(res_s, "fit_s"), "predict_s_median": med(res_s, "predict_s"),
+                "lml": [r["lml"] for r in res_s]},
+    "lml_probkit_ge_sklearn": bool(agree),
+}
+out["fit_speedup"] = out["sklearn"]["fit_s_median"] / out["probkit"]["fit_s_median"]
+out["predict_speedup"] = out["sklearn"]["predict_s_median"] / out["probkit"]["predict_s_median"]
+with open(a.out + ".tmp", "w") as fh:
+    json.dump(out, fh, indent=1)
+os.replace(a.out + ".tmp", a.out)
+print(json.dumps({k: out[k] for k in ("fit_speedup", "predict_speedup", "lml_probkit_ge_sklearn")}))
+if not agree:
+    print("warning: probkit's marginal likelihood is below sklearn's", file=sys.stderr)
