@@ -38,6 +38,37 @@ static int epoch_log(void *user, const char *phase, int epoch, int nepochs, doub
     return 0;
 }
 
+/* Samples, and bottom halves completed by max-product, as image grids. */
+static void figures(pk_repro_ctx *ctx, const pk_pc *pc, const uint8_t *test, pk_rng *rng)
+{
+    enum { NS = 16, NI = 8 };
+    uint8_t *buf = malloc((size_t)(NS + 3 * NI) * 784), mask[784];
+    char *svg = NULL;
+    if (!buf)
+        return;
+    if (!pk_pc_sample(pc, rng, NS, buf, NULL) && !pk_svg_image_grid(buf, NS, 28, 28, 1, 8, 3, "samples", &svg)) {
+        pk_repro_svg(ctx, "pc_samples", svg);
+        free(svg);
+    }
+    for (int v = 0; v < 784; v++)
+        mask[v] = v < 392;
+    uint8_t *g = buf + (size_t)NS * 784;
+    int ok = 1;
+    for (int i = 0; i < NI; i++) {
+        memcpy(g + (size_t)i * 784, test + (size_t)i * 784, 784);
+        for (int v = 0; v < 784; v++)
+            g[(size_t)(NI + i) * 784 + v] = mask[v] ? test[(size_t)i * 784 + v] : 128;
+        memcpy(g + (size_t)(2 * NI + i) * 784, test + (size_t)i * 784, 784);
+        ok &= pk_pc_complete(pc, g + (size_t)(2 * NI + i) * 784, mask, 1, NULL, NULL) == PK_OK;
+    }
+    if (ok && !pk_svg_image_grid(g, 3 * NI, 28, 28, 1, NI, 3, "test images / bottom half hidden / max-product completion",
+                                 &svg)) {
+        pk_repro_svg(ctx, "pc_inpaint", svg);
+        free(svg);
+    }
+    free(buf);
+}
+
 /* Learn an HCLT with k latent states on train, measure it on test. */
 static int run_fit(pk_repro_ctx *ctx, const uint8_t *train, size_t ntrain, const uint8_t *test, size_t ntest, int k,
                    int mini, int full, int code, fit *f)
@@ -90,6 +121,8 @@ static int run_fit(pk_repro_ctx *ctx, const uint8_t *train, size_t ntrain, const
         f->speedup = (pk_time_now() - tb) / (tb - ta);
         pk_pc_coder_free(c);
     }
+    if (!st && code)
+        figures(ctx, pc, test, &rng);
     pk_pc_free(pc);
     if (st)
         pk_repro_log(ctx, "pc: %s", err.msg);
