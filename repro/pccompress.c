@@ -5,10 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "probkit/io.h"
 #include "probkit/pc.h"
 #include "repro.h"
+
+/* CPU seconds: the speed-up is measured on one thread, robust to machine load. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 typedef struct fit {
     double theo, sep, stream, seconds_train, seconds_code, speedup;
@@ -112,13 +121,13 @@ static int run_fit(pk_repro_ctx *ctx, const uint8_t *train, size_t ntrain, const
     if (!st && code) {
         pk_pc_coder *c;
         st = pk_pc_coder_new(pc, &c);
-        double b, ta = pk_time_now();
+        double b, ta = cpu_now();
         for (int i = 0; i < 2 && !st; i++)
             st = pk_pc_coder_chain_bits(c, test + (size_t)i * 784, 0, &b);
-        double tb = pk_time_now();
+        double tb = cpu_now();
         for (int i = 0; i < 2 && !st; i++)
             st = pk_pc_coder_chain_bits(c, test + (size_t)i * 784, 1, &b);
-        f->speedup = (pk_time_now() - tb) / (tb - ta);
+        f->speedup = (cpu_now() - tb) / (tb - ta);
         pk_pc_coder_free(c);
     }
     if (!st && code)
@@ -176,7 +185,7 @@ static int run(pk_repro_ctx *ctx)
     pk_repro_row(ctx, "test images decoded bit-exactly (both modes), fraction", big.exact ? 1.0 : 0.0, 1.0, NAN,
                  NULL, scale, big.exact ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
     pk_repro_row(ctx, "incremental vs naive conditionals, speed-up (x)", big.speedup, NAN, NAN, NULL,
-                 "2 test images, one thread", PK_VERDICT_INFO);
+                 "2 test images, one thread, CPU time", PK_VERDICT_INFO);
     pk_repro_note(ctx,
                   "HCLT (hidden Chow-Liu tree) with k latent states; Chow-Liu tree on 4-bit pixels (%s MI rows), "
                   "rooted at the centre; mini-batch EM (batch 512, pseudocount 0.1, inertia 0.2 -> 0.9) then "
