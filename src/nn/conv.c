@@ -23,7 +23,8 @@ NN_OMP(omp parallel for if (rows * NP > NN_PAR_MIN) schedule(static))
                 int64_t ih = oh * g->S - g->P + kh;
                 float *d = dst + (n * g->OH + oh) * g->OW;
                 if (ih < 0 || ih >= g->H) {
-                    memset(d, 0, (size_t)g->OW * sizeof(float));
+                    for (int64_t ow = 0; ow < g->OW; ow++)
+                        d[ow] = 0.0f;
                     continue;
                 }
                 if (g->S == 1) { /* a contiguous run of the input row, zeros either side */
@@ -32,9 +33,14 @@ NN_OMP(omp parallel for if (rows * NP > NN_PAR_MIN) schedule(static))
                         hi = g->OW;
                     if (hi < lo)
                         hi = lo;
-                    memset(d, 0, (size_t)lo * sizeof(float));
-                    memcpy(d + lo, src + ih * g->W + lo - g->P + kw, (size_t)(hi - lo) * sizeof(float));
-                    memset(d + hi, 0, (size_t)(g->OW - hi) * sizeof(float));
+                    /* plain loops: rows are short (tens of floats), where memcpy's call costs more */
+                    const float *sr = src + ih * g->W - g->P + kw;
+                    for (int64_t ow = 0; ow < lo; ow++)
+                        d[ow] = 0.0f;
+                    for (int64_t ow = lo; ow < hi; ow++)
+                        d[ow] = sr[ow];
+                    for (int64_t ow = hi; ow < g->OW; ow++)
+                        d[ow] = 0.0f;
                     continue;
                 }
                 for (int64_t ow = 0; ow < g->OW; ow++) {
