@@ -31,4 +31,35 @@ static inline double pk_fst_plus(double a, double b)
     return m - log1p(exp(-d));
 }
 
+/* A transduced LM: the compiled subsequential table and search scratch
+ * (src/seq/fst_tlm.c; the explicit decomposition lives in fst_tlm_decomp.c). */
+struct pk_tlm {
+    pk_seq_lm lm;
+    int32_t ns, nt, nv, vstart;
+    int32_t *dest;          /* [nv*ns] */
+    size_t *ooff;           /* [nv*ns] into obuf */
+    int32_t *olen;          /* [nv*ns] */
+    size_t *foff;           /* [nv] final string */
+    int32_t *flen;          /* [nv] */
+    int32_t *obuf;
+    size_t nobuf, cobuf;
+    int64_t budget;
+    /* search scratch */
+    size_t nn, cn;
+    int32_t *parent, *sym, *len, *vq, *pos;
+    double *lp, *res;
+    uint8_t *inq;
+    size_t hcap;
+    int32_t *htab;
+    double *logp;
+    int32_t *pre;
+    size_t cpre;
+    /* cache of source next-symbol distributions by n-gram context (key_len >= 0):
+     * successive queries revisit the same contexts */
+    size_t ccap, ccount;
+    int32_t *ckey;
+    double *cval;
+    uint8_t *cused;
+};
+
 #endif
