@@ -151,6 +151,47 @@ static int next_eval(pk_tlm *t, int32_t nt, int32_t **ys, const size_t *ny, size
     return rc;
 }
 
+/* Max JSD to the exact distribution for a range of beam thresholds (first
+ * target, prefixes up to maxpos): the approximation should improve as the
+ * threshold falls. */
+static int jsd_sweep(pk_repro_ctx *ctx, const char *what, pk_tlm *t, int32_t nt, const int32_t *y, size_t ny,
+                     size_t maxpos)
+{
+    static const double TH[5] = {1e-1, 1e-2, 1e-3, 1e-5, 1e-6};
+    double *pe = malloc(((size_t)nt + 1) * sizeof *pe), *pb = malloc(((size_t)nt + 1) * sizeof *pb);
+    double x[5], yv[5];
+    int rc = pe && pb ? PK_OK : PK_ENOMEM;
+    for (int k = 0; !rc && k < 5; k++) {
+        double mx = 0;
+        for (size_t i = 0; !rc && i <= ny && i <= maxpos; i++) {
+            rc = pk_tlm_next_dist(t, y, i, 0, pe, NULL, NULL);
+            if (!rc)
+                rc = pk_tlm_next_dist(t, y, i, TH[k], pb, NULL, NULL);
+            if (!rc)
+                mx = fmax(mx, jsd(pe, pb, (size_t)nt + 1));
+        }
+        char metric[160], scale[120];
+        snprintf(metric, sizeof metric, "%s: max JSD at beam threshold %g [bits]", what, TH[k]);
+        snprintf(scale, sizeof scale, "first held-out target, prefixes of length 0..%zu", maxpos < ny ? maxpos : ny);
+        if (!rc)
+            pk_repro_row(ctx, metric, mx, NAN, NAN, NULL, scale, PK_VERDICT_INFO);
+        x[k] = TH[k];
+        yv[k] = fmax(mx, 1e-18);
+    }
+    if (!rc) {
+        pk_plot *pl = pk_plot_new("Beam approximation vs exact", "threshold", "max JSD (bits)");
+        if (pl) {
+            pk_plot_set_log(pl, 1, 1);
+            pk_plot_line(pl, what, x, yv, 5);
+            pk_repro_plot(ctx, "transduce_jsd", pl);
+            pk_plot_free(pl);
+        }
+    }
+    free(pe);
+    free(pb);
+    return rc;
+}
+
 static void next_rows(pk_repro_ctx *ctx, const char *what, const nextstats *ns)
 {
     char metric[160], scale[200];
@@ -286,6 +327,8 @@ static int english(pk_repro_ctx *ctx, int quick)
     if ((rc = next_eval(t, 256, ys, ny, nl, quick ? 30 : 80, &ns)))
         goto done;
     next_rows(ctx, "BPE->bytes", &ns);
+    if ((rc = jsd_sweep(ctx, "BPE->bytes", t, 256, ys[0], ny[0], quick ? 20 : 60)))
+        goto done;
 
     /* bytes -> lower-cased text: byte 5-gram marginalised over letter case, beside a 5-gram trained directly on the mapped text */
     double bits_l = 0, bits_d = 0, nchar = 0;
