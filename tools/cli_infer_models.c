@@ -1,5 +1,6 @@
 #include "cli_infer_models.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,26 +85,34 @@ typedef struct logistic {
 static double lp_logistic(const double *w, double *g, void *user)
 {
     const logistic *L = user;
-    size_t p = L->p;
+    size_t n = L->n, p = L->p;
+    /* chains call this concurrently: scratch lives on this call's stack */
+    double buf[1024], *eta = n <= 1024 ? buf : malloc(n * sizeof *eta);
+    if (!eta)
+        return NAN;
     double lp = -w[0] * w[0] / 50.0;
     g[0] = -w[0] / 25.0;
     for (size_t j = 0; j < p; j++) {
         lp -= 0.5 * w[1 + j] * w[1 + j];
         g[1 + j] = -w[1 + j];
     }
-    for (size_t i = 0; i < L->n; i++) {
-        const double *xi = L->X + i * p;
-        double eta = w[0];
-        for (size_t j = 0; j < p; j++)
-            eta += xi[j] * w[1 + j];
-        /* log sigmoid(eta) if y = 1, log sigmoid(-eta) if y = 0 */
-        double s = L->y[i] ? eta : -eta;
-        lp -= pk_log1pexp(-s);
-        double r = L->y[i] - 1.0 / (1.0 + exp(-eta));
-        g[0] += r;
-        for (size_t j = 0; j < p; j++)
-            g[1 + j] += r * xi[j];
+    /* eta = X w[1:] + w[0]; one exp per row serves both log-sigmoid and sigmoid */
+    for (size_t i = 0; i < n; i++)
+        eta[i] = w[0];
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)p, 1.0, L->X, (int)p, w + 1, 1, 1.0, eta, 1);
+    double r0 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = eta[i], a = fabs(e), t = exp(-a);          /* t in (0, 1] */
+        double sig = e >= 0 ? 1.0 / (1.0 + t) : t / (1.0 + t); /* sigmoid(eta) */
+        double s = L->y[i] ? e : -e;                           /* log sigmoid(s) = -log(1 + e^-s) */
+        lp -= (s >= 0 ? 0.0 : -s) + log1p(t);
+        eta[i] = L->y[i] - sig; /* residual, reused for the gradient */
+        r0 += eta[i];
     }
+    g[0] += r0;
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)p, 1.0, L->X, (int)p, eta, 1, 1.0, g + 1, 1);
+    if (eta != buf)
+        free(eta);
     return lp;
 }
 

@@ -219,7 +219,9 @@ typedef struct pk_infer_draws {
 void pk_infer_draws_free(pk_infer_draws *d);
 
 /** HMC / NUTS.  init (dim values, may be NULL for random inits in
- *  [-init_radius, init_radius]); chain c uses stream c of `seed`. */
+ *  [-init_radius, init_radius]); chain c uses stream c of `seed`.
+ *  Threads: chains run concurrently, so f is called from several threads at
+ *  once with the same `user`: it must not write shared state. */
 int pk_infer_hmc(pk_infer_logdensity_fn f, void *user, size_t dim, const double *init, const pk_infer_hmc_params *p,
                   uint64_t seed, pk_infer_draws **out, pk_err *err);
 
