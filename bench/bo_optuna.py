@@ -55,14 +55,17 @@ def run(f, dim, evals, seed):
 def main():
     quick = "--quick" in sys.argv
     out = {"peer": "optuna %s TPESampler (defaults)" % optuna.__version__}
-    bs, be = (3, 50) if quick else (30, 50)
-    traces = [run(branin, 2, be, s)[0] for s in range(bs)]
+    # TPE rarely reaches regret 1e-3 within 50 evaluations: run it up to 200 so
+    # that its evaluations-to-threshold is measured rather than censored.
+    bs, be, bmax = (3, 50, 200) if quick else (30, 50, 200)
+    long_traces = [run(branin, 2, bmax, s)[0] for s in range(bs)]
+    traces = [t[:be] for t in long_traces]
     hits = []
-    for t in traces:
-        h = next((i + 1 for i, v in enumerate(t) if v - BRANIN_OPT < 1e-3), be + 1)
+    for t in long_traces:
+        h = next((i + 1 for i, v in enumerate(t) if v - BRANIN_OPT < 1e-3), bmax + 1)
         hits.append(h)
     reg = np.array(traces) - BRANIN_OPT
-    out["branin"] = {"seeds": bs, "evals": be, "evals_to_1e-3": hits,
+    out["branin"] = {"seeds": bs, "evals": be, "hit_budget": bmax, "evals_to_1e-3": hits,
                      "median_evals_to_1e-3": float(np.median(hits)),
                      "median_final_regret": float(np.median(reg[:, -1])),
                      "median_regret_trace": np.median(reg, axis=0).tolist()}
