@@ -9,13 +9,15 @@
 #include "probkit/ngram.h"
 
 static const char *HELP =
-    "usage: probkit ngram train TEXT [--order N] [--unit byte|bpe] [--merges M] [--test FILE] [--json]\n"
+    "usage: probkit ngram train TEXT [--order N] [--unit byte|char|bpe] [--merges M] [--test FILE] [--json]\n"
     "       probkit ngram bpe TEXT --merges M --out MERGES.txt\n"
     "       probkit ngram encode --bpe MERGES.txt TEXT\n\n"
     "Interpolated modified Kneser-Ney n-gram language models (Chen & Goodman)\n"
     "over bytes or BPE tokens.  Every line of TEXT is one sentence (EOS at its end).\n\n"
     "train: fits an order-N model (default 3; 1..16) and reports bits per byte on\n"
     "  --test (lines; default: the last 10% of TEXT's lines are held out).\n"
+    "  --unit char models UTF-8 characters (ids in order of first appearance in\n"
+    "  the training lines, one shared id for characters never seen in training);\n"
     "  --unit bpe trains a BPE tokenizer with --merges merges (default 500) first.\n"
     "bpe: trains a tokenizer and writes its merge list (probkit-bpe 1 text).\n"
     "encode: prints the canonical token ids of TEXT, one line per input line.\n\n"
@@ -69,8 +71,38 @@ static void free_lines(text_lines *tl)
     free(tl->end);
 }
 
-/* Symbols of one line: bytes, or BPE tokens when bpe != NULL.  *x malloc'd. */
-static int line_syms(const text_lines *tl, size_t i, const pk_bpe *bpe, int32_t **x, size_t *n)
+/* Character vocabulary: code point (or 0x110000 + byte for a byte that is
+ * not valid UTF-8) -> id; id 0 stands for characters unseen in training. */
+#define CHAR_KEYS (0x110000 + 256)
+typedef struct charmap {
+    int32_t *id;
+    int32_t n;
+    int grow;
+} charmap;
+
+static size_t utf8_next(const uint8_t *s, size_t L, uint32_t *cp)
+{
+    uint8_t c = s[0];
+    int need = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+    if (need < 0 || (size_t)need >= L + (need == 0))
+        goto bad;
+    uint32_t v = need == 0 ? c : need == 1 ? c & 0x1fu : need == 2 ? c & 0x0fu : c & 0x07u;
+    for (int k = 1; k <= need; k++) {
+        if ((size_t)k >= L || (s[k] & 0xc0) != 0x80)
+            goto bad;
+        v = (v << 6) | (s[k] & 0x3fu);
+    }
+    if (v > 0x10ffff)
+        goto bad;
+    *cp = v;
+    return (size_t)need + 1;
+bad:
+    *cp = 0x110000u + c;
+    return 1;
+}
+
+/* Symbols of one line: bytes, characters (cm) or BPE tokens (bpe).  *x malloc'd. */
+static int line_syms(const text_lines *tl, size_t i, const pk_bpe *bpe, charmap *cm, int32_t **x, size_t *n)
 {
     const uint8_t *s = tl->buf + tl->start[i];
     size_t L = tl->end[i] - tl->start[i];
@@ -79,9 +111,21 @@ static int line_syms(const text_lines *tl, size_t i, const pk_bpe *bpe, int32_t 
     *x = malloc((L ? L : 1) * sizeof **x);
     if (!*x)
         return PK_ENOMEM;
-    for (size_t j = 0; j < L; j++)
-        (*x)[j] = s[j];
-    *n = L;
+    if (!cm) {
+        for (size_t j = 0; j < L; j++)
+            (*x)[j] = s[j];
+        *n = L;
+        return PK_OK;
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < L;) {
+        uint32_t cp;
+        j += utf8_next(s + j, L - j, &cp);
+        if (cm->id[cp] < 0 && cm->grow)
+            cm->id[cp] = cm->n++;
+        (*x)[k++] = cm->id[cp] < 0 ? 0 : cm->id[cp];
+    }
+    *n = k;
     return PK_OK;
 }
 
@@ -100,8 +144,8 @@ static int train(int argc, char **argv)
         } else if (pk_cli_is_opt(argv[i], "--unit")) {
             if (!(unit = pk_cli_optarg(CMD, argc, argv, &i)))
                 return PK_EXIT_USAGE;
-            if (strcmp(unit, "byte") && strcmp(unit, "bpe"))
-                return pk_cli_usage(CMD, "--unit must be byte or bpe");
+            if (strcmp(unit, "byte") && strcmp(unit, "bpe") && strcmp(unit, "char"))
+                return pk_cli_usage(CMD, "--unit must be byte, char or bpe");
         } else if (pk_cli_is_opt(argv[i], "--test")) {
             if (!(test = pk_cli_optarg(CMD, argc, argv, &i)))
                 return PK_EXIT_USAGE;
@@ -137,17 +181,34 @@ static int train(int argc, char **argv)
     }
     pk_bpe *bpe = NULL;
     pk_ngram *m = NULL;
+    charmap cm = {NULL, 1, 1}, *cmp = NULL;
     double t0 = pk_time_now();
     if (!rc && !strcmp(unit, "bpe")) {
         size_t end = tr.end[ntrain - 1];
         rc = pk_bpe_train(tr.buf, end, (int)merges, &bpe, &err);
     }
+    if (!rc && !strcmp(unit, "char")) {
+        if (!(cm.id = malloc((size_t)CHAR_KEYS * sizeof *cm.id)))
+            rc = pk_err_set(&err, PK_ENOMEM, "out of memory");
+        for (size_t c = 0; !rc && c < CHAR_KEYS; c++)
+            cm.id[c] = -1;
+        cmp = &cm;
+        /* the vocabulary is fixed by the training lines before the model exists */
+        for (size_t i = 0; !rc && i < ntrain; i++) {
+            int32_t *x;
+            size_t n;
+            rc = line_syms(&tr, i, NULL, cmp, &x, &n);
+            if (!rc)
+                free(x);
+        }
+        cm.grow = 0;
+    }
     if (!rc)
-        rc = pk_ngram_new(bpe ? pk_bpe_size(bpe) : 256, (int)order, &m, &err);
+        rc = pk_ngram_new(bpe ? pk_bpe_size(bpe) : cmp ? cm.n : 256, (int)order, &m, &err);
     for (size_t i = 0; !rc && i < ntrain; i++) {
         int32_t *x;
         size_t n;
-        if ((rc = line_syms(&tr, i, bpe, &x, &n)))
+        if ((rc = line_syms(&tr, i, bpe, cmp, &x, &n)))
             break;
         rc = pk_ngram_add(m, x, n, &err);
         free(x);
@@ -160,13 +221,14 @@ static int train(int argc, char **argv)
         size_t li = test_from + i;
         int32_t *x;
         size_t n;
-        if ((rc = line_syms(T, li, bpe, &x, &n)))
+        if ((rc = line_syms(T, li, bpe, cmp, &x, &n)))
             break;
         bits -= pk_ngram_log_prob(m, x, n) / log(2.0);
         bytes += (double)(T->end[li] - T->start[li]) + 1;
         syms += (double)n + 1;
         free(x);
     }
+    free(cm.id);
     if (rc) {
         pk_bpe_free(bpe);
         pk_ngram_free(m);
@@ -228,7 +290,7 @@ static int bpe_cmd(int argc, char **argv, int encode)
     for (size_t i = 0; !rc && encode && i < tl.n; i++) {
         int32_t *x;
         size_t n;
-        if ((rc = line_syms(&tl, i, b, &x, &n)))
+        if ((rc = line_syms(&tl, i, b, NULL, &x, &n)))
             break;
         for (size_t j = 0; j < n; j++)
             printf(j ? " %d" : "%d", x[j]);
