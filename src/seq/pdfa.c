@@ -167,7 +167,7 @@ int pk_pdfa_sample(const pk_pdfa *m, pk_rng *rng, int32_t *buf, size_t cap, size
         return PK_ENOMEM;
     int32_t q = 0;
     size_t n = 0;
-    int trunc = 1;
+    int trunc = 1; /* cleared when END is drawn before cap symbols */
     while (n < cap) {
         for (int32_t a = 0; a <= m->k; a++)
             p[a] = prob(m, q, a);
@@ -181,10 +181,6 @@ int pk_pdfa_sample(const pk_pdfa *m, pk_rng *rng, int32_t *buf, size_t cap, size
             q = m->next[(size_t)q * (size_t)m->k + a];
     }
     free(p);
-    if (n == cap && trunc) {
-        /* a string of exactly cap symbols may still end here */
-        trunc = 1;
-    }
     *len = n;
     if (truncated)
         *truncated = trunc;
