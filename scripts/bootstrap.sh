@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libgsl-dev zlib1g-dev
-            libpng-dev libjansson-dev dataset-fashion-mnist python3-sklearn)
+            libpng-dev libjansson-dev dataset-fashion-mnist python3-sklearn
+            bible-kjv r-bioc-biostrings libfst-tools)
+# bible-kjv: English text for the language models; r-bioc-biostrings: DNA
+# (dm3_upstream2000.fa.gz); libfst-tools: OpenFst, the transducer peer.
 BENCH_PKGS=(python3-numpy python3-scipy python3-sklearn python3-torch python3-optuna python3-emcee
             libjxl-tools webp optipng xz-utils hyperfine)
 
