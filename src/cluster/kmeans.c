@@ -164,58 +164,6 @@ int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
     return X && rng && C ? plusplus(X, k, rng, NULL, C) : PK_EINVAL;
 }
 
-/* Cross products of 4 rows with 4 centres (centres transposed and padded: Ct is d x kp): sixteen
- * independent sums, a tiny register-blocked GEMM.  The portable build may only assume SSE2, so
- * an AVX2+FMA version is chosen at run time when the CPU has it.  (Threaded BLAS is not used
- * here: its thread pool fights OpenMP's on small machines.) */
-static void dot4x4_c(const double *const *xr, const double *Ct, size_t kp, size_t j0, size_t d, double *out)
-{
-    double a[16] = {0};
-    for (size_t t = 0; t < d; t++) {
-        const double *ct = Ct + t * kp + j0;
-        for (int r = 0; r < 4; r++) {
-            double v = xr[r][t];
-            for (int c = 0; c < 4; c++)
-                a[r * 4 + c] += v * ct[c];
-        }
-    }
-    memcpy(out, a, sizeof a);
-}
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-#define PK_KM_HAVE_AVX2 1
-__attribute__((target("avx2,fma"))) static void dot4x4_avx2(const double *const *xr, const double *Ct, size_t kp,
-                                                             size_t j0, size_t d, double *out)
-{
-    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
-    const double *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3];
-    for (size_t t = 0; t < d; t++) {
-        __m256d c = _mm256_loadu_pd(Ct + t * kp + j0);
-        a0 = _mm256_fmadd_pd(_mm256_broadcast_sd(x0 + t), c, a0);
-        a1 = _mm256_fmadd_pd(_mm256_broadcast_sd(x1 + t), c, a1);
-        a2 = _mm256_fmadd_pd(_mm256_broadcast_sd(x2 + t), c, a2);
-        a3 = _mm256_fmadd_pd(_mm256_broadcast_sd(x3 + t), c, a3);
-    }
-    _mm256_storeu_pd(out, a0);
-    _mm256_storeu_pd(out + 4, a1);
-    _mm256_storeu_pd(out + 8, a2);
-    _mm256_storeu_pd(out + 12, a3);
-}
-#endif
-
-typedef void (*dot4x4_fn)(const double *const *, const double *, size_t, size_t, size_t, double *);
-
-static dot4x4_fn pick_dot4x4(void)
-{
-#if defined(PK_KM_HAVE_AVX2)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return dot4x4_avx2;
-#endif
-    return dot4x4_c;
-}
-
 /* Assign every row to its nearest centre; returns the number of changed labels.
  * Distances come from |x|^2 + |c|^2 - 2 x.c, cross products by dot4x4 over blocks of 4 rows. */
 static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *labels, double *dist2,
@@ -253,7 +201,7 @@ static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *la
         cn[j] = s;
     }
     size_t nb = (n + 3) / 4;
-    dot4x4_fn dot4x4 = pick_dot4x4();
+    pk_km_dot4x4_fn dot4x4 = pk_km_pick_dot4x4();
 #if defined(_OPENMP)
 #pragma omp parallel for reduction(+ : changed) schedule(static)
 #endif
@@ -396,6 +344,54 @@ static int run_lloyd(const pk_mat *X, const pk_kmeans_params *p, double tol_abs,
     return PK_OK;
 }
 
+/* Centres transposed and padded for the kernels, followed by their squared norms (kp entries).
+ * NULL when k is beyond the kernels' range or memory is short: callers fall back to pk_sqdist. */
+static double *transpose_centres(const double *C, size_t k, size_t d, size_t *kp_out, double *Ct)
+{
+    size_t kp = (k + 3) / 4 * 4;
+    *kp_out = kp;
+    if (!Ct || kp > PK_KM_KPMAX)
+        return NULL;
+    memset(Ct, 0, (d * kp + kp) * sizeof(double));
+    for (size_t j = 0; j < k; j++) {
+        double s = 0;
+        for (size_t t = 0; t < d; t++) {
+            Ct[t * kp + j] = C[j * d + t];
+            s += C[j * d + t] * C[j * d + t];
+        }
+        Ct[d * kp + j] = s;
+    }
+    return Ct;
+}
+
+/* Nearest (b1, j1) and second-nearest (b2) squared distances of x to all k centres. */
+static void scan_point(const double *x, const double *C, size_t k, size_t d, const double *Ct, size_t kp,
+                       pk_km_dot1xk_fn dot1xk, double *b1o, int32_t *j1o, double *b2o)
+{
+    double b1 = INFINITY, b2 = INFINITY, g[PK_KM_KPMAX], xn = 0;
+    int32_t j1 = 0;
+    if (Ct) {
+        dot1xk(x, Ct, kp, d, g);
+        for (size_t t = 0; t < d; t++)
+            xn += x[t] * x[t];
+    }
+    for (size_t j = 0; j < k; j++) {
+        double dd = Ct ? xn + Ct[d * kp + j] - 2 * g[j] : pk_sqdist(x, C + j * d, d);
+        if (dd < 0)
+            dd = 0;
+        if (dd < b1) {
+            b2 = b1;
+            b1 = dd;
+            j1 = (int32_t)j;
+        } else if (dd < b2) {
+            b2 = dd;
+        }
+    }
+    *b1o = b1;
+    *j1o = j1;
+    *b2o = b2;
+}
+
 /* Hamerly (2010): one upper bound u_i on the distance to the own centre and one lower bound l_i on
  * the distance to every other centre; a point is rescanned only when u_i > max(l_i, s_a/2).
  * Produces the same labels as Lloyd (up to exact ties). */
@@ -409,24 +405,19 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
         return PK_ENOMEM;
     double *l = u + n;
     int64_t nd = 0;
+    size_t kp;
+    double *Ctbuf = malloc((d * ((k + 3) / 4 * 4) + (k + 3) / 4 * 4) * sizeof(double));
+    pk_km_dot1xk_fn dot1xk = pk_km_pick_dot1xk();
+    const double *Ct = transpose_centres(C, k, d, &kp, Ctbuf);
     /* initial exact pass: nearest and second nearest */
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static)
 #endif
     for (size_t i = 0; i < n; i++) {
         const double *x = pk_mat_at(X, i, 0);
-        double b1 = INFINITY, b2 = INFINITY;
-        int32_t j1 = 0;
-        for (size_t j = 0; j < k; j++) {
-            double dd = pk_sqdist(x, C + j * d, d);
-            if (dd < b1) {
-                b2 = b1;
-                b1 = dd;
-                j1 = (int32_t)j;
-            } else if (dd < b2) {
-                b2 = dd;
-            }
-        }
+        double b1, b2;
+        int32_t j1;
+        scan_point(x, C, k, d, Ct, kp, dot1xk, &b1, &j1, &b2);
         labels[i] = j1;
         u[i] = sqrt(b1);
         l[i] = sqrt(b2);
@@ -438,10 +429,12 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
     for (it = 1; it <= p->max_iter; it++) {
         if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce)) {
             free(u);
+            free(Ctbuf);
             return PK_EIO;
         }
         double tot = center_shift(C, Cnew, k, d, shift);
         memcpy(C, Cnew, k * d * sizeof(double));
+        Ct = transpose_centres(C, k, d, &kp, Ctbuf);
         /* largest and second largest movement */
         double m1 = 0, m2 = 0;
         size_t a1 = 0;
@@ -484,18 +477,9 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
             dist2[i] = ua;
             if (u[i] <= m)
                 continue;
-            double b1 = INFINITY, b2 = INFINITY;
-            int32_t j1 = a;
-            for (size_t j = 0; j < k; j++) {
-                double dd = (j == (size_t)a) ? ua : pk_sqdist(x, C + j * d, d);
-                if (dd < b1) {
-                    b2 = b1;
-                    b1 = dd;
-                    j1 = (int32_t)j;
-                } else if (dd < b2) {
-                    b2 = dd;
-                }
-            }
+            double b1, b2;
+            int32_t j1;
+            scan_point(x, C, k, d, Ct, kp, dot1xk, &b1, &j1, &b2);
             nd_it += (int64_t)k - 1;
             if (j1 != a)
                 changed++;
@@ -508,6 +492,7 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
         double ch = (double)changed;
         if (pk_red_sum(p->reduce, &ch, 1)) {
             free(u);
+            free(Ctbuf);
             return PK_EIO;
         }
         if (ch == 0 || tot <= tol_abs) {
@@ -518,6 +503,7 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
     if (it > p->max_iter)
         it = p->max_iter;
     free(u);
+    free(Ctbuf);
     *n_iter = it;
     /* exact final assignment and distances: the bounds are not distances */
     assign_all(X, C, k, labels, dist2, &nd);
