@@ -290,8 +290,9 @@ int pk_pc_parse(const uint8_t *buf, size_t len, const char *name, pk_pc **out, p
     if (h < 0 || w < 0 || ((h || w) && (int64_t)h * w != nvars))
         return pk_err_set(err, PK_EFORMAT, "%s: geometry %dx%d does not match %d variables", name, h, w, nvars);
     size_t body = 28 + 4 * (size_t)nvars;
-    if (len < body + 4)
-        return pk_err_set(err, PK_EFORMAT, "%s: truncated", name);
+    /* Every variable stores at least its k x ncat input table: check before allocating. */
+    if (len < body + 4 + 4 * (size_t)k * (1 + (size_t)nvars * (size_t)ncat))
+        return pk_err_set(err, PK_EFORMAT, "%s: truncated (%zu bytes for %d variables, k = %d)", name, len, nvars, k);
     pk_pc *pc;
     int st = pc_alloc(nvars, k, ncat, &pc, err);
     if (st)
