@@ -42,7 +42,8 @@ static double neg_fdf(const gsl_vector *v, min_ctx *c, gsl_vector *grad)
     for (size_t i = 0; i < c->nh; i++)
         c->h[i] = gsl_vector_get(v, i);
     double val;
-    if (c->f(c->ctx, c->h, &val, c->g) || !isfinite(val)) {
+    /* value-only calls (line searches) skip the O(n^3) gradient */
+    if (c->f(c->ctx, c->h, &val, grad ? c->g : NULL) || !isfinite(val)) {
         c->nfail++;
         if (grad)
             gsl_vector_set_zero(grad);
@@ -50,7 +51,7 @@ static double neg_fdf(const gsl_vector *v, min_ctx *c, gsl_vector *grad)
     }
     double out = -val;
     for (size_t i = 0; i < c->nh; i++) {
-        double gi = -c->g[i], lo = c->lo[i] - 2.0, hi = c->hi[i] + 2.0, x = c->h[i];
+        double gi = grad ? -c->g[i] : 0.0, lo = c->lo[i] - 2.0, hi = c->hi[i] + 2.0, x = c->h[i];
         if (x < lo) {
             out += (lo - x) * (lo - x);
             gi -= 2.0 * (lo - x);
