@@ -325,7 +325,9 @@ typedef struct pk_cape_params {
     size_t nbins;       /**< BIN: bins, >= 1 (10, the paper's code) */
     double sigma;       /**< KERNEL: width on the probability scale, > 0 (0.1) */
     size_t window;      /**< KERNEL: neighbours on each side, 0 = all (500) */
-    int ce_epochs;      /**< phase 1: at most this many cross-entropy epochs, >= 1 (30) */
+    int ce_epochs;      /**< phase 1: at most this many cross-entropy epochs, >= 0 (30); 0 skips
+                             phase 1: CaPE then fine-tunes the model as given (e.g. an
+                             early-stopped network, as in the paper's code) */
     int ce_patience;    /**< phase 1 stops after this many epochs without a new best
                              validation cross-entropy; 0 = run all ce_epochs (5) */
     int cape_epochs;    /**< phase 2 epochs, >= 0; 0 = plain cross-entropy training (20) */

@@ -41,8 +41,8 @@ int pk_cape_params_check(const pk_cape_params *par, pk_err *err)
         return pk_err_set(err, PK_EINVAL, "cape: nbins must be >= 1");
     if (par->kind == PK_CAPE_KERNEL && !(par->sigma > 0 && isfinite(par->sigma)))
         return pk_err_set(err, PK_EINVAL, "cape: sigma = %g must be > 0", par->sigma);
-    if (par->ce_epochs < 1)
-        return pk_err_set(err, PK_EINVAL, "cape: ce_epochs = %d must be >= 1", par->ce_epochs);
+    if (par->ce_epochs < 0)
+        return pk_err_set(err, PK_EINVAL, "cape: ce_epochs = %d must be >= 0", par->ce_epochs);
     if (par->ce_patience < 0 || par->cape_epochs < 0 || par->ce_per_cal < 0)
         return pk_err_set(err, PK_EINVAL, "cape: ce_patience, cape_epochs and ce_per_cal must be >= 0");
     if (par->batch < 1)

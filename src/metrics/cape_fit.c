@@ -159,11 +159,11 @@ int pk_cape_fit(struct pk_nn_classifier *model, const float *x_tr, const double 
             break;
         }
     }
-    if (par->restore_best) {
+    if (par->restore_best && par->ce_epochs > 0) {
         if ((st = pk_nn_params_copy(model->params, best->params, err)) != PK_OK)
             goto done;
         rep.val_nll_ce = best_nll;
-    } else {
+    } else { /* the last model (or, with ce_epochs == 0, the model as given) */
         if ((st = pk_cape_predict(model, x_va, n_va, pva, err)) != PK_OK)
             goto done;
         rep.val_nll_ce = best_nll = mean_nll(pva, y_va, n_va);
