@@ -90,6 +90,93 @@ static double peer_num(json_t *root, const char *problem, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* Simulated asynchronous workers on Branin with an input-dependent cost
+ * (duration exp(3 u1) seconds, 1 to 20): W workers ask as soon as they are
+ * free (running trials are pending points, handled by fantasies); returns the
+ * simulated time at which the best value first has regret < thr (INFINITY if
+ * never within `evals` evaluations). */
+static double simulate(pk_bo_method m, int workers, int evals, double thr, uint64_t seed, uint64_t stream)
+{
+    pk_bo_params p = pk_bo_params_default();
+    p.method = m;
+    pk_bo *bo = pk_bo_new(2, &p, NULL);
+    if (!bo)
+        return NAN;
+    pk_rng rng;
+    pk_rng_seed_stream(&rng, seed, stream);
+    double fin[8], u[8][2], now = 0, hit = INFINITY, best = INFINITY;
+    int64_t tk[8];
+    int started = 0, done = 0;
+    for (int w = 0; w < workers; w++)
+        fin[w] = -1;
+    while (done < evals) {
+        for (int w = 0; w < workers && started < evals; w++) {
+            if (fin[w] >= 0)
+                continue;
+            if (pk_bo_ask(bo, &rng, u[w], &tk[w], NULL))
+                break;
+            fin[w] = now + exp(3.0 * u[w][1]);
+            started++;
+        }
+        int k = -1;
+        for (int w = 0; w < workers; w++)
+            if (fin[w] >= 0 && (k < 0 || fin[w] < fin[k]))
+                k = w;
+        if (k < 0)
+            break;
+        now = fin[k];
+        double y = branin(u[k]);
+        pk_bo_tell(bo, tk[k], y, exp(3.0 * u[k][1]));
+        fin[k] = -1;
+        done++;
+        best = fmin(best, y);
+        if (best - BRANIN_OPT < thr && !isfinite(hit))
+            hit = now;
+    }
+    pk_bo_free(bo);
+    return hit;
+}
+
+static void parallel_study(pk_repro_ctx *ctx, int quick, uint64_t seed)
+{
+    if (quick) {
+        pk_repro_row(ctx, "Simulated workers / EI per second on Branin with costs", NAN, NAN, NAN, NULL,
+                     "full mode only (about 10 min on 2 cores)", PK_VERDICT_SKIP);
+        return;
+    }
+    const size_t ns = 10;
+    const int evals = 60;
+    const double thr = 1e-2;
+    double t[4][10];
+    const struct {
+        pk_bo_method m;
+        int w;
+    } cfg[4] = {{PK_BO_EI_MCMC, 1}, {PK_BO_EI_MCMC, 3}, {PK_BO_EI_MCMC, 5}, {PK_BO_EI_PER_SECOND, 1}};
+    for (int c = 0; c < 4; c++)
+        for (size_t s = 0; s < ns; s++) {
+            t[c][s] = simulate(cfg[c].m, cfg[c].w, evals, thr, seed + 2000, s);
+            if (!isfinite(t[c][s]))
+                t[c][s] = 1e9; /* censored: counts as slower than any finite time */
+        }
+    double med[4];
+    for (int c = 0; c < 4; c++) {
+        med[c] = pk_median(t[c], ns);
+        pk_repro_log(ctx, "simulated %s, %d worker(s): median time to regret < 1e-2: %g", pk_bo_method_name(cfg[c].m),
+                     cfg[c].w, med[c]);
+    }
+    char scale[200];
+    snprintf(scale, sizeof scale,
+             "Branin, cost exp(3 u2) s (1..20), %zu seeds x %d evals, simulated clock (1e9 = not reached)", ns, evals);
+    pk_repro_row(ctx, "Simulated time to regret < 1e-2: EI-MCMC, 3 workers (peer: 1 worker; target >= 2x faster)",
+                 med[1], NAN, med[0], "1 worker", scale, pk_verdict_le(2.0 * med[1], med[0]));
+    pk_repro_row(ctx, "Simulated time to regret < 1e-2: EI-MCMC, 5 workers (peer: 1 worker)", med[2], NAN, med[0],
+                 "1 worker", scale, PK_VERDICT_INFO);
+    pk_repro_row(ctx, "Simulated time to regret < 1e-2: EI per second, 1 worker (peer: EI-MCMC)", med[3], NAN, med[0],
+                 "EI-MCMC", scale, pk_verdict_le(med[3], med[0]));
+    pk_repro_note(ctx, "The paper's precomputed grids (structured SVM, LDA) were not rebuilt; the parallel and "
+                       "cost-aware rows use Branin with a synthetic input-dependent cost on a simulated clock.");
+}
+
 static int run(pk_repro_ctx *ctx)
 {
     int quick = pk_repro_quick(ctx);
@@ -155,6 +242,8 @@ static int run(pk_repro_ctx *ctx)
                  scale, PK_VERDICT_INFO);
     pk_repro_row(ctx, "Branin: median regret after 50 evaluations, GP-EI-MCMC", med_regret[2], NAN, tpe_regret,
                  "Optuna TPE", scale, PK_VERDICT_INFO);
+    pk_repro_row(ctx, "Branin: median regret after 50 evaluations, GP-EI-MCMC vs GP-EI-Opt", med_regret[2], NAN,
+                 med_regret[1], "GP-EI-Opt (ours)", scale, pk_verdict_le(med_regret[2], med_regret[1]));
     pk_repro_row(ctx, "Branin: mean seconds per ask, GP-EI-MCMC", ask_total[2] / (b_seeds * b_evals), NAN, NAN, NULL,
                  scale, PK_VERDICT_INFO);
     if (!isfinite(tpe_evals))
@@ -235,9 +324,7 @@ static int run(pk_repro_ctx *ctx)
     }
     pk_repro_row(ctx, "Logistic regression on MNIST-10k (GP-EI-MCMC vs TPE best-error curve)", NAN, NAN, NAN, NULL,
                  "not run in this version", PK_VERDICT_SKIP);
-    pk_repro_row(ctx, "Cost-aware / parallel search on a precomputed grid (EI per second; 1, 3, 5 workers)", NAN, NAN,
-                 NAN, NULL, "not run in this version (EI per second and fantasies are implemented and tested)",
-                 PK_VERDICT_SKIP);
+    parallel_study(ctx, quick, seed);
     pk_repro_note(ctx,
                   "GP: Matern 5/2 ARD with constant mean on inputs scaled to [0,1]^D, targets standardised; "
                   "GP-EI-MCMC slice-samples (mean, amplitude, noise) jointly and the length scales one by one "
