@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Neural-network training-step benchmark: probkit (bench_nn) against PyTorch CPU.
 
-    /usr/bin/python3 bench/nn.py [--threads 1] [--steps 20] [--runs 3] [--models mlp,lenet,gpt]
+    /usr/bin/python3 bench/nn.py [--threads 1] [--steps 20] [--runs 3] [--models mlp,lenet,cnn,gpt] [--name nn]
 
 Three models, one fixed batch each, Adam (lr 1e-3), same initial weights:
   mlp    784-512-512-10, batch 128
   lenet  conv5x5(6)-pool-conv5x5(16)-pool-120-84-10 on 28x28, batch 128
-  cnn    conv3x3(32)-pool-conv3x3(64)-pool-128-10 on 28x28, batch 128 (the Fashion-MNIST model; --models to add it)
+  cnn    conv3x3(32)-pool-conv3x3(64)-pool-128-10 on 28x28, batch 128 (the Fashion-MNIST model)
   gpt    byte-level GPT d=128, 4 layers, 4 heads, context 128, batch 16
 Before timing, the losses of the first three steps must agree to 1e-4
 (relative).  Each timed run executes `--steps` steps after 3 warm-up steps in
@@ -30,7 +30,8 @@ ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--steps", type=int, default=20)
 ap.add_argument("--runs", type=int, default=3)
-ap.add_argument("--models", default="mlp,lenet,gpt")
+ap.add_argument("--models", default="mlp,lenet,cnn,gpt")
+ap.add_argument("--name", default="nn", help="result file bench/results/NAME.json")
 ap.add_argument("--worker", help=argparse.SUPPRESS)  # internal: run torch on a file
 ap.add_argument("--file", help=argparse.SUPPRESS)
 args = ap.parse_args()
@@ -226,4 +227,4 @@ for model in args.models.split(","):
     results.append(harness.compare(f"nn_{model}", ("probkit bench_nn", ours), (f"torch {torch.__version__} CPU", peer),
                                    agree, runs=args.runs, params=params, write=False,
                                    notes="median seconds per training step (forward + backward + Adam)"))
-harness.write_result("nn", results)
+harness.write_result(args.name, results)
