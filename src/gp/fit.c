@@ -99,11 +99,18 @@ int pk_gp_maximize(pk_gp_objective f, void *ctx, double *h, size_t nh, const dou
             gsl_vector_set(x, i, start[i]);
         if (gsl_multimin_fdfminimizer_set(m, &fn, x, 0.1, 0.1))
             continue;
+        double fprev = gsl_multimin_fdfminimizer_minimum(m);
         for (int it = 0; it < p->max_iter; it++) {
             if (gsl_multimin_fdfminimizer_iterate(m))
                 break;
             if (gsl_multimin_test_gradient(m->gradient, p->gtol) == GSL_SUCCESS)
                 break;
+            /* L-BFGS-B's default relative decrease test (factr 1e7), so that
+             * fits stop where scipy's (and scikit-learn's) would */
+            double fnow = gsl_multimin_fdfminimizer_minimum(m);
+            if (fprev - fnow <= 1e7 * 2.220446049250313e-16 * fmax(fmax(fabs(fprev), fabs(fnow)), 1.0))
+                break;
+            fprev = fnow;
         }
         double v = gsl_multimin_fdfminimizer_minimum(m);
         if (v < bestv && v < 1e99) {
