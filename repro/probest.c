@@ -244,8 +244,8 @@ static int run_cape(pk_repro_ctx *ctx)
                      PK_VERDICT_SKIP);
         return PK_OK;
     }
-    size_t ntr = quick ? 3000 : 10000, nva = quick ? 1000 : 3000, nte = quick ? 3000 : 10000;
-    int nseeds = quick ? 1 : 2, ce_epochs = quick ? 20 : 40, cape_epochs = quick ? 15 : 30;
+    size_t ntr = quick ? 3000 : 5000, nva = quick ? 1000 : 2000, nte = quick ? 3000 : 10000;
+    int nseeds = quick ? 1 : 2, ce_epochs = quick ? 20 : 30, cape_epochs = quick ? 15 : 20;
     size_t N = (size_t)img->shape[0];
     /* ink statistics of the pool (a fixed property of the data, not of the split) */
     double mu = 0, m2 = 0;
