@@ -183,6 +183,61 @@ int pk_deep_classify(const pk_dual_act *a, int L, int use_ntk, const pk_mat *Xtr
 int pk_idx_two_class(const char *images, const char *labels, int c0, int c1, size_t n0, size_t n1, pk_rng *rng,
                      pk_mat **X, double **y, pk_err *err);
 
+
+/* ---- gamp: "Bayes-optimal learning of an extensive-width neural network from
+ *      quadratically many samples" (Maillard, Troiani, Martin, Krzakala, Zdeborova 2024) -- */
+
+/** The three roots (re[i] + i im[i]) of the cubic satisfied by the Stieltjes transform
+ *  g(x) = int rho(t)/(x - t) dt of Y = S + sqrt(D) xi at real x, with S the
+ *  teacher's matrix (free Poisson of rate kappa scaled by 1/sqrt(kappa)) and xi
+ *  GOE (semicircle radius 2):  D g^3 - (x + D sqrt k) g^2 + (x sqrt k - k + 1) g - sqrt k = 0.
+ *  PK_EINVAL for kappa <= 0 or D <= 0. */
+int pk_gamp_cubic_roots(double x, double kappa, double D, double re[3], double im[3]);
+/** Spectral density of Y at x (|Im g| / pi of the complex root; 0 outside the support). */
+double pk_gamp_density(double x, double kappa, double D);
+/** MMSE per spectral unit, (1/d) E |S - E[S|Y]|_F^2, of denoising Y = S + sqrt(D) xi:
+ *  D - (4 pi^2 / 3) D^2 int rho_Y^3 (GSL adaptive quadrature). */
+int pk_gamp_denoise_mmse(double kappa, double D, double *mmse);
+/** Bayes-optimal (1/d) E |S_hat - S*|_F^2 at n = alpha d^2 samples, label noise
+ *  variance `noise`: the fixed point of mse <- mmse((noise + 2 mse) / (4 alpha))
+ *  from the prior variance 1.  The test error of the network is 2 mse + noise.
+ *  PK_EMAXITER if it did not settle. */
+int pk_gamp_theory(double kappa, double alpha, double noise, double *mse);
+
+/** Sensing matrices: RANK1 is the network itself, Z = (x x^T - I)/sqrt(d) with
+ *  x ~ N(0, I_d); GOE is its Gaussian equivalent (the model the theory is
+ *  derived for), Z_mu symmetric with N(0, 1/d) off-diagonal and N(0, 2/d)
+ *  diagonal entries, regenerated from a per-sample seed and never stored. */
+typedef enum pk_gamp_design { PK_GAMP_RANK1 = 0, PK_GAMP_GOE } pk_gamp_design;
+
+/** A teacher S* = W^T W / sqrt(m d) (W m x d standard Gaussian) and n labels
+ *  y = Tr[Z S*] + sqrt(noise) xi.  With RANK1 this is the quadratic network
+ *  y = m^-1/2 sum_k ((w_k.x)^2 - |w_k|^2)/d + noise. */
+typedef struct pk_gamp_problem {
+    size_t d, m, n;
+    double noise;
+    pk_gamp_design design;
+    uint64_t seed; /**< GOE: seed of the sensing matrices */
+    pk_mat *X;     /**< RANK1: n x d inputs (NULL for GOE) */
+    double *y;     /**< n labels */
+    pk_mat *S;     /**< d x d teacher matrix S* */
+} pk_gamp_problem;
+
+int pk_gamp_problem_new(size_t d, size_t m, size_t n, double noise, pk_gamp_design design, pk_rng *rng,
+                        pk_gamp_problem **out);
+void pk_gamp_problem_free(pk_gamp_problem *p);
+
+/** GAMP-RIE for `iters` iterations (damping in [0, 1): weight of the previous
+ *  estimate).  S_hat (d x d) gets the estimate; mse_trace[t] (may be NULL, iters
+ *  entries) the error (1/d)|S_hat - S*|_F^2 after iteration t.  The variance fed
+ *  back is the empirical divergence of the shrinkage (mean divided difference
+ *  over eigenvalue pairs).  S_hat is the iterate with the smallest estimated
+ *  variance (iteration stops once that estimate grows tenfold: at finite d the
+ *  recursion can turn unstable near perfect recovery); mse_trace repeats its
+ *  error after a stop.  Cost per iteration O(n d^2 + d^3) (GOE: plus
+ *  regenerating the n sensing matrices). */
+int pk_gamp_rie(const pk_gamp_problem *p, size_t iters, double damping, pk_mat *S_hat, double *mse_trace);
+
 #ifdef __cplusplus
 }
 #endif
