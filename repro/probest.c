@@ -263,7 +263,8 @@ static int run_cape(pk_repro_ctx *ctx)
 
     double res[CAPE_NM][CAPE_NQ] = {{0}};
     size_t *perm = malloc(N * sizeof *perm), *tidx = malloc(nte * sizeof *tidx);
-    double *curve_ce = malloc((size_t)ce_epochs * sizeof(double)), *curve_cape = malloc((size_t)cape_epochs * sizeof(double));
+    double *curve_ce = malloc((size_t)ce_epochs * sizeof(double));
+    double *curve_cape = malloc((size_t)cape_epochs * sizeof(double));
     double *p[CAPE_NM] = {0}, *pva = malloc(nva * sizeof(double));
     int ok = perm && tidx && curve_ce && curve_cape && pva;
     for (int k = 0; k < CAPE_NM; k++)
@@ -293,7 +294,8 @@ static int run_cape(pk_repro_ctx *ctx)
         cape_set_free(&tr);
         cape_set_free(&va);
         cape_set_free(&te);
-        if ((st = cape_make(img, lab, perm, ntr, mu, sd, &r, &tr)) || (st = cape_make(img, lab, perm + ntr, nva, mu, sd, &r, &va)) ||
+        if ((st = cape_make(img, lab, perm, ntr, mu, sd, &r, &tr)) ||
+            (st = cape_make(img, lab, perm + ntr, nva, mu, sd, &r, &va)) ||
             (st = cape_make(quick ? img : img2, quick ? lab : lab2, tidx, nte, mu, sd, &r, &te)))
             goto out;
         pk_err err = {0};
@@ -367,8 +369,8 @@ static int run_cape(pk_repro_ctx *ctx)
             for (int j = 0; j < CAPE_NQ; j++)
                 res[k][j] += q[j] / nseeds;
         }
-        pk_repro_log(ctx, "CaPE seed %d: early stop at epoch %d, CaPE best epochs %d / %d (%.0f s)", seed, es_epoch + 1,
-                     cape_best[0] + 1, cape_best[1] + 1, pk_time_now() - t0);
+        pk_repro_log(ctx, "CaPE seed %d: best CE epoch %d, CaPE best epochs %d / %d (0 = start) (%.0f s)", seed,
+                     es_epoch + 1, cape_best[0] + 1, cape_best[1] + 1, pk_time_now() - t0);
         continue;
     fail:
         pk_repro_log(ctx, "CaPE experiment failed: %s", err.msg);
@@ -394,7 +396,8 @@ static int run_cape(pk_repro_ctx *ctx)
         }
         char tab[2048];
         int off = snprintf(tab, sizeof tab,
-                           "Test-split figures (%s). Labels ~ Bernoulli(p_true), p_true = sigmoid(a[class] + 1.2 z(ink)).\n\n"
+                           "Test-split figures (%s). Labels ~ Bernoulli(p_true), "
+                           "p_true = sigmoid(a[class] + 1.2 z(ink)).\n\n"
                            "| method | MSE_p | KL | ECE | ECE (mass) | Brier | AUC |\n|---|---|---|---|---|---|---|\n",
                            nseeds > 1 ? "mean over seeds" : "one seed");
         for (int k = 0; k < CAPE_NM && off > 0 && (size_t)off < sizeof tab; k++)

@@ -49,7 +49,9 @@ static int train_epoch(cape_trainer *T, pk_nn_optim *opt, double lr, const doubl
             loss = pk_nn_cross_entropy(T->ctx, lo, T->lab, 0.0f);
         }
         pk_nn_params_zero_grad(T->m->params);
-        int st = loss ? pk_nn_backward(T->ctx, loss) : (pk_nn_ctx_status(T->ctx) ? pk_nn_ctx_status(T->ctx) : PK_ENOMEM);
+        int st = pk_nn_ctx_status(T->ctx) ? pk_nn_ctx_status(T->ctx) : PK_ENOMEM;
+        if (loss)
+            st = pk_nn_backward(T->ctx, loss);
         if (st != PK_OK)
             return pk_err_set(err, st, "cape: training step failed: %s", pk_nn_ctx_error(T->ctx));
         sum += (double)loss->data[0] * (double)nb;

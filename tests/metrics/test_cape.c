@@ -3,6 +3,7 @@
  * cross-entropy it trains with), and a tiny run that calibrates an
  * under-trained estimator on a toy problem with known probabilities. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,7 +181,8 @@ static void check_training(void)
         res[k][0] = cm.mse_true, res[k][1] = cm.ece, res[k][2] = rep.val_nll_final;
         PK_CHECK(rep.ce_epochs_run == 2);
         PK_CHECK(rep.cape_epochs_run == par.cape_epochs);
-        fprintf(stderr, "  %s: test MSE to p_true %.4f, ECE %.4f, val NLL %.4f\n", k ? "+ 30 CaPE epochs (bin)" : "2 slow CE epochs",
+        fprintf(stderr, "  %s: test MSE to p_true %.4f, ECE %.4f, val NLL %.4f\n",
+                k ? "+ 30 CaPE epochs (bin)" : "2 slow CE epochs",
                 cm.mse_true, cm.ece, rep.val_nll_final);
         pk_nn_classifier_free(m);
     }
