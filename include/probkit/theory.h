@@ -238,6 +238,51 @@ void pk_gamp_problem_free(pk_gamp_problem *p);
  *  regenerating the n sensing matrices). */
 int pk_gamp_rie(const pk_gamp_problem *p, size_t iters, double damping, pk_mat *S_hat, double *mse_trace);
 
+
+/* ---- indbias: "Towards Exact Computation of Inductive Bias" (Boopathy et al. 2024) ---- */
+
+struct pk_gp_kernel;
+
+/** A generalised chi-square Q = c0 + sum_{j<k} w_j (z_j + delta_j)^2, z ~ N(0, I), w_j > 0. */
+typedef struct pk_gchisq {
+    size_t k;
+    double *w, *delta;
+    double c0;
+} pk_gchisq;
+
+/** Zeroed, k components; NULL on OOM.  pk_gchisq_free accepts NULL. */
+pk_gchisq *pk_gchisq_new(size_t k);
+void pk_gchisq_free(pk_gchisq *q);
+double pk_gchisq_mean(const pk_gchisq *q);
+/** N independent draws of Q into out. */
+void pk_gchisq_sample(const pk_gchisq *q, size_t N, pk_rng *rng, double *out);
+/** P(Q <= x) by Imhof's integral (GSL qagiu); absolute accuracy ~1e-10, so use
+ *  the saddlepoint below once F < ~1e-7.  PK_EINVAL (k = 0, w <= 0), PK_EMAXITER. */
+int pk_gchisq_cdf_imhof(const pk_gchisq *q, double x, double *F);
+/** log P(Q <= x) by the Barndorff-Nielsen r* saddlepoint formula (relative
+ *  accuracy in the far lower tail; -inf for x <= c0). */
+int pk_gchisq_logcdf_saddle(const pk_gchisq *q, double x, double *logF);
+/** log CDF of scale * chi'^2(df, ncp) (Poisson mixture of central chi-squares,
+ *  lower incomplete gamma in log form: no underflow in the tail).  NAN on bad
+ *  parameters. */
+double pk_ncx2_logcdf(double x, double scale, double df, double ncp);
+/** The paper's scaled non-central chi-square fitted to losses v[0..N-1] (N >= 3)
+ *  by its first three moments (mean s(k+l), variance 2s^2(k+2l), third central
+ *  moment 8s^3(k+3l)); a central fit (l = 0) by two moments when the three
+ *  admit no solution.  PK_EDOM for constant losses. */
+int pk_ncx2_fit_moments(const double *v, size_t N, double *scale, double *df, double *ncp);
+/** The exact test-loss law of hypotheses from a GP hypothesis space (prior
+ *  kernel `kern`) that interpolate the training data (jitter >= 0 added to the
+ *  training kernel diagonal): the mean squared error on (Xte, yte) of a
+ *  posterior draw is the generalised chi-square *out (caller frees). */
+int pk_gp_hyp_loss(const struct pk_gp_kernel *kern, const pk_mat *Xtr, const double *ytr, const pk_mat *Xte,
+                   const double *yte, double jitter, pk_gchisq **out);
+/** N sampled hypotheses' test MSEs: joint Cholesky of the prior over train and
+ *  test points, training values clamped to y (the hypotheses fit the data). */
+int pk_gp_hyp_sample_losses(const struct pk_gp_kernel *kern, const pk_mat *Xtr, const double *ytr,
+                            const pk_mat *Xte, const double *yte, double jitter, size_t N, pk_rng *rng,
+                            double *losses);
+
 #ifdef __cplusplus
 }
 #endif
