@@ -337,7 +337,7 @@ static int run_real(pk_repro_ctx *ctx)
                 for (int k = 0; k < 4; k++)
                     pk_plot_vline(pl, show[k] < ES_NR ? es_rules[show[k]].name : ES_CORR_NAME,
                                   (double)plot_stop[show[k]] + 1);
-                pk_repro_plot(ctx, "earlystop_real_run", pl);
+                pk_repro_plot(ctx, "real_run", pl);
                 free(ex);
             }
             pk_plot_free(pl);

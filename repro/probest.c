@@ -111,7 +111,7 @@ static int run_metrics(pk_repro_ctx *ctx)
         }
     }
     if (pl) {
-        pk_repro_plot(ctx, "probest_reliability", pl);
+        pk_repro_plot(ctx, "reliability", pl);
         pk_plot_free(pl);
     }
     pk_repro_note(ctx, "Metric values agree with scikit-learn to 1e-12 in tests/metrics/test_calibration.c.");
@@ -423,7 +423,7 @@ static int run_cape(pk_repro_ctx *ctx)
                 pk_plot_line(pl, "CE", ex, curve_ce, (size_t)ce_epochs);
                 pk_plot_line(pl, "CaPE (bin) from the early-stopped model", ex + es_epoch + 1, curve_cape,
                              (size_t)cape_epochs);
-                pk_repro_plot(ctx, "probest_cape_curves", pl);
+                pk_repro_plot(ctx, "cape_curves", pl);
                 free(ex);
             }
             pk_plot_free(pl);
@@ -439,7 +439,7 @@ static int run_cape(pk_repro_ctx *ctx)
             for (int k = 0; k < 4; k++)
                 if (!pk_calib_curve(p[show[k]], te.y, te.n, 10, 0, cy, cx, NULL, &nout, NULL))
                     pk_plot_line(pl, cape_method[show[k]], cx, cy, nout);
-            pk_repro_plot(ctx, "probest_cape_reliability", pl);
+            pk_repro_plot(ctx, "cape_reliability", pl);
             pk_plot_free(pl);
         }
     }
