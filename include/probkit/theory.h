@@ -182,6 +182,13 @@ int pk_deep_classify(const pk_dual_act *a, int L, int use_ntk, const pk_mat *Xtr
  *  too few examples (message in err). */
 int pk_idx_two_class(const char *images, const char *labels, int c0, int c1, size_t n0, size_t n1, pk_rng *rng,
                      pk_mat **X, double **y, pk_err *err);
+/** The first nmax (0: all) images of an IDX pair as rows of *X (pixels / 255)
+ *  and their labels in *lab (caller frees both).  PK_EIO / PK_EFORMAT / PK_ENOMEM. */
+int pk_idx_load(const char *images, const char *labels, size_t nmax, pk_mat **X, int **lab, pk_err *err);
+/** Principal-component scores of every row of X on the top d components of
+ *  the covariance of its first nfit rows (0: all), each scaled to unit variance;
+ *  *Z is n x d (caller frees); eigvals (may be NULL) gets the d variances. */
+int pk_pca_scores(const pk_mat *X, size_t d, size_t nfit, pk_mat **Z, double *eigvals);
 
 
 /* ---- gamp: "Bayes-optimal learning of an extensive-width neural network from
