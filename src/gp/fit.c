@@ -1,10 +1,9 @@
-/* fit.c — type-II maximum likelihood with GSL's BFGS and random restarts. */
+/* fit.c — type-II maximum likelihood: L-BFGS with random restarts. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_multimin.h>
+#include <gsl/gsl_vector.h>
 
 #include "gp_priv.h"
 
@@ -65,9 +64,113 @@ static double neg_fdf(const gsl_vector *v, min_ctx *c, gsl_vector *grad)
     return out;
 }
 
-static double f_only(const gsl_vector *v, void *p) { return neg_fdf(v, p, NULL); }
-static void df_only(const gsl_vector *v, void *p, gsl_vector *g) { neg_fdf(v, p, g); }
-static void fdf(const gsl_vector *v, void *p, double *f, gsl_vector *g) { *f = neg_fdf(v, p, g); }
+/* L-BFGS (Nocedal 1980) with a backtracking Armijo line search that starts at
+ * the unit step (1/|g| on the first iteration), memory 10.  Each trial point is
+ * evaluated with its gradient, so an accepted unit step costs one evaluation
+ * (GSL's BFGS2 needed about twice as many evaluations per start here). */
+#define LBFGS_M 10
+
+static double eval_fg(min_ctx *c, const double *x, double *g)
+{
+    gsl_vector_const_view v = gsl_vector_const_view_array(x, c->nh);
+    gsl_vector_view gv = gsl_vector_view_array(g, c->nh);
+    return neg_fdf(&v.vector, c, &gv.vector);
+}
+
+static double lbfgs(min_ctx *c, double *x, const pk_gp_fit_params *p, double *work)
+{
+    size_t n = c->nh;
+    double *g = work, *d = g + n, *xn = d + n, *gn = xn + n, *S = gn + n, *Y = S + LBFGS_M * n, *rho = Y + LBFGS_M * n,
+           *al = rho + LBFGS_M;
+    int hist = 0, head = 0;
+    double f = eval_fg(c, x, g);
+    if (f >= 1e99)
+        return f;
+    for (int it = 0; it < p->max_iter; it++) {
+        double gmax = 0;
+        for (size_t i = 0; i < n; i++)
+            gmax = fmax(gmax, fabs(g[i]));
+        if (gmax < p->gtol)
+            break;
+        /* two-loop recursion: d = -H g */
+        for (size_t i = 0; i < n; i++)
+            d[i] = -g[i];
+        for (int k = 0; k < hist; k++) {
+            int j = (head - 1 - k + LBFGS_M) % LBFGS_M;
+            double a = 0;
+            for (size_t i = 0; i < n; i++)
+                a += S[j * n + i] * d[i];
+            al[j] = rho[j] * a;
+            for (size_t i = 0; i < n; i++)
+                d[i] -= al[j] * Y[j * n + i];
+        }
+        if (hist) {
+            int j = (head - 1 + LBFGS_M) % LBFGS_M;
+            double sy = 0, yy = 0;
+            for (size_t i = 0; i < n; i++) {
+                sy += S[j * n + i] * Y[j * n + i];
+                yy += Y[j * n + i] * Y[j * n + i];
+            }
+            for (size_t i = 0; i < n; i++)
+                d[i] *= sy / yy;
+        }
+        for (int k = hist - 1; k >= 0; k--) {
+            int j = (head - 1 - k + LBFGS_M) % LBFGS_M;
+            double b = 0;
+            for (size_t i = 0; i < n; i++)
+                b += Y[j * n + i] * d[i];
+            b *= rho[j];
+            for (size_t i = 0; i < n; i++)
+                d[i] += S[j * n + i] * (al[j] - b);
+        }
+        double gtd = 0, gn2 = 0;
+        for (size_t i = 0; i < n; i++) {
+            gtd += g[i] * d[i];
+            gn2 += g[i] * g[i];
+        }
+        if (!(gtd < 0)) { /* not a descent direction: restart from steepest descent */
+            hist = 0;
+            for (size_t i = 0; i < n; i++)
+                d[i] = -g[i];
+            gtd = -gn2;
+        }
+        double t = hist ? 1.0 : fmin(1.0, 1.0 / sqrt(gn2)), fnew = 1e100;
+        int ok = 0;
+        for (int ls = 0; ls < 40; ls++) {
+            for (size_t i = 0; i < n; i++)
+                xn[i] = x[i] + t * d[i];
+            fnew = eval_fg(c, xn, gn);
+            if (fnew < 1e99 && fnew <= f + 1e-4 * t * gtd) {
+                ok = 1;
+                break;
+            }
+            t *= (fnew < 1e99) ? fmax(0.1, fmin(0.5, -gtd * t / (2.0 * (fnew - f - gtd * t)))) : 0.1;
+        }
+        if (!ok)
+            break;
+        double sy = 0;
+        for (size_t i = 0; i < n; i++) {
+            S[head * n + i] = xn[i] - x[i];
+            Y[head * n + i] = gn[i] - g[i];
+            sy += S[head * n + i] * Y[head * n + i];
+        }
+        if (sy > 1e-12) {
+            rho[head] = 1.0 / sy;
+            head = (head + 1) % LBFGS_M;
+            if (hist < LBFGS_M)
+                hist++;
+        }
+        double fold = f;
+        memcpy(x, xn, n * sizeof *x);
+        memcpy(g, gn, n * sizeof *g);
+        f = fnew;
+        /* L-BFGS-B's default relative decrease test (factr 1e7), so that fits
+         * stop where scipy's (and scikit-learn's) would */
+        if (fold - f <= 1e7 * 2.220446049250313e-16 * fmax(fmax(fabs(fold), fabs(f)), 1.0))
+            break;
+    }
+    return f;
+}
 
 int pk_gp_maximize(pk_gp_objective f, void *ctx, double *h, size_t nh, const double *lo, const double *hi,
                    const pk_gp_fit_params *p, pk_rng *rng, double *best, pk_err *err)
@@ -75,53 +178,21 @@ int pk_gp_maximize(pk_gp_objective f, void *ctx, double *h, size_t nh, const dou
     int s = pk_gp_fit_params_check(p, err);
     if (s)
         return s;
-    double *buf = malloc(4 * nh * sizeof *buf);
-    gsl_vector *x = gsl_vector_alloc(nh);
-    gsl_multimin_fdfminimizer *m = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, nh);
-    if (!buf || !x || !m) {
-        free(buf);
-        if (x)
-            gsl_vector_free(x);
-        if (m)
-            gsl_multimin_fdfminimizer_free(m);
+    size_t wn = 4 * nh + 2 * LBFGS_M * nh + 2 * LBFGS_M;
+    double *buf = malloc((4 * nh + wn) * sizeof *buf);
+    if (!buf)
         return pk_err_set(err, PK_ENOMEM, "gp fit: out of memory");
-    }
-    gsl_error_handler_t *old = gsl_set_error_handler_off();
     min_ctx c = {f, ctx, nh, lo, hi, buf, buf + nh, 0};
-    double *start = buf + 2 * nh, *bestx = buf + 3 * nh, bestv = INFINITY;
-    memcpy(start, h, nh * sizeof *h);
-    gsl_multimin_function_fdf fn = {f_only, df_only, fdf, nh, &c};
+    double *x = buf + 2 * nh, *bestx = buf + 3 * nh, *work = buf + 4 * nh, bestv = INFINITY;
     for (int r = 0; r <= p->restarts; r++) {
-        if (r > 0)
-            for (size_t i = 0; i < nh; i++)
-                start[i] = lo[i] + (hi[i] - lo[i]) * pk_rng_uniform(rng);
         for (size_t i = 0; i < nh; i++)
-            gsl_vector_set(x, i, start[i]);
-        if (gsl_multimin_fdfminimizer_set(m, &fn, x, 0.1, 0.1))
-            continue;
-        double fprev = gsl_multimin_fdfminimizer_minimum(m);
-        for (int it = 0; it < p->max_iter; it++) {
-            if (gsl_multimin_fdfminimizer_iterate(m))
-                break;
-            if (gsl_multimin_test_gradient(m->gradient, p->gtol) == GSL_SUCCESS)
-                break;
-            /* L-BFGS-B's default relative decrease test (factr 1e7), so that
-             * fits stop where scipy's (and scikit-learn's) would */
-            double fnow = gsl_multimin_fdfminimizer_minimum(m);
-            if (fprev - fnow <= 1e7 * 2.220446049250313e-16 * fmax(fmax(fabs(fprev), fabs(fnow)), 1.0))
-                break;
-            fprev = fnow;
-        }
-        double v = gsl_multimin_fdfminimizer_minimum(m);
+            x[i] = r == 0 ? h[i] : lo[i] + (hi[i] - lo[i]) * pk_rng_uniform(rng);
+        double v = lbfgs(&c, x, p, work);
         if (v < bestv && v < 1e99) {
             bestv = v;
-            for (size_t i = 0; i < nh; i++)
-                bestx[i] = gsl_vector_get(m->x, i);
+            memcpy(bestx, x, nh * sizeof *x);
         }
     }
-    gsl_set_error_handler(old);
-    gsl_multimin_fdfminimizer_free(m);
-    gsl_vector_free(x);
     if (!isfinite(bestv)) {
         free(buf);
         return pk_err_set(err, PK_ESING, "gp fit: the marginal likelihood could not be evaluated at any start");
