@@ -290,6 +290,34 @@ int pk_gp_hyp_sample_losses(const struct pk_gp_kernel *kern, const pk_mat *Xtr, 
                             const pk_mat *Xte, const double *yte, double jitter, size_t N, pk_rng *rng,
                             double *losses);
 
+
+/* ---- gendiff: "Model-agnostic Measure of Generalization Difficulty" (Boopathy et al. 2023) -- */
+
+/** Inputs of the inductive-bias complexity of a classification task. */
+typedef struct pk_gendiff_in {
+    double error;   /**< desired error rate eps / L_L, > 0 */
+    double n;       /**< training-set size, >= 1 */
+    double m;       /**< intrinsic dimension of the data, >= 1 */
+    double R;       /**< largest norm of a data point, > 0 */
+    double classes; /**< number of classes (the product of discrete feature counts), >= 2 */
+    double delta;   /**< spatial resolution: smallest distance between classes, > 0 */
+    double out_dim; /**< output dimension D (classes - 1 for classification) */
+    double B;       /**< bound on |f|_inf (1 for classification) */
+} pk_gendiff_in;
+
+/** The paper's inductive-bias complexity in bits (may be astronomically large:
+ *  *log10_bits, may be NULL, keeps it accurate).  PK_EINVAL on a bad input. */
+int pk_gendiff_bits(const pk_gendiff_in *in, double *bits, double *log10_bits);
+/** Levina-Bickel maximum-likelihood intrinsic dimension from the k nearest
+ *  neighbours (k >= 2) of nq random rows of X, pooled over queries (inverse of
+ *  the mean log(T_k / T_j), j < k).  PK_EDOM for degenerate data. */
+int pk_levina_bickel(const pk_mat *X, size_t nq, size_t k, pk_rng *rng, double *m);
+/** Class separation delta: the smallest distance >= min_dist between rows with
+ *  different labels among ns random rows.  PK_EDOM if no such pair. */
+int pk_class_separation(const pk_mat *X, const int *labels, size_t ns, double min_dist, pk_rng *rng, double *delta);
+/** The largest row norm of X. */
+double pk_data_radius(const pk_mat *X);
+
 #ifdef __cplusplus
 }
 #endif

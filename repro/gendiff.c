@@ -1,0 +1,196 @@
+/* "Model-agnostic Measure of Generalization Difficulty" (Boopathy et al.):
+ * the inductive-bias complexity of image classification tasks from estimated
+ * intrinsic dimension, class separation and radius, with confidence intervals. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "probkit/theory.h"
+#include "repro.h"
+
+typedef struct est {
+    double m_mean, m_lo, m_hi, delta, delta_lo, delta_hi, R;
+} est;
+
+/* t_{0.975} quantiles for reps - 1 = 2..9 degrees of freedom */
+static double t975(size_t dof)
+{
+    static const double t[] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262};
+    return dof < 10 ? t[dof] : 2.0;
+}
+
+static int estimate(const pk_mat *X, const int *lab, size_t reps, size_t nq, size_t ns, pk_rng *rng, est *e)
+{
+    double ms[10], ds[10];
+    for (size_t r = 0; r < reps; r++) {
+        int st = pk_levina_bickel(X, nq, 5, rng, &ms[r]);
+        if (!st && lab)
+            st = pk_class_separation(X, lab, ns, 1.0, rng, &ds[r]);
+        if (st)
+            return st;
+    }
+    double mm, vm, md = 0, vd = 0;
+    pk_mean_var(ms, reps, &mm, &vm);
+    if (lab)
+        pk_mean_var(ds, reps, &md, &vd);
+    double hm = t975(reps - 1) * sqrt(vm / (double)reps), hd = t975(reps - 1) * sqrt(vd / (double)reps);
+    *e = (est){mm, mm - hm, mm + hm, md, md - hd, md + hd, pk_data_radius(X)};
+    return PK_OK;
+}
+
+static double bits_at(double n, double m, double R, double delta, double classes, double error)
+{
+    pk_gendiff_in in = {error, n, fmax(1.0, round(m)), R, classes, delta, classes - 1, 1};
+    double b, lb;
+    if (pk_gendiff_bits(&in, &b, &lb))
+        return NAN;
+    return lb;
+}
+
+static int run(pk_repro_ctx *ctx)
+{
+    int quick = pk_repro_quick(ctx);
+    pk_rng rng;
+    pk_rng_seed(&rng, pk_repro_seed(ctx));
+    /* the paper's own constants */
+    double lb_in = bits_at(1280901, 48, 943.5923, 65, 1000, 0.1);
+    pk_repro_row(ctx, "log10 bits, ImageNet with the paper's constants", lb_in, log10(3.58e41), NAN, NULL,
+                 "n = 1,280,901, m = 48, R = 943.6, delta = 65, eps = 0.1", pk_verdict_le(fabs(lb_in - log10(3.58e41)), 0.01));
+    double lb_mn = bits_at(60000, 14, 17.179045827183984, 2.3987084824335305, 10, 0.001);
+    pk_repro_row(ctx, "log10 bits, MNIST (60k) with the authors' constants", lb_mn, NAN, NAN, NULL,
+                 "n = 60,000, m = 14, R = 17.18, delta = 2.399, eps = 0.001", PK_VERDICT_INFO);
+
+    size_t reps = quick ? 3 : 8, nq = quick ? 200 : 800, ns = quick ? 1200 : 3000;
+    char img[1024], lab[1024];
+    const char *names[2] = {"MNIST (10k digits)", "Fashion-MNIST (first 10k)"};
+    double lbits[2] = {NAN, NAN};
+    pk_mat *Xm = NULL;
+    int *labm = NULL;
+    for (int which = 0; which < 2; which++) {
+        if (which == 0) {
+            snprintf(img, sizeof img, "%s/mnist/mnist-10k-images-idx3-ubyte", pk_repro_data_dir(ctx));
+            snprintf(lab, sizeof lab, "%s/mnist/mnist-10k-labels-idx1-ubyte", pk_repro_data_dir(ctx));
+        } else {
+            snprintf(img, sizeof img, "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
+            snprintf(lab, sizeof lab, "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
+        }
+        pk_mat *X;
+        int *labels;
+        pk_err err = {0};
+        char metric[160], sc[300];
+        snprintf(metric, sizeof metric, "log10 bits, %s, estimated inputs", names[which]);
+        if (pk_idx_load(img, lab, 10000, &X, &labels, &err)) {
+            pk_repro_row(ctx, metric, NAN, NAN, NAN, NULL, "data missing", PK_VERDICT_SKIP);
+            continue;
+        }
+        est e;
+        int st = estimate(X, labels, reps, nq, ns, &rng, &e);
+        if (st) {
+            pk_mat_free(X);
+            free(labels);
+            return st;
+        }
+        lbits[which] = bits_at((double)X->rows, e.m_mean, e.R, e.delta, 10, 0.001);
+        double lo = bits_at((double)X->rows, e.m_lo, e.R, e.delta_hi, 10, 0.001);
+        double hi = bits_at((double)X->rows, e.m_hi, e.R, fmax(e.delta_lo, 1e-3), 10, 0.001);
+        snprintf(sc, sizeof sc,
+                 "n = %zu, m = %.2f [%.2f, %.2f] (Levina-Bickel k = 5, %zu x %zu queries), delta = %.3f [%.3f, %.3f] "
+                 "(%zu x %zu points), R = %.2f, eps = 0.001; log10 bits 95%% CI [%.2f, %.2f]",
+                 X->rows, e.m_mean, e.m_lo, e.m_hi, reps, nq, e.delta, e.delta_lo, e.delta_hi, reps, ns, e.R, lo, hi);
+        pk_repro_row(ctx, metric, lbits[which], which == 0 ? 16.0 : NAN, NAN, NULL, sc,
+                     which == 0 ? pk_verdict_le(fabs(lbits[which] - 16.0), 1.0) : PK_VERDICT_INFO);
+        if (which == 0) {
+            Xm = X;
+            labm = labels;
+        } else {
+            pk_mat_free(X);
+            free(labels);
+        }
+    }
+    if (isfinite(lbits[0]) && isfinite(lbits[1]))
+        pk_repro_row(ctx, "ordering MNIST < Fashion-MNIST (log10 bits difference)", lbits[1] - lbits[0], NAN, NAN, NULL,
+                     "both from 10k images, same estimators", lbits[1] > lbits[0] ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+
+    /* MNIST PCA to d dimensions: bits vs d and n */
+    if (Xm) {
+        static const size_t ds[] = {2, 4, 8, 16, 32}, ns_[] = {100, 300, 1000};
+        double grid[5][3], mest[5];
+        pk_mat *Z = NULL;
+        int st = pk_pca_scores(Xm, 32, 2000, &Z, NULL);
+        if (st) {
+            pk_mat_free(Xm);
+            free(labm);
+            return st;
+        }
+        int up = 1, down = 1;
+        for (size_t a = 0; a < 5; a++) {
+            pk_mat *P = pk_mat_new(Z->rows, ds[a]);
+            if (!P) {
+                st = PK_ENOMEM;
+                break;
+            }
+            for (size_t i = 0; i < Z->rows; i++)
+                for (size_t j = 0; j < ds[a]; j++)
+                    *pk_mat_at(P, i, j) = *pk_mat_at(Z, i, j);
+            double mhat = NAN, delta = NAN, R = pk_data_radius(P);
+            st = pk_levina_bickel(P, quick ? 300 : 1000, 5, &rng, &mhat);
+            if (!st) {
+                st = pk_class_separation(P, labm, quick ? 1500 : 3000, 1.0, &rng, &delta);
+                if (st == PK_EDOM) /* every differently labelled pair closer than 1 */
+                    st = pk_class_separation(P, labm, quick ? 1500 : 3000, 1e-9, &rng, &delta);
+            }
+            pk_mat_free(P);
+            if (st)
+                break;
+            mest[a] = mhat;
+            for (size_t b = 0; b < 3; b++) {
+                grid[a][b] = bits_at((double)ns_[b], mhat, R, delta, 10, 0.001);
+                if (b && !(grid[a][b] <= grid[a][b - 1]))
+                    down = 0;
+                if (a && !(grid[a][b] >= grid[a - 1][b]))
+                    up = 0;
+            }
+            pk_repro_log(ctx, "PCA d=%zu: m = %.2f, delta = %.3f, R = %.2f, log10 bits (n=100/300/1000) %.3f %.3f %.3f",
+                         ds[a], mhat, delta, R, grid[a][0], grid[a][1], grid[a][2]);
+        }
+        pk_mat_free(Z);
+        pk_mat_free(Xm);
+        free(labm);
+        if (st)
+            return st;
+        pk_repro_row(ctx, "bits grow with PCA dimension d (2..32) at every n", up, 1, NAN, NULL,
+                     "MNIST 10k, unit-variance PCA scores, m by Levina-Bickel per d", up ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+        pk_repro_row(ctx, "bits shrink with training-set size n (100, 300, 1000) at every d", down, 1, NAN, NULL,
+                     "same", down ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+        pk_plot *pl = pk_plot_new("Inductive-bias complexity of MNIST reduced by PCA", "PCA dimension d",
+                                  "log10 bits");
+        if (pl) {
+            pk_plot_set_log(pl, 1, 0);
+            double xs[5];
+            for (size_t a = 0; a < 5; a++)
+                xs[a] = (double)ds[a];
+            for (size_t b = 0; b < 3; b++) {
+                double ys[5];
+                for (size_t a = 0; a < 5; a++)
+                    ys[a] = grid[a][b];
+                char l[32];
+                snprintf(l, sizeof l, "n = %zu", ns_[b]);
+                pk_plot_line(pl, l, xs, ys, 5);
+            }
+            pk_repro_plot(ctx, "bits_vs_pca_d", pl);
+            pk_plot_free(pl);
+        }
+        pk_repro_note(ctx, "Levina-Bickel intrinsic dimension of the PCA-reduced digits: %.1f, %.1f, %.1f, %.1f, %.1f "
+                           "for d = 2, 4, 8, 16, 32.",
+                      mest[0], mest[1], mest[2], mest[3], mest[4]);
+    }
+    pk_repro_note(ctx, "Formula and estimator conventions follow the authors' task_difficulty.py (FieteLab/"
+                       "inductive-bias-complexity): E counts Laplace-Beltrami eigenfunctions on an m-sphere up to "
+                       "frequency 2 pi R / delta, and delta ignores differently labelled pairs closer than 1.");
+    return PK_OK;
+}
+
+const pk_repro pk_repro_gendiff = {"gendiff", PK_REPRO_PARTIAL,
+                                   "inductive-bias complexity of MNIST / Fashion-MNIST with estimated intrinsic "
+                                   "dimension, separation and radius; ImageNet constants",
+                                   run};
