@@ -25,7 +25,7 @@ static int estimate(const pk_mat *X, const int *lab, size_t reps, size_t nq, siz
     for (size_t r = 0; r < reps; r++) {
         int st = pk_levina_bickel(X, nq, 5, rng, &ms[r]);
         if (!st && lab)
-            st = pk_class_separation(X, lab, ns, 1.0, rng, &ds[r]);
+            st = pk_class_separation_evt(X, lab, ns, ns / 200, rng, &ds[r]);
         if (st)
             return st;
     }
@@ -60,7 +60,7 @@ static int run(pk_repro_ctx *ctx)
     pk_repro_row(ctx, "log10 bits, MNIST (60k) with the authors' constants", lb_mn, NAN, NAN, NULL,
                  "n = 60,000, m = 14, R = 17.18, delta = 2.399, eps = 0.001", PK_VERDICT_INFO);
 
-    size_t reps = quick ? 3 : 8, nq = quick ? 200 : 800, ns = quick ? 1200 : 3000;
+    size_t reps = quick ? 3 : 8, nq = quick ? 100 : 500, ns = quick ? 200000 : 1000000;
     char img[1024], lab[1024];
     const char *names[2] = {"MNIST (10k digits)", "Fashion-MNIST (first 10k)"};
     double lbits[2] = {NAN, NAN};
@@ -95,10 +95,14 @@ static int run(pk_repro_ctx *ctx)
         double hi = bits_at((double)X->rows, e.m_hi, e.R, fmax(e.delta_lo, 1e-3), 10, 0.001);
         snprintf(sc, sizeof sc,
                  "n = %zu, m = %.2f [%.2f, %.2f] (Levina-Bickel k = 5, %zu x %zu queries), delta = %.3f [%.3f, %.3f] "
-                 "(%zu x %zu points), R = %.2f, eps = 0.001; log10 bits 95%% CI [%.2f, %.2f]",
+                 "(extreme-value extrapolation, %zu x %zu pairs), R = %.2f, eps = 0.001; log10 bits 95%% CI [%.2f, %.2f]",
                  X->rows, e.m_mean, e.m_lo, e.m_hi, reps, nq, e.delta, e.delta_lo, e.delta_hi, reps, ns, e.R, lo, hi);
         pk_repro_row(ctx, metric, lbits[which], which == 0 ? 16.0 : NAN, NAN, NULL, sc,
                      which == 0 ? pk_verdict_le(fabs(lbits[which] - 16.0), 1.0) : PK_VERDICT_INFO);
+        if (which == 0)
+            pk_repro_note(ctx, "MNIST (10k): log10 bits %.2f, 95%% interval [%.2f, %.2f] from the estimators' "
+                               "spread; the issue's anchor 16 %s inside it (pass above requires within one decade).",
+                          lbits[0], lo, hi, lo <= 16 && 16 <= hi ? "lies" : "does not lie");
         if (which == 0) {
             Xm = X;
             labm = labels;
@@ -133,12 +137,9 @@ static int run(pk_repro_ctx *ctx)
                 for (size_t j = 0; j < ds[a]; j++)
                     *pk_mat_at(P, i, j) = *pk_mat_at(Z, i, j);
             double mhat = NAN, delta = NAN, R = pk_data_radius(P);
-            st = pk_levina_bickel(P, quick ? 300 : 1000, 5, &rng, &mhat);
-            if (!st) {
-                st = pk_class_separation(P, labm, quick ? 1500 : 3000, 1.0, &rng, &delta);
-                if (st == PK_EDOM) /* every differently labelled pair closer than 1 */
-                    st = pk_class_separation(P, labm, quick ? 1500 : 3000, 1e-9, &rng, &delta);
-            }
+            st = pk_levina_bickel(P, quick ? 200 : 1000, 5, &rng, &mhat);
+            if (!st)
+                st = pk_class_separation_evt(P, labm, quick ? 200000 : 1000000, quick ? 1000 : 5000, &rng, &delta);
             pk_mat_free(P);
             if (st)
                 break;
@@ -186,7 +187,7 @@ static int run(pk_repro_ctx *ctx)
     }
     pk_repro_note(ctx, "Formula and estimator conventions follow the authors' task_difficulty.py (FieteLab/"
                        "inductive-bias-complexity): E counts Laplace-Beltrami eigenfunctions on an m-sphere up to "
-                       "frequency 2 pi R / delta, and delta ignores differently labelled pairs closer than 1.");
+                       "frequency 2 pi R / delta; delta by the extreme-value extrapolation of their evt_delta.");
     return PK_OK;
 }
 

@@ -315,6 +315,13 @@ int pk_levina_bickel(const pk_mat *X, size_t nq, size_t k, pk_rng *rng, double *
 /** Class separation delta: the smallest distance >= min_dist between rows with
  *  different labels among ns random rows.  PK_EDOM if no such pair. */
 int pk_class_separation(const pk_mat *X, const int *labels, size_t ns, double min_dist, pk_rng *rng, double *delta);
+/** Class separation by extreme-value extrapolation (the authors' estimator):
+ *  inverse distances of nsamples random differently labelled pairs, the
+ *  moment estimator of the extreme-value index on the k (>= 10) largest, and the
+ *  expected extreme over all n^2 (1 - 1/classes) pairs; never above the sampled
+ *  minimum.  Labels in 0..255.  PK_EDOM if too few pairs. */
+int pk_class_separation_evt(const pk_mat *X, const int *labels, size_t nsamples, size_t k, pk_rng *rng,
+                            double *delta);
 /** The largest row norm of X. */
 double pk_data_radius(const pk_mat *X);
 

@@ -176,3 +176,53 @@ double pk_data_radius(const pk_mat *X)
         r = fmax(r, pk_dot(pk_mat_at(X, i, 0), pk_mat_at(X, i, 0), X->cols));
     return sqrt(r);
 }
+
+int pk_class_separation_evt(const pk_mat *X, const int *labels, size_t nsamples, size_t k, pk_rng *rng,
+                            double *delta)
+{
+    if (!X || !labels || !rng || !delta || k < 10 || nsamples < 2 * k || X->rows < 2)
+        return PK_EINVAL;
+    size_t n = X->rows, d = X->cols;
+    double *inv = malloc(nsamples * sizeof *inv);
+    if (!inv)
+        return PK_ENOMEM;
+    /* inverse distances of random differently labelled pairs: their upper tail is
+     * the lower tail of the distances */
+    size_t got = 0, tries = 0, classes = 0;
+    int seen[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] >= 0 && labels[i] < 256 && !seen[labels[i]]++)
+            classes++;
+    while (got < nsamples && tries < 50 * nsamples) {
+        tries++;
+        size_t i = (size_t)pk_rng_below(rng, n), j = (size_t)pk_rng_below(rng, n);
+        if (labels[i] == labels[j])
+            continue;
+        double s = 0;
+        const double *a = pk_mat_at(X, i, 0), *b = pk_mat_at(X, j, 0);
+        for (size_t c = 0; c < d; c++)
+            s += (a[c] - b[c]) * (a[c] - b[c]);
+        if (s > 0)
+            inv[got++] = 1 / sqrt(s);
+    }
+    if (got < 2 * k || classes < 2) {
+        free(inv);
+        return PK_EDOM;
+    }
+    qsort(inv, got, sizeof *inv, cmpd);
+    /* moment estimator of the extreme-value index (Dekkers, Einmahl, de Haan) on
+     * the k largest, then extrapolation to all n^2 (1 - 1/classes) pairs */
+    double ok = inv[got - k - 1], M1 = 0, M2 = 0;
+    for (size_t t = got - k; t < got; t++) {
+        double l = log(inv[t]) - log(ok);
+        M1 += l, M2 += l * l;
+    }
+    M1 /= (double)k, M2 /= (double)k;
+    double g = M1 + 1 - 0.5 / (1 - M1 * M1 / M2);
+    double pairs = (double)n * (double)n * (1 - 1.0 / (double)classes), a = (double)k / (double)got * pairs;
+    double ext = fabs(g) > 1e-12 ? (pow(a, g) - 1) / g : log(a);
+    double est = 1 / (ext * ok * M1 + ok), smin = 1 / inv[got - 1];
+    free(inv);
+    *delta = est > 0 && est < smin ? est : smin;
+    return PK_OK;
+}
