@@ -145,10 +145,11 @@ const double *pk_gp_y(const pk_gp *gp);
 
 typedef struct pk_gp_fit_params {
     int restarts;       /**< extra random starts besides the current point, >= 0 (default 2) */
-    int max_iter;       /**< L-BFGS iterations per start, >= 1 (default 200) */
+    int max_iter;       /**< L-BFGS iterations per start (memory 10, Armijo backtracking), >= 1 (default 200) */
     double log_lo;      /**< box for random starts and soft bounds of log-params (default -7) */
     double log_hi;      /**< (default 7); a quadratic penalty acts outside [lo-2, hi+2] */
-    double gtol;        /**< gradient-norm stopping tolerance (default 1e-5) */
+    double gtol;        /**< stop when every |gradient| < gtol (default 1e-5); L-BFGS also stops
+                             when the relative decrease falls below L-BFGS-B's default 2.2e-9 */
 } pk_gp_fit_params;
 
 pk_gp_fit_params pk_gp_fit_params_default(void);
@@ -204,7 +205,8 @@ int pk_gp_spearmint_sweep(pk_gp *gp, pk_gp_spearmint_state *s, pk_rng *rng);
  *  NNGPs").  Integrating s2 out, y ~ multivariate t with 2a degrees of freedom
  *  and scale (b / a) (K + noise I); the predictive at x* is a Student t with
  *  2a + n degrees of freedom, mean k*^T (K + noise I)^{-1} y and scale^2
- *  (b + y^T (K + noise I)^{-1} y / 2) / (a + n / 2) * (k** + noise? - k*^T (K + noise I)^{-1} k*).
+ *  (b + y^T (K + noise I)^{-1} y / 2) / (a + n / 2) * (k** - k*^T (K + noise I)^{-1} k*),
+ *  with the noise variance added to k** for predictions of y rather than f.
  *  It wraps a GP (zero mean); its hyperparameters are the GP's followed by
  *  log a, log b. */
 typedef struct pk_tp pk_tp;
