@@ -61,6 +61,11 @@ int main(void)
     double delta;
     PK_CHECK_OK(pk_class_separation(X, lab, 1000, 0, &r, &delta));
     PK_CHECK(delta > 0 && delta < 0.2);
+    /* the extreme-value extrapolation lies below the sampled minimum over all pairs it saw */
+    double de;
+    PK_CHECK_OK(pk_class_separation_evt(X, lab, 20000, 200, &r, &de));
+    PK_CHECK(de > 0 && de < 0.2);
+    PK_CHECK(pk_class_separation_evt(X, lab, 100, 200, &r, &de) == PK_EINVAL);
     double R = pk_data_radius(X);
     PK_CHECK(R > 0);
     for (size_t i = 0; i < 4000; i++)
