@@ -146,8 +146,25 @@ else
     fail=1
 fi
 
+# ---- English text: the King James Bible from Debian's bible-kjv -------------------
+mkdir -p "$data/kjv"
+if [ -s "$data/kjv/kjv.txt" ]; then
+    say "ok       kjv/kjv.txt ($(wc -c < "$data/kjv/kjv.txt") bytes)"
+elif command -v bible >/dev/null 2>&1; then
+    if bible -f 'Gen1:1-Rev22:21' > "$data/kjv/kjv.txt.tmp" 2>/dev/null && [ -s "$data/kjv/kjv.txt.tmp" ]; then
+        mv "$data/kjv/kjv.txt.tmp" "$data/kjv/kjv.txt"
+        say "wrote    kjv/kjv.txt ($(wc -c < "$data/kjv/kjv.txt") bytes, from bible-kjv)"
+    else
+        rm -f "$data/kjv/kjv.txt.tmp"
+        say "FAILED   kjv/kjv.txt: the bible program printed nothing"; fail=1
+    fi
+else
+    say "MISSING  kjv/kjv.txt: install the Debian package bible-kjv"
+    fail=1
+fi
+
 # ---- record checksums of what is there ------------------------------------------
-for d in fashion-mnist mnist sklearn; do
+for d in fashion-mnist mnist sklearn kjv; do
     (cd "$data/$d" && ls | grep -v '^SHA256SUMS$' | grep -v '\.tmp$' | xargs -r sha256sum -- > SHA256SUMS) 2>/dev/null
 done
 if [ $fail = 0 ]; then say "all data sets present and verified"; else say "some data sets are missing or bad (see above)"; fi
