@@ -221,9 +221,11 @@ int pk_dual_act_singular(double alpha, pk_dual_act *a)
 
 /* The kernel depends on the inputs only through xi, so the classifier tabulates
  * log|k| on a grid uniform in u = log(1 - xi) (the singular kernels are close to
- * linear in u) and interpolates; xi within 1e-12 of 1, and cells whose ends
- * differ in sign, are evaluated exactly.  Linear interpolation of monotone data
- * is monotone, so nearest-neighbour orderings are kept. */
+ * linear in u) and interpolates; cells whose ends differ in sign are evaluated
+ * exactly.  Linear interpolation of monotone data is monotone, so
+ * nearest-neighbour orderings are kept.  xi within 1e-12 of 1 counts as exactly
+ * 1: where phi^'(1) > 1 the point xi = 1 is repelling and a rounding error of
+ * 1e-16 in a self inner product would otherwise grow like phi^'(1)^L. */
 enum { TAB = 4096 };
 static const double U0 = -27.631021115928547; /* log(1e-12) */
 
@@ -232,6 +234,7 @@ typedef struct ktab {
     int L, use_ntk;
     double du, lg[TAB];
     int sg[TAB];
+    pk_deep_val one;
 } ktab;
 
 static pk_deep_val kexact(const ktab *t, double xi)
@@ -244,6 +247,7 @@ static pk_deep_val kexact(const ktab *t, double xi)
 static void ktab_init(ktab *t)
 {
     t->du = (log(2.0) - U0) / (TAB - 1);
+    t->one = kexact(t, 1.0);
     for (int i = 0; i < TAB; i++) {
         pk_deep_val v = kexact(t, 1 - exp(U0 + i * t->du));
         t->lg[i] = v.logabs;
@@ -255,7 +259,7 @@ static pk_deep_val klookup(const ktab *t, double xi)
 {
     double e = 1 - xi;
     if (e < 1e-12)
-        return kexact(t, xi);
+        return t->one;
     double pos = (log(fmin(e, 2.0)) - U0) / t->du;
     int i = (int)pos;
     if (i >= TAB - 1)

@@ -200,6 +200,14 @@ int main(void)
         for (int t = 0; t < NT; t++)
             agree += sc[t] > 0;
         PK_CHECK_MSG(agree == NT, "majority agreement %d/%d", agree, NT);
+        /* deep erf (phi'(1) > 1): training points are interpolated, which needs
+         * self inner products rounded to exactly 1 */
+        double stri[N];
+        PK_CHECK_OK(pk_deep_classify(&erfa, 1000, 1, X, y, X, 0, stri));
+        agree = 0;
+        for (int i = 0; i < N; i++)
+            agree += (stri[i] > 0) == (y[i] > 0);
+        PK_CHECK_MSG(agree == N, "training interpolation %d/%d", agree, N);
         pk_mat_free(X);
         pk_mat_free(Xt);
     }
