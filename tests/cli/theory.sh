@@ -1,0 +1,20 @@
+#!/bin/sh
+# probkit theory: usage errors, the closed forms' values, a missing file.
+P="$1"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+"$P" theory --help | grep -q "gendiff" || fail "help"
+"$P" theory >/dev/null 2>&1; [ $? -eq 2 ] || fail "no subcommand should exit 2"
+"$P" theory nope >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown subcommand should exit 2"
+"$P" theory ntk --act bogus 2>&1 >/dev/null | grep -q "act 'bogus'" || fail "bad activation message"
+"$P" theory ntk --xi 2 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--xi out of range should exit 2"
+# ReLU NNGP after one layer at xi = 0 is 1/pi
+"$P" theory ntk --act relu --depth 1 --xi 0 --json | grep -q '"nngp_log": -1.1447298858494' || fail "relu nngp"
+out=$("$P" theory gamp --kappa 0.5 --alpha 0.231 --json) || fail "gamp run"
+echo "$out" | grep -q '"mse": 0.299' || fail "gamp anchor: $out"
+"$P" theory rf --n 64 --k 16 --ridge 0.01 --modes 300 | grep -q "test MSE" || fail "rf"
+"$P" theory rf --ridge -1 >/dev/null 2>&1; [ $? -eq 2 ] || fail "negative ridge should exit 2"
+"$P" theory gendiff /nonexistent/img /nonexistent/lab >/dev/null 2>"${TMPDIR:-/tmp}/pk_theory_err.$$"; rc=$?
+grep -q "/nonexistent/img" "${TMPDIR:-/tmp}/pk_theory_err.$$" || { rm -f "${TMPDIR:-/tmp}/pk_theory_err.$$"; fail "missing-file message"; }
+rm -f "${TMPDIR:-/tmp}/pk_theory_err.$$"
+[ $rc -eq 1 ] || fail "missing file should exit 1"
+exit 0
