@@ -2,6 +2,9 @@
  * whole batch), max / average pooling, nearest upsampling.  NCHW layout. */
 #include <cblas.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "nn_internal.h"
 
@@ -331,6 +334,54 @@ NN_OMP(omp parallel for if (t->numel > NN_PAR_MIN) schedule(static))
             }
 }
 
+/* 2x2 / stride 2 max pooling of one plane, without branches: after a ReLU
+ * about half the inputs are zero and the winner is random, so compare-and-
+ * branch code mispredicts constantly.  Ties go to the first element in
+ * row-major order, like the generic loop.  arg (may be NULL) gets the
+ * winner's index in the plane. */
+static void maxpool2_plane(const float *restrict src, float *restrict dst, int32_t *restrict arg, int64_t W,
+                           int64_t OH, int64_t OW)
+{
+    for (int64_t oh = 0; oh < OH; oh++) {
+        const float *r0 = src + 2 * oh * W, *r1 = r0 + W;
+        float *d = dst + oh * OW;
+        int32_t *ar = arg ? arg + oh * OW : NULL;
+        int32_t base = (int32_t)(2 * oh * W);
+        int64_t ow = 0;
+#ifdef __SSE2__
+        /* four windows at a time; maxps(x, y) = x > y ? x : y matches the scalar selects, NaN included */
+        const __m128i one = _mm_set1_epi32(1), wv = _mm_set1_epi32((int32_t)W);
+        for (; ow + 4 <= OW; ow += 4) {
+            __m128 p0 = _mm_loadu_ps(r0 + 2 * ow), p1 = _mm_loadu_ps(r0 + 2 * ow + 4);
+            __m128 q0 = _mm_loadu_ps(r1 + 2 * ow), q1 = _mm_loadu_ps(r1 + 2 * ow + 4);
+            __m128 a = _mm_shuffle_ps(p0, p1, _MM_SHUFFLE(2, 0, 2, 0)), b = _mm_shuffle_ps(p0, p1, _MM_SHUFFLE(3, 1, 3, 1));
+            __m128 c = _mm_shuffle_ps(q0, q1, _MM_SHUFFLE(2, 0, 2, 0)), e = _mm_shuffle_ps(q0, q1, _MM_SHUFFLE(3, 1, 3, 1));
+            __m128 m1 = _mm_max_ps(b, a), m2 = _mm_max_ps(e, c);
+            _mm_storeu_ps(d + ow, _mm_max_ps(m2, m1));
+            if (ar) {
+                __m128i k1 = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(b, a)), one);
+                __m128i k2 = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(e, c)), one);
+                __m128i k = _mm_castps_si128(_mm_cmpgt_ps(m2, m1));
+                __m128i off = _mm_or_si128(_mm_and_si128(k, _mm_add_epi32(wv, k2)), _mm_andnot_si128(k, k1));
+                __m128i col = _mm_set_epi32((int32_t)(2 * ow + 6), (int32_t)(2 * ow + 4), (int32_t)(2 * ow + 2),
+                                            (int32_t)(2 * ow));
+                _mm_storeu_si128((__m128i *)(ar + ow),
+                                 _mm_add_epi32(_mm_add_epi32(col, _mm_set1_epi32(base)), off));
+            }
+        }
+#endif
+        for (; ow < OW; ow++) {
+            float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], e = r1[2 * ow + 1];
+            int k1 = b > a, k2 = e > c;
+            float m1 = k1 ? b : a, m2 = k2 ? e : c;
+            int k = m2 > m1;
+            d[ow] = k ? m2 : m1;
+            if (ar)
+                ar[ow] = base + (int32_t)(2 * ow) + (k ? (int32_t)W + k2 : k1);
+        }
+    }
+}
+
 static pk_nn_tensor *pool(pk_nn_ctx *ctx, pk_nn_tensor *x, int k, int s, int is_max, const char *fn)
 {
     NN_CHECK_IN(ctx, x);
@@ -352,19 +403,8 @@ static pk_nn_tensor *pool(pk_nn_ctx *ctx, pk_nn_tensor *x, int k, int s, int is_
 NN_OMP(omp parallel for if (t->numel > NN_PAR_MIN / 4) schedule(static))
     for (int64_t nc = 0; nc < NC; nc++) {
         const float *src = x->data + nc * H * W;
-        if (is_max && k == 2 && s == 2) { /* the common case, without the generic window loop */
-            for (int64_t oh = 0; oh < OH; oh++)
-                for (int64_t ow = 0; ow < OW; ow++) {
-                    /* integer selects (cmov) instead of branches that random data mispredicts */
-                    int64_t i0 = 2 * oh * W + 2 * ow;
-                    int64_t j1 = src[i0 + 1] > src[i0] ? i0 + 1 : i0;
-                    int64_t j2 = src[i0 + W + 1] > src[i0 + W] ? i0 + W + 1 : i0 + W;
-                    int64_t best = src[j2] > src[j1] ? j2 : j1;
-                    int64_t o = (nc * OH + oh) * OW + ow;
-                    t->data[o] = src[best];
-                    if (arg)
-                        arg[o] = (int32_t)best;
-                }
+        if (is_max && k == 2 && s == 2) {
+            maxpool2_plane(src, t->data + nc * OH * OW, arg ? arg + nc * OH * OW : NULL, W, OH, OW);
             continue;
         }
         for (int64_t oh = 0; oh < OH; oh++)
