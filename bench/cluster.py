@@ -5,6 +5,7 @@ same number of iterations.
 
     /usr/bin/python3 bench/cluster.py [--n 100000] [--d 50] [--k 20] [--iters 20] [--gmm-iters 6]
                                       [--runs 3] [--threads 2] [--seed 42]
+                                      [--only hamerly|lloyd|gmm ...] [--skip-gmm]
 
 Data: K Gaussian blobs (numpy seeded), written as NPY; K-means starts from the same
 k-means++-free initial centres (K random rows), GMM-EM from the same weights, means and
@@ -34,6 +35,8 @@ ap.add_argument("--runs", type=int, default=3)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--seed", type=int, default=42)
 ap.add_argument("--skip-gmm", action="store_true")
+ap.add_argument("--only", choices=["hamerly", "lloyd", "gmm"], action="append",
+                help="run only these comparisons (repeatable; default all)")
 args = ap.parse_args()
 harness.set_threads(args.threads)
 
@@ -74,6 +77,8 @@ def agree_km(o, p):
 
 kp = dict(params, iters=args.iters)
 for algo, name in (("hamerly", "cluster_kmeans"), ("lloyd", "cluster_kmeans_lloyd")):
+    if args.only and algo not in args.only:
+        continue
     harness.compare(name, (f"pk_kmeans_fit ({algo}), per iteration",
                            harness.command([prog, "kmeans", paths["X"], paths["C0"], str(args.iters), algo],
                                            seconds_key="seconds")),
@@ -81,7 +86,7 @@ for algo, name in (("hamerly", "cluster_kmeans"), ("lloyd", "cluster_kmeans_lloy
                     runs=args.runs, params=kp,
                     notes="same initial centres, tol = 0, same iteration count; seconds are per iteration")
 
-if args.skip_gmm:
+if args.skip_gmm or (args.only and "gmm" not in args.only):
     sys.exit(0)
 # GMM start: hard assignment to C0, one M-step (full covariances + 1e-6 ridge)
 lab0 = np.argmin(((X[:, None, :] - C0[None]) ** 2).sum(-1), axis=1)

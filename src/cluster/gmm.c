@@ -7,7 +7,38 @@
 #include "cluster_priv.h"
 #include "probkit/cluster.h"
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 #define LOG_2PI 1.8378770664093454836
+
+/* gmm_kernels.c: out[i*8 + c] = sum_{t < nt} a[i*si + t*st] * b[t*ldb + c] (i < 4, c < 8) */
+typedef void (*pk_gmm_mk4x8_fn)(const double *a, size_t si, size_t st, const double *b, size_t ldb, size_t nt,
+                                double *out);
+pk_gmm_mk4x8_fn pk_gmm_pick_mk4x8(void);
+
+/* Rows per block in the full/tied kernels: a block's centred copies (2 x 64 x dp doubles) stay in
+ * cache while every component goes over them. */
+#define GMM_RB 64
+
+static int gmm_nthreads(void)
+{
+#if defined(_OPENMP)
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+static int gmm_tid(void)
+{
+#if defined(_OPENMP)
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 
 pk_gmm_params pk_gmm_params_default(size_t k)
 {
@@ -126,56 +157,114 @@ static int gmm_factor(pk_gmm *g)
     return PK_OK;
 }
 
-/* logp (n x k) <- log N(x_i | mu_j, Sigma_j) (without the weights). buf: n x d scratch. */
-static void gmm_log_gauss(const pk_gmm *g, const pk_mat *X, double *logp, double *buf)
+/* DIAG/SPHERICAL: logp (n x k) <- log N(x_i | mu_j, Sigma_j) (without the weights). */
+static void gmm_log_gauss(const pk_gmm *g, const pk_mat *X, double *logp)
 {
     size_t n = X->rows, d = g->d, k = g->k;
     for (size_t j = 0; j < k; j++) {
         const double *mu = g->means + j * d;
-        if (g->cov == PK_GMM_FULL || g->cov == PK_GMM_TIED) {
-            const double *L = g->chol + (g->cov == PK_GMM_FULL ? j * d * d : 0);
-            double logdet = 0;
-            for (size_t t = 0; t < d; t++)
-                logdet += log(L[t * d + t]);
+        const double *sd = g->chol + (g->cov == PK_GMM_DIAG ? j * d : j);
+        double logdet = 0;
+        for (size_t t = 0; t < d; t++)
+            logdet += log(g->cov == PK_GMM_DIAG ? sd[t] : sd[0]);
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static)
 #endif
-            for (size_t i = 0; i < n; i++) {
-                const double *x = pk_mat_at(X, i, 0);
-                for (size_t t = 0; t < d; t++)
-                    buf[i * d + t] = x[t] - mu[t];
+        for (size_t i = 0; i < n; i++) {
+            const double *x = pk_mat_at(X, i, 0);
+            double s = 0;
+            for (size_t t = 0; t < d; t++) {
+                double e = (x[t] - mu[t]) / (g->cov == PK_GMM_DIAG ? sd[t] : sd[0]);
+                s += e * e;
             }
-            /* rows y_i = L^{-1} (x_i - mu): B <- B L^{-T} */
-            cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)n, (int)d, 1.0, L,
-                        (int)d, buf, (int)d);
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static)
-#endif
-            for (size_t i = 0; i < n; i++) {
-                double s = 0;
-                for (size_t t = 0; t < d; t++)
-                    s += buf[i * d + t] * buf[i * d + t];
-                logp[i * k + j] = -0.5 * ((double)d * LOG_2PI + s) - logdet;
-            }
-        } else {
-            const double *sd = g->chol + (g->cov == PK_GMM_DIAG ? j * d : j);
-            double logdet = 0;
-            for (size_t t = 0; t < d; t++)
-                logdet += log(g->cov == PK_GMM_DIAG ? sd[t] : sd[0]);
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static)
-#endif
-            for (size_t i = 0; i < n; i++) {
-                const double *x = pk_mat_at(X, i, 0);
-                double s = 0;
-                for (size_t t = 0; t < d; t++) {
-                    double e = (x[t] - mu[t]) / (g->cov == PK_GMM_DIAG ? sd[t] : sd[0]);
-                    s += e * e;
-                }
-                logp[i * k + j] = -0.5 * ((double)d * LOG_2PI + s) - logdet;
-            }
+            logp[i * k + j] = -0.5 * ((double)d * LOG_2PI + s) - logdet;
         }
     }
+}
+
+/* Precision factors U_j = L_j^{-T} (upper triangular, d x dp, zero padded to dp columns), so
+ * |(x - mu_j) U_j|^2 is the Mahalanobis distance, and log det L_j. */
+static void gmm_prec(const pk_gmm *g, size_t nm, size_t dp, double *U, double *logdet)
+{
+    size_t d = g->d;
+    for (size_t j = 0; j < nm; j++) {
+        const double *L = g->chol + j * d * d;
+        double *Uj = U + j * d * dp, ld = 0;
+        memset(Uj, 0, d * dp * sizeof(double));
+        /* row c of U_j is column c of L^{-1}, by forward substitution */
+        for (size_t c = 0; c < d; c++)
+            for (size_t i = c; i < d; i++) {
+                double s = i == c ? 1.0 : 0.0;
+                for (size_t m = c; m < i; m++)
+                    s -= L[i * d + m] * Uj[c * dp + m];
+                Uj[c * dp + i] = s / L[i * d + i];
+            }
+        for (size_t t = 0; t < d; t++)
+            ld += log(L[t * d + t]);
+        logdet[j] = ld;
+    }
+}
+
+/* Full/tied E-step body: resp <- log N + log w per row block, then softmax; returns the sum of
+ * log p(x_i) over the local rows, NAN when out of memory. */
+static double gmm_estep_full(const pk_gmm *g, const pk_mat *X, double *resp, double *logp_row)
+{
+    size_t n = X->rows, d = g->d, k = g->k, dp = (d + 7) / 8 * 8;
+    size_t nm = g->cov == PK_GMM_FULL ? k : 1, nb = (n + GMM_RB - 1) / GMM_RB;
+    double *U = malloc((nm * d * dp + 2 * k) * sizeof(double));
+    if (!U)
+        return NAN;
+    double *logdet = U + nm * d * dp, *logw = logdet + nm;
+    gmm_prec(g, nm, dp, U, logdet);
+    for (size_t j = 0; j < k; j++)
+        logw[j] = log(g->weights[j]);
+    pk_gmm_mk4x8_fn mk = pk_gmm_pick_mk4x8();
+    double tot = 0;
+    int fail = 0;
+#if defined(_OPENMP)
+#pragma omp parallel reduction(+ : tot, fail)
+#endif
+    {
+        double *xc = calloc(4 * dp, sizeof(double)), out[32];
+        fail += !xc;
+#if defined(_OPENMP)
+#pragma omp for schedule(static)
+#endif
+        for (size_t b = 0; b < nb; b++) {
+            size_t i1 = (b + 1) * GMM_RB < n ? (b + 1) * GMM_RB : n;
+            for (size_t i = b * GMM_RB; xc && i < i1; i += 4) {
+                size_t m = i1 - i < 4 ? i1 - i : 4;
+                for (size_t j = 0; j < k; j++) {
+                    size_t jm = nm == 1 ? 0 : j;
+                    const double *mu = g->means + j * d, *Uj = U + jm * d * dp;
+                    for (size_t r = 0; r < 4; r++) {
+                        const double *x = pk_mat_at(X, i + (r < m ? r : m - 1), 0);
+                        for (size_t t = 0; t < d; t++)
+                            xc[r * dp + t] = x[t] - mu[t];
+                    }
+                    double s[4] = {0, 0, 0, 0};
+                    for (size_t c0 = 0; c0 < d; c0 += 8) {
+                        /* U is upper triangular: columns c0..c0+7 need rows t < c0 + 8 only */
+                        mk(xc, dp, 1, Uj + c0, dp, c0 + 8 < d ? c0 + 8 : d, out);
+                        for (size_t r = 0; r < 4; r++)
+                            for (size_t c = 0; c < 8; c++)
+                                s[r] += out[r * 8 + c] * out[r * 8 + c];
+                    }
+                    for (size_t r = 0; r < m; r++)
+                        resp[(i + r) * k + j] = (-0.5 * ((double)d * LOG_2PI + s[r]) - logdet[jm]) + logw[j];
+                }
+                for (size_t r = 0; r < m; r++) {
+                    double lse = pk_softmax(resp + (i + r) * k, k);
+                    if (logp_row)
+                        logp_row[i + r] = lse;
+                    tot += lse;
+                }
+            }
+        }
+        free(xc);
+    }
+    free(U);
+    return fail ? NAN : tot;
 }
 
 /* E-step: resp (n x k) <- posterior probabilities; logp_row (may be NULL) <- log p(x_i).
@@ -184,7 +273,13 @@ static double gmm_estep(const pk_gmm *g, const pk_mat *X, double *resp, double *
                         const pk_allreduce *red)
 {
     size_t n = X->rows, k = g->k;
-    gmm_log_gauss(g, X, resp, buf);
+    if (g->cov == PK_GMM_FULL || g->cov == PK_GMM_TIED) {
+        double tn[2] = {gmm_estep_full(g, X, resp, logp_row), (double)n};
+        if (pk_red_sum(red, tn, 2))
+            return NAN;
+        return tn[0] / tn[1];
+    }
+    gmm_log_gauss(g, X, resp);
     double tot = 0;
 #if defined(_OPENMP)
 #pragma omp parallel for reduction(+ : tot) schedule(static)
@@ -204,6 +299,113 @@ static double gmm_estep(const pk_gmm *g, const pk_mat *X, double *resp, double *
     return tn[0] / tn[1];
 }
 
+/* nk[j] = sum_i resp_ij and S (k x d) = resp^T X over the local rows: per-thread partial sums
+ * over static row blocks, added in thread order. */
+static int gmm_sums(const pk_mat *X, const double *resp, size_t k, double *nk, double *S)
+{
+    size_t n = X->rows, d = X->cols, w = k + k * d, nb = (n + GMM_RB - 1) / GMM_RB;
+    int nt = gmm_nthreads();
+    double *acc = calloc((size_t)nt * w, sizeof(double));
+    if (!acc)
+        return PK_ENOMEM;
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+        double *a = acc + (size_t)gmm_tid() * w;
+#if defined(_OPENMP)
+#pragma omp for schedule(static)
+#endif
+        for (size_t b = 0; b < nb; b++) {
+            size_t i1 = (b + 1) * GMM_RB < n ? (b + 1) * GMM_RB : n;
+            for (size_t i = b * GMM_RB; i < i1; i++) {
+                const double *x = pk_mat_at(X, i, 0), *r = resp + i * k;
+                for (size_t j = 0; j < k; j++) {
+                    double *s = a + k + j * d, rj = r[j];
+                    a[j] += rj;
+                    for (size_t t = 0; t < d; t++)
+                        s[t] += rj * x[t];
+                }
+            }
+        }
+    }
+    memcpy(nk, acc, k * sizeof(double));
+    memcpy(S, acc + k, k * d * sizeof(double));
+    for (int th = 1; th < nt; th++) {
+        const double *a = acc + (size_t)th * w;
+        for (size_t j = 0; j < k; j++)
+            nk[j] += a[j];
+        for (size_t t = 0; t < k * d; t++)
+            S[t] += a[k + t];
+    }
+    free(acc);
+    return PK_OK;
+}
+
+/* g->covs <- raw scatter sum_i r_ij (x_i - mu_j)(x_i - mu_j)^T over the local rows (lower
+ * triangle; FULL per component, TIED summed over components).  Per row block and component,
+ * W = r (x - mu) and Z = x - mu (GMM_RB x dp, zero padded) go through the 4 x 8 kernel into
+ * per-thread dp x dp accumulators, added in thread order. */
+static int gmm_scatter(pk_gmm *g, const pk_mat *X, const double *resp)
+{
+    size_t n = X->rows, d = g->d, k = g->k, dp = (d + 7) / 8 * 8;
+    size_t nm = g->cov == PK_GMM_FULL ? k : 1, nb = (n + GMM_RB - 1) / GMM_RB, w = nm * dp * dp;
+    int nt = gmm_nthreads(), fail = 0;
+    double *acc = calloc((size_t)nt * w, sizeof(double));
+    if (!acc)
+        return PK_ENOMEM;
+    pk_gmm_mk4x8_fn mk = pk_gmm_pick_mk4x8();
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(nt) reduction(+ : fail)
+#endif
+    {
+        double *a = acc + (size_t)gmm_tid() * w, out[32];
+        double *W = calloc(2 * GMM_RB * dp, sizeof(double)), *Z = W ? W + GMM_RB * dp : NULL;
+        fail += !W;
+#if defined(_OPENMP)
+#pragma omp for schedule(static)
+#endif
+        for (size_t b = 0; b < nb; b++) {
+            size_t i0 = b * GMM_RB, m = n - i0 < GMM_RB ? n - i0 : GMM_RB;
+            for (size_t j = 0; W && j < k; j++) {
+                const double *mu = g->means + j * d;
+                double *C = a + (nm == 1 ? 0 : j * dp * dp);
+                for (size_t r = 0; r < m; r++) {
+                    const double *x = pk_mat_at(X, i0 + r, 0);
+                    double rj = resp[(i0 + r) * k + j];
+                    for (size_t t = 0; t < d; t++) {
+                        double e = x[t] - mu[t];
+                        Z[r * dp + t] = e;
+                        W[r * dp + t] = rj * e;
+                    }
+                }
+                /* a short last block: the kernel reads rows < m only */
+                for (size_t a0 = 0; a0 < d; a0 += 4)
+                    for (size_t c0 = 0; c0 < a0 + 4 && c0 < d; c0 += 8) {
+                        mk(W + a0, 1, dp, Z + c0, dp, m, out);
+                        for (size_t i = 0; i < 4; i++)
+                            for (size_t c = 0; c < 8; c++)
+                                C[(a0 + i) * dp + c0 + c] += out[i * 8 + c];
+                    }
+            }
+        }
+        free(W);
+    }
+    if (fail) {
+        free(acc);
+        return PK_ENOMEM;
+    }
+    for (int th = 1; th < nt; th++)
+        for (size_t t = 0; t < w; t++)
+            acc[t] += acc[(size_t)th * w + t];
+    for (size_t j = 0; j < nm; j++)
+        for (size_t r = 0; r < d; r++)
+            for (size_t c = 0; c <= r; c++)
+                g->covs[j * d * d + r * d + c] = acc[j * dp * dp + r * dp + c];
+    free(acc);
+    return PK_OK;
+}
+
 /* M-step from responsibilities with ridge `reg`. */
 static int gmm_mstep(pk_gmm *g, const pk_mat *X, const double *resp, double reg, double *buf,
                      const pk_allreduce *red)
@@ -212,16 +414,8 @@ static int gmm_mstep(pk_gmm *g, const pk_mat *X, const double *resp, double reg,
     double eps10 = 10 * 2.220446049250313e-16;
     double *nk = g->weights;
     int split = pk_red_split(red);
-    for (size_t j = 0; j < k; j++)
-        nk[j] = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < k; j++)
-            nk[j] += resp[i * k + j];
-    /* means = resp^T X / nk */
-    memset(g->means, 0, k * d * sizeof(double));
-    if (n)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)d, (int)n, 1.0, resp, (int)k, X->data,
-                    (int)X->stride, 0.0, g->means, (int)d);
+    if (gmm_sums(X, resp, k, nk, g->means))
+        return PK_ENOMEM;
     double N = (double)n;
     if (split) {
         /* nk and the weighted sums travel together through buf (k + k d + 1 doubles) */
@@ -240,37 +434,16 @@ static int gmm_mstep(pk_gmm *g, const pk_mat *X, const double *resp, double reg,
         for (size_t t = 0; t < d; t++)
             g->means[j * d + t] /= nk[j];
     if (g->cov == PK_GMM_FULL || g->cov == PK_GMM_TIED) {
-        if (g->cov == PK_GMM_TIED)
-            memset(g->covs, 0, d * d * sizeof(double));
-        for (size_t j = 0; j < k; j++) {
-            const double *mu = g->means + j * d;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static)
-#endif
-            for (size_t i = 0; i < n; i++) {
-                const double *x = pk_mat_at(X, i, 0);
-                double s = sqrt(resp[i * k + j]);
-                for (size_t t = 0; t < d; t++)
-                    buf[i * d + t] = s * (x[t] - mu[t]);
-            }
-            double *C = g->cov == PK_GMM_FULL ? g->covs + j * d * d : g->covs;
-            /* split rows: accumulate raw scatter, normalise after the reduction */
-            double alpha = split ? 1.0 : (g->cov == PK_GMM_FULL ? 1.0 / nk[j] : 1.0 / N);
-            if (g->cov == PK_GMM_FULL)
-                memset(C, 0, d * d * sizeof(double));
-            if (n)
-                cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)n, alpha, buf, (int)d, 1.0, C,
-                            (int)d);
-        }
+        /* raw scatter (lower triangle), reduced across participants, then normalised */
+        if (gmm_scatter(g, X, resp))
+            return PK_ENOMEM;
         size_t nm = g->cov == PK_GMM_FULL ? k : 1;
-        if (split) {
-            if (pk_red_sum(red, g->covs, nm * d * d))
-                return PK_EIO;
-            for (size_t j = 0; j < nm; j++) {
-                double sc = g->cov == PK_GMM_FULL ? 1.0 / nk[j] : 1.0 / N;
-                for (size_t i = 0; i < d * d; i++)
-                    g->covs[j * d * d + i] *= sc;
-            }
+        if (split && pk_red_sum(red, g->covs, nm * d * d))
+            return PK_EIO;
+        for (size_t j = 0; j < nm; j++) {
+            double sc = g->cov == PK_GMM_FULL ? 1.0 / nk[j] : 1.0 / N;
+            for (size_t i = 0; i < d * d; i++)
+                g->covs[j * d * d + i] *= sc;
         }
         for (size_t j = 0; j < nm; j++) {
             double *C = g->covs + j * d * d;
@@ -330,6 +503,8 @@ static int gmm_mstep_reg(pk_gmm *g, const pk_mat *X, const double *resp, double 
         }
         if (st == PK_EIO)
             return pk_err_set(err, PK_EIO, "gmm: allreduce failed");
+        if (st == PK_ENOMEM)
+            return pk_err_set(err, PK_ENOMEM, "gmm: out of memory in the M-step");
         reg = (reg > 0 ? reg : start / 10) * 10;
         if (reg > start * 1e6)
             break;
