@@ -2,6 +2,9 @@
  * whole batch), max / average pooling, nearest upsampling.  NCHW layout. */
 #include <cblas.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -90,6 +93,176 @@ NN_OMP(omp parallel for if (N * O * P > NN_PAR_MIN) schedule(static))
             memcpy(b + o * N * P + n * P, a + (n * O + o) * P, (size_t)P * sizeof(float));
 }
 
+/* ---- direct convolution, for layers whose im2col matrix has few rows ----
+ *
+ * With C*KH*KW small (a first layer on grey images: 9 or 25 rows), the
+ * sgemm is too thin to run well and the im2col copy plus sgemm's packing of
+ * it cost more than the arithmetic.  Instead each image is zero-padded once
+ * into planes of width PW = W + 2P, and every output plane is computed
+ * "wide": as OH rows of PW values, of which the last PW - OW per row are
+ * discarded.  Then one kernel tap is a single long axpy (forward, dx) or dot
+ * (dW) over OH*PW contiguous floats, with no bounds tests.  Stride 1 only. */
+
+typedef struct direct_geom {
+    int64_t PW, plane, wide; /* padded row width, padded plane (+ slack), OH * PW */
+} direct_geom;
+
+static int conv_use_direct(const conv_geom *g) { return g->S == 1 && g->C * g->KH * g->KW <= 32; }
+
+static direct_geom direct_geom_of(const conv_geom *g)
+{
+    direct_geom d;
+    d.PW = g->W + 2 * g->P;
+    /* the last wide row of the last tap reads KW - 1 floats past the padded plane */
+    d.plane = (g->H + 2 * g->P) * d.PW + g->KW;
+    d.wide = g->OH * d.PW;
+    return d;
+}
+
+/* xp (C, plane) = x (C, H, W) zero-padded by P. */
+static void direct_pad(const conv_geom *g, const direct_geom *d, const float *restrict x, float *restrict xp)
+{
+    memset(xp, 0, (size_t)(g->C * d->plane) * sizeof(float));
+    for (int64_t c = 0; c < g->C; c++)
+        for (int64_t h = 0; h < g->H; h++) {
+            float *dst = xp + c * d->plane + (h + g->P) * d->PW + g->P;
+            const float *src = x + (c * g->H + h) * g->W;
+            for (int64_t w = 0; w < g->W; w++)
+                dst[w] = src[w];
+        }
+}
+
+static void axpy_f(float a, const float *restrict x, float *restrict y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
+/* eight running sums in a fixed order: vectorisable and deterministic */
+static float dot_f(const float *restrict a, const float *restrict b, int64_t n)
+{
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            s[j] += a[i + j] * b[i + j];
+    for (; i < n; i++)
+        s[0] += a[i] * b[i];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+static int direct_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+static int direct_thread(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* y (N, O, OH, OW) = conv(x) + b. */
+static int direct_forward(pk_nn_ctx *ctx, const conv_geom *g, const float *x, const float *w, const float *b,
+                          int64_t O, float *y)
+{
+    direct_geom d = direct_geom_of(g);
+    int64_t KK = g->KH * g->KW, per = g->C * d.plane + d.wide;
+    int nt = direct_threads();
+    float *scratch = nn_alloc(ctx, (size_t)(nt * per) * sizeof(float));
+    if (!scratch)
+        return -1;
+NN_OMP(omp parallel for if (g->N * O * d.wide * KK * g->C > NN_PAR_MIN) schedule(static))
+    for (int64_t n = 0; n < g->N; n++) {
+        float *xp = scratch + direct_thread() * per, *yw = xp + g->C * d.plane;
+        direct_pad(g, &d, x + n * g->C * g->H * g->W, xp);
+        for (int64_t o = 0; o < O; o++) {
+            float bo = b ? b[o] : 0.0f;
+            for (int64_t i = 0; i < d.wide; i++)
+                yw[i] = bo;
+            for (int64_t c = 0; c < g->C; c++)
+                for (int64_t kh = 0; kh < g->KH; kh++)
+                    for (int64_t kw = 0; kw < g->KW; kw++)
+                        axpy_f(w[(o * g->C + c) * KK + kh * g->KW + kw], xp + c * d.plane + kh * d.PW + kw, yw,
+                               d.wide);
+            float *yo = y + (n * O + o) * g->OH * g->OW;
+            for (int64_t oh = 0; oh < g->OH; oh++)
+                for (int64_t ow = 0; ow < g->OW; ow++)
+                    yo[oh * g->OW + ow] = yw[oh * d.PW + ow];
+        }
+    }
+    return 0;
+}
+
+/* dw (O, C, KH, KW) += conv(x)^T gy and/or dx (N, C, H, W) += the adjoint
+ * applied to gy (N, O, OH, OW); either output may be NULL.  dW is summed per
+ * thread over a fixed block of images, then over threads in order. */
+static int direct_backward(pk_nn_ctx *ctx, const conv_geom *g, const float *x, const float *w, const float *gy,
+                           int64_t O, float *dw, float *dx)
+{
+    direct_geom d = direct_geom_of(g);
+    int64_t KK = g->KH * g->KW, nw = O * g->C * KK, per = 2 * g->C * d.plane + O * d.wide;
+    int nt = direct_threads();
+    float *scratch = nn_alloc(ctx, (size_t)(nt * per) * sizeof(float));
+    double *dwt = nn_calloc(ctx, (size_t)(nt * nw) * sizeof(double));
+    if (!scratch || !dwt)
+        return -1;
+NN_OMP(omp parallel for if (g->N * O * d.wide * KK * g->C > NN_PAR_MIN) schedule(static))
+    for (int64_t n = 0; n < g->N; n++) {
+        int th = direct_thread();
+        float *xp = scratch + th * per, *dxp = xp + g->C * d.plane, *gyw = dxp + g->C * d.plane;
+        double *dwl = dwt + th * nw;
+        /* gy rows widened to PW with zeros, so discarded columns add nothing */
+        for (int64_t o = 0; o < O; o++)
+            for (int64_t oh = 0; oh < g->OH; oh++) {
+                float *dst = gyw + o * d.wide + oh * d.PW;
+                const float *src = gy + ((n * O + o) * g->OH + oh) * g->OW;
+                for (int64_t ow = 0; ow < g->OW; ow++)
+                    dst[ow] = src[ow];
+                for (int64_t ow = g->OW; ow < d.PW; ow++)
+                    dst[ow] = 0.0f;
+            }
+        if (dw) {
+            direct_pad(g, &d, x + n * g->C * g->H * g->W, xp);
+            for (int64_t o = 0; o < O; o++)
+                for (int64_t c = 0; c < g->C; c++)
+                    for (int64_t kh = 0; kh < g->KH; kh++)
+                        for (int64_t kw = 0; kw < g->KW; kw++)
+                            dwl[(o * g->C + c) * KK + kh * g->KW + kw] +=
+                                dot_f(gyw + o * d.wide, xp + c * d.plane + kh * d.PW + kw, d.wide);
+        }
+        if (dx) {
+            memset(dxp, 0, (size_t)(g->C * d.plane) * sizeof(float));
+            for (int64_t o = 0; o < O; o++)
+                for (int64_t c = 0; c < g->C; c++)
+                    for (int64_t kh = 0; kh < g->KH; kh++)
+                        for (int64_t kw = 0; kw < g->KW; kw++)
+                            axpy_f(w[(o * g->C + c) * KK + kh * g->KW + kw], gyw + o * d.wide,
+                                   dxp + c * d.plane + kh * d.PW + kw, d.wide);
+            float *dxn = dx + n * g->C * g->H * g->W;
+            for (int64_t c = 0; c < g->C; c++)
+                for (int64_t h = 0; h < g->H; h++)
+                    for (int64_t ww = 0; ww < g->W; ww++)
+                        dxn[(c * g->H + h) * g->W + ww] += dxp[c * d.plane + (h + g->P) * d.PW + g->P + ww];
+        }
+    }
+    if (dw)
+        for (int64_t i = 0; i < nw; i++) {
+            double s = 0;
+            for (int t = 0; t < nt; t++)
+                s += dwt[t * nw + i];
+            dw[i] += (float)s;
+        }
+    return 0;
+}
+
 typedef struct conv_saved {
     conv_geom g;
     float *col; /* transposed conv: unused */
@@ -118,10 +291,6 @@ static void conv2d_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
     const conv_geom *g = &sv->g;
     int64_t O = w->shape[0], KK = g->C * g->KH * g->KW, P = g->OH * g->OW, CHW = g->C * g->H * g->W;
     int64_t nbmax = conv_chunk(g);
-    float *gy = nn_alloc(ctx, (size_t)(O * nbmax * P) * sizeof(float)); /* (O, nb*P) */
-    float *col = nn_alloc(ctx, (size_t)(KK * nbmax * P) * sizeof(float));
-    if (!gy || !col)
-        return;
     if (b && b->requires_grad)
         for (int64_t o = 0; o < O; o++) {
             double s = 0;
@@ -130,6 +299,15 @@ static void conv2d_backward(pk_nn_ctx *ctx, pk_nn_tensor *t)
                     s += t->grad[(n * O + o) * P + p];
             b->grad[o] += (float)s;
         }
+    if (conv_use_direct(g)) {
+        direct_backward(ctx, g, x->data, w->data, t->grad, O, w->requires_grad ? w->grad : NULL,
+                        x->requires_grad ? x->grad : NULL);
+        return;
+    }
+    float *gy = nn_alloc(ctx, (size_t)(O * nbmax * P) * sizeof(float)); /* (O, nb*P) */
+    float *col = nn_alloc(ctx, (size_t)(KK * nbmax * P) * sizeof(float));
+    if (!gy || !col)
+        return;
     for (int64_t n0 = 0; n0 < g->N; n0 += nbmax) {
         int64_t nb = n0 + nbmax <= g->N ? nbmax : g->N - n0, NP = nb * P;
         conv_geom sg = sub_geom(g, nb);
@@ -171,11 +349,14 @@ pk_nn_tensor *pk_nn_conv2d(pk_nn_ctx *ctx, pk_nn_tensor *x, pk_nn_tensor *w, pk_
     int ng = nn_any_grad(ctx, x, w, b);
     int64_t shape[4] = {g.N, O, g.OH, g.OW};
     pk_nn_tensor *t = nn_tensor(ctx, 4, shape, ng);
-    float *col = t ? nn_alloc(ctx, (size_t)(KK * nbmax * P) * sizeof(float)) : NULL;
+    int direct = conv_use_direct(&g);
+    float *col = t && !direct ? nn_alloc(ctx, (size_t)(KK * nbmax * P) * sizeof(float)) : NULL;
     float *y2 = col ? nn_alloc(ctx, (size_t)(O * nbmax * P) * sizeof(float)) : NULL;
-    if (!y2)
+    if (!t || (!direct && !y2))
         return NULL;
-    for (int64_t n0 = 0; n0 < g.N && P > 0; n0 += nbmax) {
+    if (direct && direct_forward(ctx, &g, x->data, w->data, b ? b->data : NULL, O, t->data))
+        return NULL;
+    for (int64_t n0 = 0; n0 < g.N && P > 0 && !direct; n0 += nbmax) {
         int64_t nb = n0 + nbmax <= g.N ? nbmax : g.N - n0, NP = nb * P;
         conv_geom sg = sub_geom(&g, nb);
         im2col(&sg, x->data + n0 * CHW, col);
