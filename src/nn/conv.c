@@ -8,6 +8,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "nn_internal.h"
 
@@ -151,6 +154,52 @@ static float dot_f(const float *restrict a, const float *restrict b, int64_t n)
     return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define DIRECT_AVX2 1
+__attribute__((target("avx2,fma"))) static void axpy_avx2(float a, const float *restrict x, float *restrict y,
+                                                          int64_t n)
+{
+    __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++)
+        y[i] += a * x[i];
+}
+
+__attribute__((target("avx2,fma"))) static float dot_avx2(const float *restrict a, const float *restrict b, int64_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    float t[8];
+    _mm256_storeu_ps(t, _mm256_add_ps(s0, s1));
+    float r = ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+    for (; i < n; i++)
+        r += a[i] * b[i];
+    return r;
+}
+#endif
+
+typedef void (*axpy_fn)(float, const float *restrict, float *restrict, int64_t);
+typedef float (*dot_fn)(const float *restrict, const float *restrict, int64_t);
+
+/* the AVX2/FMA kernels where the CPU has them (the build targets plain x86-64) */
+static void direct_kernels(axpy_fn *axpy, dot_fn *dot)
+{
+    *axpy = axpy_f;
+    *dot = dot_f;
+#ifdef DIRECT_AVX2
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        *axpy = axpy_avx2;
+        *dot = dot_avx2;
+    }
+#endif
+}
+
 static int direct_threads(void)
 {
 #ifdef _OPENMP
@@ -176,6 +225,10 @@ static int direct_forward(pk_nn_ctx *ctx, const conv_geom *g, const float *x, co
     direct_geom d = direct_geom_of(g);
     int64_t KK = g->KH * g->KW, per = g->C * d.plane + d.wide;
     int nt = direct_threads();
+    axpy_fn axpy;
+    dot_fn dot;
+    direct_kernels(&axpy, &dot);
+    (void)dot;
     float *scratch = nn_alloc(ctx, (size_t)(nt * per) * sizeof(float));
     if (!scratch)
         return -1;
@@ -190,7 +243,7 @@ NN_OMP(omp parallel for if (g->N * O * d.wide * KK * g->C > NN_PAR_MIN) schedule
             for (int64_t c = 0; c < g->C; c++)
                 for (int64_t kh = 0; kh < g->KH; kh++)
                     for (int64_t kw = 0; kw < g->KW; kw++)
-                        axpy_f(w[(o * g->C + c) * KK + kh * g->KW + kw], xp + c * d.plane + kh * d.PW + kw, yw,
+                        axpy(w[(o * g->C + c) * KK + kh * g->KW + kw], xp + c * d.plane + kh * d.PW + kw, yw,
                                d.wide);
             float *yo = y + (n * O + o) * g->OH * g->OW;
             for (int64_t oh = 0; oh < g->OH; oh++)
@@ -210,6 +263,9 @@ static int direct_backward(pk_nn_ctx *ctx, const conv_geom *g, const float *x, c
     direct_geom d = direct_geom_of(g);
     int64_t KK = g->KH * g->KW, nw = O * g->C * KK, per = 2 * g->C * d.plane + O * d.wide;
     int nt = direct_threads();
+    axpy_fn axpy;
+    dot_fn dot;
+    direct_kernels(&axpy, &dot);
     float *scratch = nn_alloc(ctx, (size_t)(nt * per) * sizeof(float));
     double *dwt = nn_calloc(ctx, (size_t)(nt * nw) * sizeof(double));
     if (!scratch || !dwt)
@@ -236,7 +292,7 @@ NN_OMP(omp parallel for if (g->N * O * d.wide * KK * g->C > NN_PAR_MIN) schedule
                     for (int64_t kh = 0; kh < g->KH; kh++)
                         for (int64_t kw = 0; kw < g->KW; kw++)
                             dwl[(o * g->C + c) * KK + kh * g->KW + kw] +=
-                                dot_f(gyw + o * d.wide, xp + c * d.plane + kh * d.PW + kw, d.wide);
+                                dot(gyw + o * d.wide, xp + c * d.plane + kh * d.PW + kw, d.wide);
         }
         if (dx) {
             memset(dxp, 0, (size_t)(g->C * d.plane) * sizeof(float));
@@ -244,7 +300,7 @@ NN_OMP(omp parallel for if (g->N * O * d.wide * KK * g->C > NN_PAR_MIN) schedule
                 for (int64_t c = 0; c < g->C; c++)
                     for (int64_t kh = 0; kh < g->KH; kh++)
                         for (int64_t kw = 0; kw < g->KW; kw++)
-                            axpy_f(w[(o * g->C + c) * KK + kh * g->KW + kw], gyw + o * d.wide,
+                            axpy(w[(o * g->C + c) * KK + kh * g->KW + kw], gyw + o * d.wide,
                                    dxp + c * d.plane + kh * d.PW + kw, d.wide);
             float *dxn = dx + n * g->C * g->H * g->W;
             for (int64_t c = 0; c < g->C; c++)
