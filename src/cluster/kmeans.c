@@ -7,6 +7,15 @@
 #include "cluster_priv.h"
 #include "probkit/cluster.h"
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+/* kmeans_kernel.c: nearest centre of 4 rows (see there) */
+typedef void (*pk_km_near4_fn)(const double *const *xr, const double *xn, const double *Ct, const double *cn,
+                               size_t kp, size_t d, int32_t *lab, double *best);
+pk_km_near4_fn pk_km_pick_near4(void);
+
 pk_kmeans_params pk_kmeans_params_default(size_t k)
 {
     pk_kmeans_params p;
@@ -164,14 +173,59 @@ int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
     return X && rng && C ? plusplus(X, k, rng, NULL, C) : PK_EINVAL;
 }
 
-/* Assign every row to its nearest centre; returns the number of changed labels.
- * Distances come from |x|^2 + |c|^2 - 2 x.c, cross products by dot4x4 over blocks of 4 rows. */
-static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *labels, double *dist2,
-                         int64_t *n_dist)
+/* Centre sums are built in fixed chunks of rows: each chunk's partial sums (k*d sums, then k
+ * counts) are added in chunk order, so the result depends neither on the thread count nor on
+ * the schedule, and the assignment pass can fill them while the rows are in cache. */
+#define KM_CHUNK 2048 /* a multiple of 4 (assign_all's row blocks) */
+static size_t km_nchunks(size_t n) { return (n + KM_CHUNK - 1) / KM_CHUNK; }
+
+static inline void chunk_add(double *a, const double *x, size_t d, size_t k, int32_t j)
 {
-    size_t n = X->rows, d = X->cols, changed = 0, kp = (k + 3) / 4 * 4;
+    double *c = a + (size_t)j * d;
+    for (size_t t = 0; t < d; t++)
+        c[t] += x[t];
+    a[k * d + (size_t)j] += 1;
+}
+
+/* C (k x d) <- sum of the rows with each label, counts (k) <- their number: from the chunk
+ * partial sums `part`, or (part NULL) serially in row order. */
+static void label_sums(const pk_mat *X, const int32_t *labels, size_t k, const double *part, double *C,
+                       double *counts)
+{
+    size_t n = X->rows, d = X->cols, w = k * d + k;
+    memset(C, 0, k * d * sizeof(double));
+    memset(counts, 0, k * sizeof(double));
+    if (!part) {
+        for (size_t i = 0; i < n; i++) {
+            const double *x = pk_mat_at(X, i, 0);
+            double *c = C + (size_t)labels[i] * d;
+            for (size_t t = 0; t < d; t++)
+                c[t] += x[t];
+            counts[labels[i]] += 1;
+        }
+        return;
+    }
+    for (size_t ch = 0; ch < km_nchunks(n); ch++) {
+        const double *a = part + ch * w;
+        for (size_t t = 0; t < k * d; t++)
+            C[t] += a[t];
+        for (size_t j = 0; j < k; j++)
+            counts[j] += a[k * d + j];
+    }
+}
+
+/* Assign every row to its nearest centre; returns the number of changed labels.
+ * Distances come from (|x|^2 + |c|^2) - 2 x.c, by the near4 kernel over blocks of 4 rows.
+ * xn: the rows' squared norms, or NULL to compute them here.  part (may be NULL): chunk partial
+ * sums of the new assignment, for update_centers. */
+static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *labels, double *dist2,
+                         int64_t *n_dist, const double *xn, double *part)
+{
+    size_t n = X->rows, d = X->cols, changed = 0, kp = (k + 3) / 4 * 4, w = k * d + k;
     double *Ct = calloc(d * kp + kp, sizeof(double));
     if (!Ct) { /* no scratch: direct distances */
+        if (part)
+            memset(part, 0, km_nchunks(n) * w * sizeof(double));
         for (size_t i = 0; i < n; i++) {
             const double *x = pk_mat_at(X, i, 0);
             double best = INFINITY;
@@ -187,6 +241,8 @@ static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *la
             labels[i] = bj;
             if (dist2)
                 dist2[i] = best;
+            if (part)
+                chunk_add(part + (i / KM_CHUNK) * w, x, d, k, bj);
         }
         *n_dist += (int64_t)(n * k);
         return changed;
@@ -200,42 +256,45 @@ static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *la
         }
         cn[j] = s;
     }
-    size_t nb = (n + 3) / 4;
-    pk_km_dot4x4_fn dot4x4 = pk_km_pick_dot4x4();
+    for (size_t j = k; j < kp; j++)
+        cn[j] = INFINITY; /* padding never wins */
+    size_t nch = km_nchunks(n);
+    pk_km_near4_fn near4 = pk_km_pick_near4();
 #if defined(_OPENMP)
-#pragma omp parallel for reduction(+ : changed) schedule(static)
+#pragma omp parallel for reduction(+ : changed) schedule(dynamic, 1)
 #endif
-    for (size_t b = 0; b < nb; b++) {
-        size_t i0 = 4 * b;
-        const double *xr[4];
-        double xn[4], best[4] = {INFINITY, INFINITY, INFINITY, INFINITY}, acc[16];
-        int32_t bj[4] = {0, 0, 0, 0};
-        for (int r = 0; r < 4; r++) {
-            size_t i = i0 + (size_t)r < n ? i0 + (size_t)r : n - 1; /* tail rows repeat the last */
-            xr[r] = pk_mat_at(X, i, 0);
-            double s = 0;
-            for (size_t t = 0; t < d; t++)
-                s += xr[r][t] * xr[r][t];
-            xn[r] = s;
-        }
-        for (size_t j0 = 0; j0 < kp; j0 += 4) {
-            dot4x4(xr, Ct, kp, j0, d, acc);
-            for (int r = 0; r < 4; r++)
-                for (size_t c = 0; c < 4 && j0 + c < k; c++) {
-                    double dd = xn[r] + cn[j0 + c] - 2 * acc[r * 4 + (int)c];
-                    if (dd < best[r]) {
-                        best[r] = dd;
-                        bj[r] = (int32_t)(j0 + c);
-                    }
+    for (size_t ch = 0; ch < nch; ch++) {
+        size_t i1 = (ch + 1) * KM_CHUNK < n ? (ch + 1) * KM_CHUNK : n;
+        double *a = part ? part + ch * w : NULL;
+        if (a)
+            memset(a, 0, w * sizeof(double));
+        for (size_t i0 = ch * KM_CHUNK; i0 < i1; i0 += 4) {
+            const double *xr[4];
+            double xr_n[4], best[4];
+            int32_t bj[4];
+            for (int r = 0; r < 4; r++) {
+                size_t i = i0 + (size_t)r < n ? i0 + (size_t)r : n - 1; /* tail rows repeat the last */
+                xr[r] = pk_mat_at(X, i, 0);
+                if (xn) {
+                    xr_n[r] = xn[i];
+                } else {
+                    double s = 0;
+                    for (size_t t = 0; t < d; t++)
+                        s += xr[r][t] * xr[r][t];
+                    xr_n[r] = s;
                 }
-        }
-        for (int r = 0; r < 4 && i0 + (size_t)r < n; r++) {
-            size_t i = i0 + (size_t)r;
-            if (labels[i] != bj[r])
-                changed++;
-            labels[i] = bj[r];
-            if (dist2)
-                dist2[i] = best[r] > 0 ? best[r] : 0;
+            }
+            near4(xr, xr_n, Ct, cn, kp, d, bj, best);
+            for (int r = 0; r < 4 && i0 + (size_t)r < n; r++) {
+                size_t i = i0 + (size_t)r;
+                if (labels[i] != bj[r])
+                    changed++;
+                labels[i] = bj[r];
+                if (dist2)
+                    dist2[i] = best[r] > 0 ? best[r] : 0;
+                if (a)
+                    chunk_add(a, xr[r], d, k, bj[r]);
+            }
         }
     }
     free(Ct);
@@ -246,18 +305,10 @@ static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *la
 /* New centres as label means; an empty cluster takes the point farthest from its centre
  * (as scikit-learn does), which is then removed from its old cluster's mean. */
 static int update_centers(const pk_mat *X, const int32_t *labels, size_t k, const double *dist2, double *C,
-                          double *counts, const double *Cold, const pk_allreduce *red)
+                          double *counts, const double *Cold, const pk_allreduce *red, const double *part)
 {
     size_t n = X->rows, d = X->cols;
-    memset(C, 0, k * d * sizeof(double));
-    memset(counts, 0, k * sizeof(double));
-    for (size_t i = 0; i < n; i++) {
-        const double *x = pk_mat_at(X, i, 0);
-        double *c = C + (size_t)labels[i] * d;
-        for (size_t t = 0; t < d; t++)
-            c[t] += x[t];
-        counts[labels[i]] += 1;
-    }
+    label_sums(X, labels, k, part, C, counts);
     if (pk_red_split(red)) {
         /* sums and counts are contiguous in the caller's work buffer: one reduction */
         if (pk_red_sum(red, C, k * d + k))
@@ -308,40 +359,68 @@ static double center_shift(const double *a, const double *b, size_t k, size_t d,
     return tot;
 }
 
+/* Squared row norms, summed as assign_all would; NULL when memory is short (callers then
+ * compute them on the fly). */
+static double *row_norms(const pk_mat *X)
+{
+    size_t n = X->rows, d = X->cols;
+    double *xn = malloc((n + 1) * sizeof(double));
+    if (!xn)
+        return NULL;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static)
+#endif
+    for (size_t i = 0; i < n; i++) {
+        const double *x = pk_mat_at(X, i, 0);
+        double s = 0;
+        for (size_t t = 0; t < d; t++)
+            s += x[t] * x[t];
+        xn[i] = s;
+    }
+    return xn;
+}
+
 /* One run from the centres in C (updated in place). */
 static int run_lloyd(const pk_mat *X, const pk_kmeans_params *p, double tol_abs, double *C, int32_t *labels,
                      double *dist2, double *work, int *n_iter, int *converged, int64_t *n_dist)
 {
     size_t n = X->rows, d = X->cols, k = p->k;
-    double *Cnew = work, *counts = work + k * d;
+    double *Cnew = work, *counts = work + k * d, *xn = row_norms(X);
+    double *part = malloc(km_nchunks(n) * (k * d + k) * sizeof(double)); /* NULL: serial sums */
     for (size_t i = 0; i < n; i++)
         labels[i] = -1;
     *converged = 0;
-    int it;
+    int it, st = PK_OK;
     for (it = 1; it <= p->max_iter; it++) {
-        double changed = (double)assign_all(X, C, k, labels, dist2, n_dist);
-        if (pk_red_sum(p->reduce, &changed, 1))
-            return PK_EIO;
+        double changed = (double)assign_all(X, C, k, labels, dist2, n_dist, xn, part);
+        if (pk_red_sum(p->reduce, &changed, 1)) {
+            st = PK_EIO;
+            break;
+        }
         if (it > 1 && changed == 0) {
             *converged = 1;
             break;
         }
-        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce))
-            return PK_EIO;
+        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce, part)) {
+            st = PK_EIO;
+            break;
+        }
         double shift = center_shift(C, Cnew, k, d, NULL);
         memcpy(C, Cnew, k * d * sizeof(double));
         if (shift <= tol_abs) {
             *converged = 1;
-            assign_all(X, C, k, labels, dist2, n_dist);
+            assign_all(X, C, k, labels, dist2, n_dist, xn, NULL);
             break;
         }
     }
-    if (it > p->max_iter) {
+    if (!st && it > p->max_iter) {
         it = p->max_iter;
-        assign_all(X, C, k, labels, dist2, n_dist);
+        assign_all(X, C, k, labels, dist2, n_dist, xn, NULL);
     }
-    *n_iter = it;
-    return PK_OK;
+    free(xn);
+    free(part);
+    *n_iter = it > p->max_iter ? p->max_iter : it;
+    return st;
 }
 
 /* Centres transposed and padded for the kernels, followed by their squared norms (kp entries).
@@ -365,15 +444,18 @@ static double *transpose_centres(const double *C, size_t k, size_t d, size_t *kp
 }
 
 /* Nearest (b1, j1) and second-nearest (b2) squared distances of x to all k centres. */
-static void scan_point(const double *x, const double *C, size_t k, size_t d, const double *Ct, size_t kp,
+static void scan_point(const double *x, double xn, const double *C, size_t k, size_t d, const double *Ct, size_t kp,
                        pk_km_dot1xk_fn dot1xk, double *b1o, int32_t *j1o, double *b2o)
 {
-    double b1 = INFINITY, b2 = INFINITY, g[PK_KM_KPMAX], xn = 0;
+    double b1 = INFINITY, b2 = INFINITY, g[PK_KM_KPMAX];
     int32_t j1 = 0;
     if (Ct) {
         dot1xk(x, Ct, kp, d, g);
-        for (size_t t = 0; t < d; t++)
-            xn += x[t] * x[t];
+        if (xn < 0) { /* not cached */
+            xn = 0;
+            for (size_t t = 0; t < d; t++)
+                xn += x[t] * x[t];
+        }
     }
     for (size_t j = 0; j < k; j++) {
         double dd = Ct ? xn + Ct[d * kp + j] - 2 * g[j] : pk_sqdist(x, C + j * d, d);
@@ -403,32 +485,45 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
     double *u = malloc(2 * n * sizeof(double));
     if (!u)
         return PK_ENOMEM;
+    double *xn = row_norms(X);
     double *l = u + n;
     int64_t nd = 0;
     size_t kp;
     double *Ctbuf = malloc((d * ((k + 3) / 4 * 4) + (k + 3) / 4 * 4) * sizeof(double));
     pk_km_dot1xk_fn dot1xk = pk_km_pick_dot1xk();
     const double *Ct = transpose_centres(C, k, d, &kp, Ctbuf);
+    size_t nch = km_nchunks(n), w = k * d + k;
+    double *part = malloc(nch * w * sizeof(double)); /* NULL: serial sums */
     /* initial exact pass: nearest and second nearest */
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
 #endif
-    for (size_t i = 0; i < n; i++) {
-        const double *x = pk_mat_at(X, i, 0);
-        double b1, b2;
-        int32_t j1;
-        scan_point(x, C, k, d, Ct, kp, dot1xk, &b1, &j1, &b2);
-        labels[i] = j1;
-        u[i] = sqrt(b1);
-        l[i] = sqrt(b2);
-        dist2[i] = b1;
+    for (size_t ch = 0; ch < nch; ch++) {
+        size_t i1 = (ch + 1) * KM_CHUNK < n ? (ch + 1) * KM_CHUNK : n;
+        double *pa = part ? part + ch * w : NULL;
+        if (pa)
+            memset(pa, 0, w * sizeof(double));
+        for (size_t i = ch * KM_CHUNK; i < i1; i++) {
+            const double *x = pk_mat_at(X, i, 0);
+            double b1, b2;
+            int32_t j1;
+            scan_point(x, xn ? xn[i] : -1, C, k, d, Ct, kp, dot1xk, &b1, &j1, &b2);
+            labels[i] = j1;
+            u[i] = sqrt(b1);
+            l[i] = sqrt(b2);
+            dist2[i] = b1;
+            if (pa)
+                chunk_add(pa, x, d, k, j1);
+        }
     }
     nd += (int64_t)(n * k);
     *converged = 0;
     int it;
     for (it = 1; it <= p->max_iter; it++) {
-        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce)) {
+        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce, part)) {
             free(u);
+            free(xn);
+            free(part);
             free(Ctbuf);
             return PK_EIO;
         }
@@ -461,37 +556,47 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
         size_t changed = 0;
         int64_t nd_it = 0;
 #if defined(_OPENMP)
-#pragma omp parallel for reduction(+ : changed, nd_it) schedule(dynamic, 512)
+#pragma omp parallel for reduction(+ : changed, nd_it) schedule(dynamic, 1)
 #endif
-        for (size_t i = 0; i < n; i++) {
-            int32_t a = labels[i];
-            u[i] += shift[a];
-            l[i] -= ((size_t)a == a1) ? m2 : m1;
-            double m = s[a] > l[i] ? s[a] : l[i];
-            if (u[i] <= m)
-                continue;
-            const double *x = pk_mat_at(X, i, 0);
-            double ua = pk_sqdist(x, C + (size_t)a * d, d);
-            nd_it++;
-            u[i] = sqrt(ua);
-            dist2[i] = ua;
-            if (u[i] <= m)
-                continue;
-            double b1, b2;
-            int32_t j1;
-            scan_point(x, C, k, d, Ct, kp, dot1xk, &b1, &j1, &b2);
-            nd_it += (int64_t)k - 1;
-            if (j1 != a)
-                changed++;
-            labels[i] = j1;
-            u[i] = sqrt(b1);
-            l[i] = sqrt(b2);
-            dist2[i] = b1;
+        for (size_t ch = 0; ch < nch; ch++) {
+            size_t i1 = (ch + 1) * KM_CHUNK < n ? (ch + 1) * KM_CHUNK : n;
+            double *pa = part ? part + ch * w : NULL;
+            if (pa)
+                memset(pa, 0, w * sizeof(double));
+            for (size_t i = ch * KM_CHUNK; i < i1; i++) {
+                int32_t a = labels[i];
+                const double *x = pk_mat_at(X, i, 0);
+                u[i] += shift[a];
+                l[i] -= ((size_t)a == a1) ? m2 : m1;
+                double m = s[a] > l[i] ? s[a] : l[i];
+                if (u[i] > m) {
+                    double ua = pk_sqdist(x, C + (size_t)a * d, d);
+                    nd_it++;
+                    u[i] = sqrt(ua);
+                    dist2[i] = ua;
+                    if (u[i] > m) {
+                        double b1, b2;
+                        int32_t j1;
+                        scan_point(x, xn ? xn[i] : -1, C, k, d, Ct, kp, dot1xk, &b1, &j1, &b2);
+                        nd_it += (int64_t)k - 1;
+                        if (j1 != a)
+                            changed++;
+                        labels[i] = j1;
+                        u[i] = sqrt(b1);
+                        l[i] = sqrt(b2);
+                        dist2[i] = b1;
+                    }
+                }
+                if (pa) /* every row, moved or not: the next update's sums */
+                    chunk_add(pa, x, d, k, labels[i]);
+            }
         }
         nd += nd_it;
         double ch = (double)changed;
         if (pk_red_sum(p->reduce, &ch, 1)) {
             free(u);
+            free(xn);
+            free(part);
             free(Ctbuf);
             return PK_EIO;
         }
@@ -503,10 +608,12 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
     if (it > p->max_iter)
         it = p->max_iter;
     free(u);
+    free(part);
     free(Ctbuf);
     *n_iter = it;
     /* exact final assignment and distances: the bounds are not distances */
-    assign_all(X, C, k, labels, dist2, &nd);
+    assign_all(X, C, k, labels, dist2, &nd, xn, NULL);
+    free(xn);
     *n_dist += nd;
     return PK_OK;
 }
@@ -573,7 +680,7 @@ static int run_minibatch(const pk_mat *X, const pk_kmeans_params *p, double tol_
         ep = p->max_iter;
     for (size_t i = 0; i < n; i++)
         labels[i] = -1;
-    assign_all(X, C, k, labels, dist2, n_dist);
+    assign_all(X, C, k, labels, dist2, n_dist, NULL, NULL);
     free(idx);
     free(bl);
     *n_iter = ep;
@@ -707,7 +814,7 @@ int pk_kmeans_predict(const pk_kmeans *km, const pk_mat *X, int32_t *labels, dou
     if (!dist2)
         return PK_ENOMEM;
     int64_t nd = 0;
-    assign_all(X, km->centers, km->k, labels, dist2, &nd);
+    assign_all(X, km->centers, km->k, labels, dist2, &nd, NULL, NULL);
     if (inertia) {
         double s = 0;
         for (size_t i = 0; i < X->rows; i++)
