@@ -179,6 +179,14 @@ int pk_kmeans_plusplus(const pk_mat *X, size_t k, pk_rng *rng, double *C)
 #define KM_CHUNK 2048 /* a multiple of 4 (assign_all's row blocks) */
 static size_t km_nchunks(size_t n) { return (n + KM_CHUNK - 1) / KM_CHUNK; }
 
+static inline void chunk_sub(double *a, const double *x, size_t d, size_t k, int32_t j)
+{
+    double *c = a + (size_t)j * d;
+    for (size_t t = 0; t < d; t++)
+        c[t] -= x[t];
+    a[k * d + (size_t)j] -= 1;
+}
+
 static inline void chunk_add(double *a, const double *x, size_t d, size_t k, int32_t j)
 {
     double *c = a + (size_t)j * d;
@@ -187,10 +195,10 @@ static inline void chunk_add(double *a, const double *x, size_t d, size_t k, int
     a[k * d + (size_t)j] += 1;
 }
 
-/* C (k x d) <- sum of the rows with each label, counts (k) <- their number: from the chunk
- * partial sums `part`, or (part NULL) serially in row order. */
-static void label_sums(const pk_mat *X, const int32_t *labels, size_t k, const double *part, double *C,
-                       double *counts)
+/* C (k x d) <- sum of the rows with each label, counts (k) <- their number: from the nparts
+ * partial sums `part` (added in order), or (part NULL) serially in row order. */
+static void label_sums(const pk_mat *X, const int32_t *labels, size_t k, const double *part, size_t nparts,
+                       double *C, double *counts)
 {
     size_t n = X->rows, d = X->cols, w = k * d + k;
     memset(C, 0, k * d * sizeof(double));
@@ -205,7 +213,7 @@ static void label_sums(const pk_mat *X, const int32_t *labels, size_t k, const d
         }
         return;
     }
-    for (size_t ch = 0; ch < km_nchunks(n); ch++) {
+    for (size_t ch = 0; ch < nparts; ch++) {
         const double *a = part + ch * w;
         for (size_t t = 0; t < k * d; t++)
             C[t] += a[t];
@@ -305,10 +313,11 @@ static size_t assign_all(const pk_mat *X, const double *C, size_t k, int32_t *la
 /* New centres as label means; an empty cluster takes the point farthest from its centre
  * (as scikit-learn does), which is then removed from its old cluster's mean. */
 static int update_centers(const pk_mat *X, const int32_t *labels, size_t k, const double *dist2, double *C,
-                          double *counts, const double *Cold, const pk_allreduce *red, const double *part)
+                          double *counts, const double *Cold, const pk_allreduce *red, const double *part,
+                          size_t nparts)
 {
     size_t n = X->rows, d = X->cols;
-    label_sums(X, labels, k, part, C, counts);
+    label_sums(X, labels, k, part, nparts, C, counts);
     if (pk_red_split(red)) {
         /* sums and counts are contiguous in the caller's work buffer: one reduction */
         if (pk_red_sum(red, C, k * d + k))
@@ -401,7 +410,7 @@ static int run_lloyd(const pk_mat *X, const pk_kmeans_params *p, double tol_abs,
             *converged = 1;
             break;
         }
-        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce, part)) {
+        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce, part, km_nchunks(n))) {
             st = PK_EIO;
             break;
         }
@@ -493,7 +502,9 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
     pk_km_dot1xk_fn dot1xk = pk_km_pick_dot1xk();
     const double *Ct = transpose_centres(C, k, d, &kp, Ctbuf);
     size_t nch = km_nchunks(n), w = k * d + k;
-    double *part = malloc(nch * w * sizeof(double)); /* NULL: serial sums */
+    /* label sums kept across iterations (run), updated by the moved rows only, through chunk
+     * deltas in part; both NULL: serial sums from the labels */
+    double *part = malloc((nch + 1) * w * sizeof(double)), *run = part ? part + nch * w : NULL;
     /* initial exact pass: nearest and second nearest */
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1)
@@ -517,10 +528,16 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
         }
     }
     nd += (int64_t)(n * k);
+    if (run) {
+        memset(run, 0, w * sizeof(double));
+        for (size_t ch = 0; ch < nch; ch++)
+            for (size_t t = 0; t < w; t++)
+                run[t] += part[ch * w + t];
+    }
     *converged = 0;
     int it;
     for (it = 1; it <= p->max_iter; it++) {
-        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce, part)) {
+        if (update_centers(X, labels, k, dist2, Cnew, counts, C, p->reduce, run, 1)) {
             free(u);
             free(xn);
             free(part);
@@ -579,19 +596,25 @@ static int run_hamerly(const pk_mat *X, const pk_kmeans_params *p, double tol_ab
                         int32_t j1;
                         scan_point(x, xn ? xn[i] : -1, C, k, d, Ct, kp, dot1xk, &b1, &j1, &b2);
                         nd_it += (int64_t)k - 1;
-                        if (j1 != a)
+                        if (j1 != a) {
                             changed++;
+                            if (pa) {
+                                chunk_add(pa, x, d, k, j1);
+                                chunk_sub(pa, x, d, k, a);
+                            }
+                        }
                         labels[i] = j1;
                         u[i] = sqrt(b1);
                         l[i] = sqrt(b2);
                         dist2[i] = b1;
                     }
                 }
-                if (pa) /* every row, moved or not: the next update's sums */
-                    chunk_add(pa, x, d, k, labels[i]);
             }
         }
         nd += nd_it;
+        for (size_t ch = 0; run && ch < nch; ch++)
+            for (size_t t = 0; t < w; t++)
+                run[t] += part[ch * w + t];
         double ch = (double)changed;
         if (pk_red_sum(p->reduce, &ch, 1)) {
             free(u);
