@@ -97,6 +97,14 @@ typedef struct pk_model {
 
 /** A random choice from d. Invalid parameters make the run fail (PK_EDOM). */
 double pk_sample(pk_ctx *ctx, pk_dist d);
+/** A Dirichlet(alpha[0..k-1]) choice into x[0..k-1]: k Gamma(alpha_i, 1)
+ *  choices, normalised (so traces, MH and SMC see k scalar choices). */
+void pk_sample_dirichlet(pk_ctx *ctx, const double *alpha, size_t k, double *x);
+/** Condition on x[0..k-1] (on the simplex) being Dirichlet(alpha). */
+void pk_observe_dirichlet(pk_ctx *ctx, const double *alpha, size_t k, const double *x);
+/** log Dirichlet density; -inf off the simplex (tolerance 1e-9), NaN for bad alpha. */
+double pk_dirichlet_logpdf(const double *alpha, size_t k, const double *x);
+
 /** Condition on d producing value: adds log d(value) to the log-weight. */
 void pk_observe(pk_ctx *ctx, pk_dist d, double value);
 /** Adds log_w to the log-weight (soft constraint). NaN makes the run fail. */

@@ -209,3 +209,43 @@ int pk__run_call(void (*call)(pk_ctx *, void *), void *arg, pk_rng *rng, double 
     free(c);
     return st;
 }
+
+void pk_sample_dirichlet(pk_ctx *c, const double *alpha, size_t k, double *x)
+{
+    if (k == 0)
+        fail(c, PK_EDOM);
+    double s = 0;
+    for (size_t i = 0; i < k; i++)
+        s += x[i] = pk_sample(c, pk_gamma(alpha[i], 1.0));
+    if (!(s > 0))
+        fail(c, PK_EDOM);
+    for (size_t i = 0; i < k; i++)
+        x[i] /= s;
+}
+
+double pk_dirichlet_logpdf(const double *alpha, size_t k, const double *x)
+{
+    if (k == 0)
+        return NAN;
+    double sa = 0, lp = 0, sx = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!(alpha[i] > 0) || !isfinite(alpha[i]))
+            return NAN;
+        if (!(x[i] >= 0))
+            return -INFINITY;
+        sa += alpha[i];
+        sx += x[i];
+        lp += (alpha[i] - 1) * log(x[i]) - lgamma(alpha[i]);
+    }
+    if (fabs(sx - 1) > 1e-9)
+        return -INFINITY;
+    return lp + lgamma(sa);
+}
+
+void pk_observe_dirichlet(pk_ctx *c, const double *alpha, size_t k, const double *x)
+{
+    double lp = pk_dirichlet_logpdf(alpha, k, x);
+    if (isnan(lp))
+        fail(c, PK_EDOM);
+    add_weight(c, lp, 1);
+}

@@ -244,6 +244,53 @@ static void test_hmm_ssm(void)
     free(est);
 }
 
+/* Dirichlet-categorical: theta ~ Dir(1, 2, 3), counts observed; the posterior
+ * is Dir(alpha + counts) with mean (alpha_i + n_i) / (sum alpha + n). */
+static const int dc_obs[] = {0, 2, 2, 1, 2, 0, 2, 2};
+
+static void dir_cat(pk_ctx *ctx, const void *data, double *out)
+{
+    (void)data;
+    static const double alpha[3] = {1, 2, 3};
+    double th[3];
+    pk_sample_dirichlet(ctx, alpha, 3, th);
+    for (int i = 0; i < 3; i++)
+        out[i] = th[i];
+    for (int i = 0; i < 8; i++)
+        pk_observe(ctx, pk_categorical(th, 3), dc_obs[i]);
+}
+
+static void test_dirichlet(void)
+{
+    double a[3] = {1, 2, 3}, x[3] = {0.2, 0.3, 0.5};
+    /* Dir(1,2,3) at x: Gamma(6)/(Gamma(1)Gamma(2)Gamma(3)) x2 x3^2 */
+    PK_CHECK_CLOSE(pk_dirichlet_logpdf(a, 3, x), log(120.0 / 2.0 * 0.3 * 0.25), 1e-12, 1e-12);
+    double off[3] = {0.2, 0.3, 0.6};
+    PK_CHECK(pk_dirichlet_logpdf(a, 3, off) == -INFINITY);
+    pk_model m = {dir_cat, NULL, 3};
+    pk_smc_params sp = pk_smc_params_default();
+    sp.particles = 500;
+    pk_rng r;
+    pk_rng_seed(&r, 23);
+    pk_err err;
+    enum { REPS = 30 };
+    double est[3][REPS];
+    for (int t = 0; t < REPS; t++) {
+        pk_population *p;
+        PK_CHECK_OK(pk_infer_smc(&m, &sp, &r, &p, &err));
+        for (int i = 0; i < 3; i++)
+            est[i][t] = pk_population_mean(p, (size_t)i);
+        pk_population_free(p);
+    }
+    double post[3] = {3.0 / 14, 3.0 / 14, 8.0 / 14}; /* alpha + counts = (3, 3, 8) */
+    for (int i = 0; i < 3; i++) {
+        double mean, se;
+        rep_stats(est[i], REPS, &mean, &se);
+        PK_CHECK_MSG(fabs(mean - post[i]) < 3 * se + 2e-3, "Dirichlet posterior mean %d: %g vs %g (se %g)", i, mean,
+                     post[i], se);
+    }
+}
+
 static void test_enumeration(void)
 {
     pk_model m = {sprinkler, NULL, 1};
@@ -319,6 +366,7 @@ int main(void)
     test_hmm_smc();
     test_hmm_ssm();
     test_enumeration();
+    test_dirichlet();
     test_bad_input();
     return pk_test_done();
 }
