@@ -158,7 +158,38 @@ static int run(pk_repro_ctx *ctx)
              quick ? "quick" : "full", ntr, nte, mini, full);
     const uint8_t *xtr = tr->data, *xte = te->data;
     fit clt, mid, big;
-    int st = run_fit(ctx, xtr, ntr, xte, nte, 1, mini, full, 0.1, 0, &clt);
+    /* Plain Chow-Liu tree (full 256 x 256 conditional tables, no latents): the
+     * cell pseudocount is chosen on the last sixth of the training images. */
+    memset(&clt, 0, sizeof clt);
+    double alpha = 0.1;
+    int st;
+    {
+        pk_err err = {0};
+        pk_rng rng;
+        pk_rng_seed(&rng, pk_repro_seed(ctx));
+        pk_pc_structure_params sp = pk_pc_structure_params_default();
+        sp.k = 1;
+        sp.mi_max_samples = quick ? 2000 : 20000;
+        double t0 = pk_time_now();
+        pk_pc *tree = NULL;
+        st = pk_pc_learn_structure(xtr, ntr, 784, 256, 28, 28, &sp, &rng, &tree, &err);
+        size_t nfit = ntr - ntr / 6;
+        double best = INFINITY, alphas[5] = {0.03, 0.1, 0.3, 1.0, 3.0};
+        for (int i = 0; i < 5 && !st; i++) {
+            double b;
+            st = pk_pc_clt_bpd(tree, xtr, nfit, xtr + nfit * 784, ntr - nfit, alphas[i], &b, &err);
+            if (!st && b < best) {
+                best = b;
+                alpha = alphas[i];
+            }
+        }
+        if (!st)
+            st = pk_pc_clt_bpd(tree, xtr, ntr, xte, nte, alpha, &clt.theo, &err);
+        clt.seconds_train = pk_time_now() - t0;
+        pk_pc_free(tree);
+        if (st)
+            pk_repro_log(ctx, "pc: %s", err.msg);
+    }
     if (!st)
         st = run_fit(ctx, xtr, ntr, xte, nte, quick ? 4 : 16, mini, full, 0.1, 0, &mid);
     if (!st)
@@ -168,7 +199,9 @@ static int run(pk_repro_ctx *ctx)
         return st;
     }
 #define V(ok) (quick ? PK_VERDICT_INFO : (ok) ? PK_VERDICT_PASS : PK_VERDICT_FAIL)
-    pk_repro_row(ctx, "Fashion-MNIST test bpd, Chow-Liu tree (k=1), target <= 3.65", clt.theo, NAN, NAN, NULL, scale,
+    char sclt[400];
+    snprintf(sclt, sizeof sclt, "%s; cell pseudocount %g picked on held-out training images", scale, alpha);
+    pk_repro_row(ctx, "Fashion-MNIST test bpd, plain Chow-Liu tree, target <= 3.65", clt.theo, NAN, NAN, NULL, sclt,
                  V(clt.theo <= 3.65));
     char m1[96], m2[96];
     snprintf(m1, sizeof m1, "Fashion-MNIST test bpd, HCLT k=%d%s", quick ? 4 : 16, quick ? "" : ", target <= 3.50");
@@ -190,7 +223,7 @@ static int run(pk_repro_ctx *ctx)
     pk_repro_note(ctx,
                   "HCLT (hidden Chow-Liu tree) with k latent states; Chow-Liu tree on 4-bit pixels (%s MI rows), "
                   "rooted at the centre; mini-batch EM (batch 512, pseudocount 0.1, inertia 0.2 -> 0.9) then "
-                  "full-batch EM.  Training took %.0f s (k=1), %.0f s (k=%d) and %.0f s (k=%d); coding and decoding "
+                  "full-batch EM.  Training took %.0f s (plain tree), %.0f s (k=%d) and %.0f s (k=%d); coding and decoding "
                   "the %zu test images twice (separate and streamed) took %.0f s.  The paper trains far longer "
                   "(hundreds of EM epochs on a GPU).",
                   quick ? "2,000" : "20,000", clt.seconds_train, mid.seconds_train, quick ? 4 : 16,

@@ -79,6 +79,15 @@ int pk_pc_from_tree(const int32_t *parent, int nvars, int k, int ncat, double in
 
 void pk_pc_free(pk_pc *pc);
 
+/** The plain Chow-Liu tree (no latents) on the tree of `tree`: p(x) =
+ *  p(x_root) prod_v p(x_v | x_parent(v)) with full ncat x ncat conditional
+ *  tables fitted by counting on the train rows (alpha added to every cell).
+ *  *bpd gets the mean bits per dimension on the test rows.  (An HCLT with
+ *  k = 1 is NOT this: its single latent state makes the variables independent.)
+ *  OpenMP over variables. */
+int pk_pc_clt_bpd(const pk_pc *tree, const uint8_t *train, size_t ntrain, const uint8_t *test, size_t ntest,
+                  double alpha, double *bpd, pk_err *err);
+
 /** Number of free parameters (each categorical / sum row counts size-1). */
 size_t pk_pc_num_params(const pk_pc *pc);
 

@@ -232,3 +232,56 @@ int pk_pc_learn_structure(const uint8_t *x, size_t n, int nvars, int ncat, int h
     }
     return st;
 }
+
+int pk_pc_clt_bpd(const pk_pc *tree, const uint8_t *train, size_t ntrain, const uint8_t *test, size_t ntest,
+                  double alpha, double *bpd, pk_err *err)
+{
+    if (!tree || !train || !test || ntrain == 0 || ntest == 0 || !(alpha > 0) || !bpd)
+        return pk_err_set(err, PK_EINVAL, "pk_pc_clt_bpd: needs rows and alpha > 0");
+    const int D = tree->nvars, nc = tree->ncat;
+    for (size_t i = 0; i < ntrain * (size_t)D; i++)
+        if (train[i] >= nc)
+            return pk_err_set(err, PK_EINVAL, "training row %zu holds %u, not below %d", i / (size_t)D, train[i], nc);
+    for (size_t i = 0; i < ntest * (size_t)D; i++)
+        if (test[i] >= nc)
+            return pk_err_set(err, PK_EINVAL, "test row %zu holds %u, not below %d", i / (size_t)D, test[i], nc);
+    double total = 0;
+    int failed = 0;
+    PC_OMP(omp parallel reduction(+ : total))
+    {
+        double *cnt = malloc(sizeof(double) * (size_t)nc * (size_t)nc);
+        double *rowsum = malloc(sizeof(double) * (size_t)nc);
+        if (!cnt || !rowsum) {
+            PC_OMP(omp atomic write)
+            failed = 1;
+        }
+        PC_OMP(omp for schedule(dynamic, 8))
+        for (int v = 0; v < D; v++) {
+            if (!cnt || !rowsum)
+                continue;
+            int p = tree->parent[v];
+            memset(cnt, 0, sizeof(double) * (size_t)nc * (size_t)nc);
+            for (size_t r = 0; r < ntrain; r++) {
+                const uint8_t *x = train + r * (size_t)D;
+                cnt[(size_t)(p >= 0 ? x[p] : 0) * nc + x[v]] += 1;
+            }
+            for (int a = 0; a < nc; a++) {
+                double s = 0;
+                for (int b = 0; b < nc; b++)
+                    s += cnt[(size_t)a * nc + b];
+                rowsum[a] = s + alpha * nc;
+            }
+            for (size_t r = 0; r < ntest; r++) {
+                const uint8_t *x = test + r * (size_t)D;
+                int a = p >= 0 ? x[p] : 0;
+                total += log((cnt[(size_t)a * nc + x[v]] + alpha) / rowsum[a]);
+            }
+        }
+        free(cnt);
+        free(rowsum);
+    }
+    if (failed)
+        return pk_err_set(err, PK_ENOMEM, "out of memory");
+    *bpd = -total / ((double)ntest * D * log(2.0));
+    return PK_OK;
+}
