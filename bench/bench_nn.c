@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "probkit/io.h"
 #include "probkit/nn.h"
@@ -25,6 +26,13 @@ static long peak_rss_kb(void)
     if (f)
         fclose(f);
     return kb;
+}
+
+/* process CPU time (all threads): on a loaded machine it moves less than wall time */
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) ? 0.0 : (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static int load_into(pk_nn_params *p, const pk_tensor_file *f)
@@ -97,7 +105,10 @@ int main(int argc, char **argv)
     pk_nn_ctx *ctx = pk_nn_ctx_new();
     double *secs = malloc((size_t)(steps + warmup) * sizeof *secs);
     float losses[3] = {0};
+    double cpu0 = 0;
     for (long s = 0; s < steps + warmup; s++) {
+        if (s == warmup)
+            cpu0 = cpu_seconds();
         double t0 = pk_time_now();
         pk_nn_ctx_reset(ctx);
         pk_nn_tensor *loss;
@@ -117,12 +128,13 @@ int main(int argc, char **argv)
         if (s < 3)
             losses[s] = loss->data[0];
     }
+    double cpu_per_step = steps > 0 ? (cpu_seconds() - cpu0) / (double)steps : 0.0;
     printf("{\"model\": \"%s\", \"losses\": [%.9g, %.9g, %.9g], \"step_seconds\": [", model, losses[0], losses[1],
            losses[2]);
     for (long s = warmup; s < steps + warmup; s++)
         printf("%s%.6g", s > warmup ? ", " : "", secs[s]);
-    printf("], \"peak_rss_kb\": %ld, \"arena_peak_bytes\": %zu, \"parameters\": %lld}\n", peak_rss_kb(),
-           pk_nn_ctx_peak_bytes(ctx), (long long)pk_nn_params_numel(P));
+    printf("], \"cpu_seconds_per_step\": %.6g, \"peak_rss_kb\": %ld, \"arena_peak_bytes\": %zu, \"parameters\": %lld}\n",
+           cpu_per_step, peak_rss_kb(), pk_nn_ctx_peak_bytes(ctx), (long long)pk_nn_params_numel(P));
     free(secs);
     pk_nn_ctx_free(ctx);
     pk_nn_optim_free(opt);

@@ -178,8 +178,10 @@ def torch_worker(path, steps):
         return F.cross_entropy((h @ P["wte"].T).reshape(-1, 256), tgt.reshape(-1))
 
     opt = torch.optim.Adam(P.values(), lr=1e-3)
-    secs, losses = [], []
+    secs, losses, cpu0 = [], [], 0.0
     for s in range(steps + 3):
+        if s == 3:
+            cpu0 = time.process_time()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = forward()
@@ -193,7 +195,9 @@ def torch_worker(path, steps):
         for line in f:
             if line.startswith("VmHWM:"):
                 rss = int(line.split()[1])
-    print(json.dumps({"model": model, "losses": losses, "step_seconds": secs[3:], "peak_rss_kb": rss}))
+    cpu = (time.process_time() - cpu0) / steps if steps > 0 else 0.0
+    print(json.dumps({"model": model, "losses": losses, "step_seconds": secs[3:], "cpu_seconds_per_step": cpu,
+                      "peak_rss_kb": rss}))
 
 
 if args.worker:
@@ -217,6 +221,9 @@ for model in args.models.split(","):
         d = harness.max_rel_diff(o["losses"], p["losses"])
         return d <= 1e-4, {"max_rel_diff_first_3_losses": d, "ours_losses": o["losses"], "torch_losses": p["losses"],
                            "ours_peak_rss_kb": o["peak_rss_kb"], "torch_peak_rss_kb": p["peak_rss_kb"],
+                           # CPU seconds per step of this checking call (one run each): a second figure
+                           "ours_cpu_s_per_step": o.get("cpu_seconds_per_step"),
+                           "torch_cpu_s_per_step": p.get("cpu_seconds_per_step"),
                            "ours_arena_peak_bytes": o.get("arena_peak_bytes")}
 
     params = {"model": model, "threads": args.threads, "steps_per_run": args.steps, "optimizer": "Adam lr 1e-3"}
