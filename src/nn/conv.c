@@ -182,6 +182,36 @@ __attribute__((target("avx2,fma"))) static float dot_avx2(const float *restrict 
         r += a[i] * b[i];
     return r;
 }
+
+/* yw[0..n) = bias + sum over taps t of wo[t] * xp[off[t] + i]: all taps of an
+ * output plane for 32 outputs at a time, kept in four registers (the axpy
+ * form loads and stores the plane once per tap). */
+__attribute__((target("avx2,fma"))) static void wide_taps_avx2(const float *xp, const int64_t *off, const float *wo,
+                                                               int64_t nt, float bias, float *yw, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 a0 = _mm256_set1_ps(bias), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t t = 0; t < nt; t++) {
+            __m256 wv = _mm256_set1_ps(wo[t]);
+            const float *x = xp + off[t] + i;
+            a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x), a0);
+            a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + 8), a1);
+            a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + 16), a2);
+            a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + 24), a3);
+        }
+        _mm256_storeu_ps(yw + i, a0);
+        _mm256_storeu_ps(yw + i + 8, a1);
+        _mm256_storeu_ps(yw + i + 16, a2);
+        _mm256_storeu_ps(yw + i + 24, a3);
+    }
+    for (; i < n; i++) {
+        float acc = bias;
+        for (int64_t t = 0; t < nt; t++)
+            acc += wo[t] * xp[off[t] + i];
+        yw[i] = acc;
+    }
+}
 #endif
 
 typedef void (*axpy_fn)(float, const float *restrict, float *restrict, int64_t);
@@ -228,23 +258,34 @@ static int direct_forward(pk_nn_ctx *ctx, const conv_geom *g, const float *x, co
     axpy_fn axpy;
     dot_fn dot;
     direct_kernels(&axpy, &dot);
-    (void)dot;
+    int fused = 0; /* all taps per register block (AVX2) instead of one axpy per tap */
+#ifdef DIRECT_AVX2
+    fused = axpy == axpy_avx2;
+#endif
     float *scratch = nn_alloc(ctx, (size_t)(nt * per) * sizeof(float));
-    if (!scratch)
+    int64_t *off = nn_alloc(ctx, (size_t)(g->C * KK) * sizeof(int64_t));
+    if (!scratch || !off)
         return -1;
+    for (int64_t c = 0; c < g->C; c++)
+        for (int64_t kh = 0; kh < g->KH; kh++)
+            for (int64_t kw = 0; kw < g->KW; kw++)
+                off[(c * g->KH + kh) * g->KW + kw] = c * d.plane + kh * d.PW + kw;
 NN_OMP(omp parallel for if (g->N * O * d.wide * KK * g->C > NN_PAR_MIN) schedule(static))
     for (int64_t n = 0; n < g->N; n++) {
         float *xp = scratch + direct_thread() * per, *yw = xp + g->C * d.plane;
         direct_pad(g, &d, x + n * g->C * g->H * g->W, xp);
         for (int64_t o = 0; o < O; o++) {
             float bo = b ? b[o] : 0.0f;
-            for (int64_t i = 0; i < d.wide; i++)
-                yw[i] = bo;
-            for (int64_t c = 0; c < g->C; c++)
-                for (int64_t kh = 0; kh < g->KH; kh++)
-                    for (int64_t kw = 0; kw < g->KW; kw++)
-                        axpy(w[(o * g->C + c) * KK + kh * g->KW + kw], xp + c * d.plane + kh * d.PW + kw, yw,
-                               d.wide);
+#ifdef DIRECT_AVX2
+            if (fused)
+                wide_taps_avx2(xp, off, w + o * g->C * KK, g->C * KK, bo, yw, d.wide);
+#endif
+            if (!fused) {
+                for (int64_t i = 0; i < d.wide; i++)
+                    yw[i] = bo;
+                for (int64_t tp = 0; tp < g->C * KK; tp++)
+                    axpy(w[o * g->C * KK + tp], xp + off[tp], yw, d.wide);
+            }
             float *yo = y + (n * O + o) * g->OH * g->OW;
             for (int64_t oh = 0; oh < g->OH; oh++)
                 for (int64_t ow = 0; ow < g->OW; ow++)
