@@ -7,10 +7,6 @@
 #include "cluster_priv.h"
 #include "probkit/cluster.h"
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-
 /* kmeans_kernel.c: nearest centre of 4 rows (see there) */
 typedef void (*pk_km_near4_fn)(const double *const *xr, const double *xn, const double *Ct, const double *cn,
                                size_t kp, size_t d, int32_t *lab, double *best);
