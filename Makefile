@@ -37,7 +37,8 @@ examples: build
 	rm -rf $(BUILD)/stage
 	cmake --install $(BUILD) --prefix $(CURDIR)/$(BUILD)/stage >/dev/null
 	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/stage/lib/pkgconfig $(MAKE) -s -C examples BUILD=$(CURDIR)/$(BUILD)/examples
-	for e in $(BUILD)/examples/*; do LD_LIBRARY_PATH=$(CURDIR)/$(BUILD)/stage/lib $$e >/dev/null || exit 1; done
+	cd $(BUILD)/examples && for e in $(notdir $(wildcard examples/*.c)); do \
+	  LD_LIBRARY_PATH=$(CURDIR)/$(BUILD)/stage/lib ./$${e%.c} >/dev/null || exit 1; done
 
 bench: bootstrap build
 	bash scripts/bootstrap.sh --bench
