@@ -8,8 +8,8 @@ int main(void)
     pk_hclass *c;
     PK_CHECK_OK(pk_hclass_product_grid(3, 11, 4.0, &c));
     PK_CHECK(c->H == 1331 && c->K == 2);
-    PK_CHECK(pk_hclass_product_grid(0, 11, 4.0, &c) == PK_EINVAL);
-    PK_CHECK_OK(pk_hclass_product_grid(3, 11, 4.0, &c));
+    pk_hclass *bad = NULL;
+    PK_CHECK(pk_hclass_product_grid(0, 11, 4.0, &bad) == PK_EINVAL && bad == NULL);
 
     double p[2] = {0.3, 0.7}, q[2] = {0.5, 0.5};
     PK_CHECK_CLOSE(pk_kl_discrete(p, q, 2), 0.3 * log(0.6) + 0.7 * log(1.4), 1e-15, 0);
