@@ -354,8 +354,9 @@ static int lm_score(int argc, char **argv)
     if (stride == 0)
         stride = m->cfg.context / 2 > 0 ? m->cfg.context / 2 : 1;
     if (stride > m->cfg.context) {
+        int ctx_len = m->cfg.context;
         pk_nn_gpt_free(m);
-        return pk_cli_usage(C, "--stride %ld exceeds the model's context %d", stride, m->cfg.context);
+        return pk_cli_usage(C, "--stride %ld exceeds the model's context %d", stride, ctx_len);
     }
     uint8_t *raw = NULL;
     size_t n = 0;
