@@ -372,6 +372,7 @@ static int cmd_main(int argc, char **argv)
         return PK_EXIT_OK;
     }
     opts o = {NULL, NULL, 4, 1000, 1000, 100, 0, PK_CLI_DEFAULT_SEED, 0};
+    int chains_given = 0;
     const char *pos = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -394,6 +395,7 @@ static int cmd_main(int argc, char **argv)
         } else if (pk_cli_is_opt(a, "--chains") || pk_cli_is_opt(a, "--warmup") || pk_cli_is_opt(a, "--draws") ||
                    pk_cli_is_opt(a, "--particles") || pk_cli_is_opt(a, "--size")) {
             int warm = pk_cli_is_opt(a, "--warmup");
+            chains_given |= pk_cli_is_opt(a, "--chains");
             size_t *dst = pk_cli_is_opt(a, "--chains")      ? &o.chains
                           : warm                             ? &o.warmup
                           : pk_cli_is_opt(a, "--draws")     ? &o.draws
@@ -414,7 +416,7 @@ static int cmd_main(int argc, char **argv)
     if (!strcmp(sub, "summary")) {
         if (!pos)
             return pk_cli_usage("infer", "summary needs a file of draws");
-        return summary(pos, o.chains == 4 ? 1 : o.chains, o.json);
+        return summary(pos, chains_given ? o.chains : 1, o.json);
     }
     if (strcmp(sub, "run"))
         return pk_cli_usage("infer", "unknown subcommand '%s' (run, summary, models)", sub);
