@@ -162,7 +162,7 @@ int pk_gp_fit(pk_gp *gp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk
 
 /* ---- slice sampling (Neal 2003; Murray & Adams 2010 style) ----------------------- */
 
-typedef double (*pk_logdensity_fn)(const double *x, void *ctx);
+typedef double (*pk_gp_logdensity_fn)(const double *x, void *ctx);
 
 /** One slice-sampling update of x (n values) for the log density f.
  *  compwise != 0 updates each coordinate in turn; otherwise one update along a
@@ -170,7 +170,7 @@ typedef double (*pk_logdensity_fn)(const double *x, void *ctx);
  *  most max_steps_out steps).  f(x) must be finite at the start.
  *  @return PK_OK, PK_EDOM if f(x) is not finite, PK_EMAXITER if shrinking
  *  failed to find a point (x is then left unchanged). */
-int pk_slice_sample(double *x, size_t n, pk_logdensity_fn f, void *ctx, double sigma, int compwise,
+int pk_gp_slice_sample(double *x, size_t n, pk_gp_logdensity_fn f, void *ctx, double sigma, int compwise,
                     int max_steps_out, pk_rng *rng);
 
 /* ---- Spearmint's hyperparameter posterior ------------------------------------------ */

@@ -14,7 +14,7 @@
 
 #define SHRINK_MAX 200
 
-static double along(pk_logdensity_fn f, void *ctx, const double *x0, const double *dir, double z, double *tmp,
+static double along(pk_gp_logdensity_fn f, void *ctx, const double *x0, const double *dir, double z, double *tmp,
                     size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -22,7 +22,7 @@ static double along(pk_logdensity_fn f, void *ctx, const double *x0, const doubl
     return f(tmp, ctx);
 }
 
-static int slice_dir(double *x, size_t n, const double *dir, pk_logdensity_fn f, void *ctx, double sigma,
+static int slice_dir(double *x, size_t n, const double *dir, pk_gp_logdensity_fn f, void *ctx, double sigma,
                      int max_steps_out, pk_rng *rng, double *tmp)
 {
     double f0 = along(f, ctx, x, dir, 0.0, tmp, n);
@@ -52,7 +52,7 @@ static int slice_dir(double *x, size_t n, const double *dir, pk_logdensity_fn f,
     return PK_EMAXITER;
 }
 
-int pk_slice_sample(double *x, size_t n, pk_logdensity_fn f, void *ctx, double sigma, int compwise,
+int pk_gp_slice_sample(double *x, size_t n, pk_gp_logdensity_fn f, void *ctx, double sigma, int compwise,
                     int max_steps_out, pk_rng *rng)
 {
     if (!x || !f || n == 0 || !(sigma > 0))
@@ -186,7 +186,7 @@ int pk_gp_spearmint_sweep(pk_gp *gp, pk_gp_spearmint_state *s, pk_rng *rng)
     if (s->mean < c.ymin || s->mean > c.ymax)
         s->mean = 0.5 * (c.ymin + c.ymax);
     double h[3] = {s->mean, s->amp2, s->noise};
-    int st = pk_slice_sample(h, 3, sweep_logp, &c, 1.0, 0, 1000, rng);
+    int st = pk_gp_slice_sample(h, 3, sweep_logp, &c, 1.0, 0, 1000, rng);
     if (st && st != PK_EMAXITER)
         return st;
     s->mean = h[0];
@@ -195,7 +195,7 @@ int pk_gp_spearmint_sweep(pk_gp *gp, pk_gp_spearmint_state *s, pk_rng *rng)
     c.which = 1;
     double ls[64];
     memcpy(ls, s->ls, s->dim * sizeof *ls);
-    st = pk_slice_sample(ls, s->dim, sweep_logp, &c, 1.0, 1, 1000, rng);
+    st = pk_gp_slice_sample(ls, s->dim, sweep_logp, &c, 1.0, 1, 1000, rng);
     if (st && st != PK_EMAXITER)
         return st;
     memcpy(s->ls, ls, s->dim * sizeof *ls);

@@ -29,7 +29,7 @@ int main(void)
     for (int compwise = 0; compwise < 2; compwise++) {
         double x[2] = {0, 0};
         for (size_t i = 0; i < ns; i++) {
-            PK_CHECK(pk_slice_sample(x, 2, gauss2, NULL, 1.0, compwise, 100, &rng) == PK_OK);
+            PK_CHECK(pk_gp_slice_sample(x, 2, gauss2, NULL, 1.0, compwise, 100, &rng) == PK_OK);
             s0[i] = x[0];
             s1[i] = x[1];
         }
@@ -49,7 +49,7 @@ int main(void)
     }
     double x = 1.0;
     for (size_t i = 0; i < ns; i++) {
-        PK_CHECK(pk_slice_sample(&x, 1, gamma3, NULL, 2.0, 1, 100, &rng) == PK_OK);
+        PK_CHECK(pk_gp_slice_sample(&x, 1, gamma3, NULL, 2.0, 1, 100, &rng) == PK_OK);
         s0[i] = x;
     }
     double m, v;
@@ -57,7 +57,7 @@ int main(void)
     PK_CHECK_MSG(fabs(m - 3.0) < 5 * sqrt(3.0 / (ns / 10.0)), "gamma mean %g", m);
     PK_CHECK_MSG(fabs(v - 3.0) < 0.3, "gamma var %g", v);
     double bad = -1.0;
-    PK_CHECK(pk_slice_sample(&bad, 1, gamma3, NULL, 1.0, 1, 10, &rng) == PK_EDOM);
+    PK_CHECK(pk_gp_slice_sample(&bad, 1, gamma3, NULL, 1.0, 1, 10, &rng) == PK_EDOM);
 
     /* Spearmint sweeps on a 2-d problem */
     size_t n = 15, d = 2;
