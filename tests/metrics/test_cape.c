@@ -169,7 +169,7 @@ static void check_training(void)
         if (!m)
             return;
         par.cape_epochs = k ? 30 : 0;
-        pk_cape_report rep;
+        pk_cape_report rep = {0}; /* val_nll and train_loss: no per-epoch arrays wanted */
         pk_err e = {0};
         int st = pk_cape_fit(m, xtr, ytr, NTR, xva, yva, NVA, &par, &rm, &rep, &e);
         PK_CHECK_OK(st);
