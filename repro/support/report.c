@@ -257,6 +257,23 @@ static void html_escape(FILE *f, const char *s)
         }
 }
 
+/* Notes are Markdown: in HTML, `code` spans become <code> (the rest is escaped). */
+static void html_note(FILE *f, const char *s)
+{
+    int open = 0;
+    for (const char *p = s; p && *p; p++) {
+        if (*p == '`') {
+            fputs(open ? "</code>" : "<code>", f);
+            open = !open;
+        } else {
+            char c[2] = {*p, 0};
+            html_escape(f, c);
+        }
+    }
+    if (open)
+        fputs("</code>", f);
+}
+
 static int write_md(const pk_report *r, const char *path, pk_err *err)
 {
     pk_atomic_file af;
@@ -308,7 +325,7 @@ static int write_html(const pk_report *r, const char *path, pk_err *err)
                "color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
                "text-align:right}td:first-child,th:first-child,td.t{text-align:left}.pass{color:#1a7f37;font-weight:bold}"
                ".FAIL{color:#c62828;font-weight:bold}.skip{color:#888}section{border-top:2px solid #eee;margin-top:2em}"
-               "figure{margin:1em 0}nav a{margin-right:.6em}</style></head><body>\n"
+               "figure{margin:1em 0}nav a{margin-right:.6em}code{background:#f4f4f4;padding:0 .2em}</style></head><body>\n"
                "<h1>probkit reproduction report</h1><p>mode: %s, seed %llu. <span class=pass>%d pass</span>, "
                "<span class=FAIL>%d fail</span>, %d info, %d skip.</p><nav>",
             r->quick ? "--quick" : "full", (unsigned long long)r->seed, p, fl, in, sk);
@@ -348,7 +365,7 @@ static int write_html(const pk_report *r, const char *path, pk_err *err)
         }
         for (size_t j = 0; j < x->nnotes; j++) {
             fprintf(f, "<p>");
-            html_escape(f, x->notes[j]);
+            html_note(f, x->notes[j]);
             fprintf(f, "</p>\n");
         }
         for (size_t j = 0; j < x->nfigs; j++) {
