@@ -48,6 +48,11 @@ const char *pk_cli_optarg(const char *cmd, int argc, char **argv, int *i);
 /** 1 if argv[i] is "--name" or starts with "--name=". */
 int pk_cli_is_opt(const char *arg, const char *name);
 
+/** For commands with subcommands: if argv has no subcommand, or --help/-h
+ *  anywhere, print `help` (stdout for --help, stderr when the subcommand is
+ *  missing), store the exit code in *rc and return 1; else return 0. */
+int pk_cli_subcommand_help(int argc, char **argv, const char *help, int *rc);
+
 /** The default seed when --seed is not given. */
 #define PK_CLI_DEFAULT_SEED 42u
 

@@ -101,3 +101,19 @@ const char *pk_cli_data_dir(void)
     const char *d = getenv("PROBKIT_DATA");
     return d && *d ? d : PK_SOURCE_DIR "/data";
 }
+
+int pk_cli_subcommand_help(int argc, char **argv, const char *help, int *rc)
+{
+    if (argc < 2) {
+        fputs(help, stderr);
+        *rc = PK_EXIT_USAGE;
+        return 1;
+    }
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || (i == 1 && !strcmp(argv[i], "-h"))) {
+            fputs(help, stdout);
+            *rc = PK_EXIT_OK;
+            return 1;
+        }
+    return 0;
+}

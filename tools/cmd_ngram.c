@@ -304,15 +304,9 @@ static int bpe_cmd(int argc, char **argv, int encode)
 
 static int cmd_main(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(HELP, argc < 2 ? stderr : stdout);
-        return argc < 2 ? PK_EXIT_USAGE : PK_EXIT_OK;
-    }
-    for (int i = 2; i < argc; i++)
-        if (!strcmp(argv[i], "--help")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        }
+    int rc;
+    if (pk_cli_subcommand_help(argc, argv, HELP, &rc))
+        return rc;
     if (!strcmp(argv[1], "train"))
         return train(argc, argv);
     if (!strcmp(argv[1], "bpe"))
