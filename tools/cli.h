@@ -53,6 +53,35 @@ int pk_cli_is_opt(const char *arg, const char *name);
  *  missing), store the exit code in *rc and return 1; else return 0. */
 int pk_cli_subcommand_help(int argc, char **argv, const char *help, int *rc);
 
+/* Table-driven option parsing, so that each command declares its options
+ * once instead of hand-writing the loop (and its error messages) again. */
+typedef enum {
+    PK_CLI_FLAG,   /* int *: set to 1 when present */
+    PK_CLI_STR,    /* const char **: the value, pointing into argv */
+    PK_CLI_LONG,   /* long *: integer in [lo, hi] */
+    PK_CLI_U64,    /* uint64_t *: non-negative integer >= lo */
+    PK_CLI_DOUBLE, /* double *: finite number in [lo, hi] */
+    PK_CLI_CHOICE, /* int *: index of the value in `choices` ("qr|svd") */
+} pk_cli_kind;
+
+typedef struct pk_cli_opt {
+    const char *name; /* "--bins"; a table ends with a NULL name */
+    pk_cli_kind kind;
+    void *dst;
+    double lo, hi;       /* range of LONG/DOUBLE (inclusive); lo alone for U64 */
+    const char *choices; /* CHOICE: the accepted words, separated by '|' */
+} pk_cli_opt;
+
+/** Parse argv[1..argc) against `opts`: "--name value" or "--name=value" in
+ *  any order; "--help"/"-h" print `help` to stdout; "--" ends the options;
+ *  other words are positional and go to pos[0..maxpos) in order, their count
+ *  to *npos (NULL when none are accepted). Unknown options, missing or
+ *  out-of-range values and surplus positionals get a usage message naming
+ *  the option and its range. Returns -1 when the command should go on, else
+ *  the exit code to return (PK_EXIT_OK after --help, PK_EXIT_USAGE). */
+int pk_cli_parse(const char *cmd, const char *help, int argc, char **argv, const pk_cli_opt *opts,
+                 const char **pos, int maxpos, int *npos);
+
 /** The default seed when --seed is not given. */
 #define PK_CLI_DEFAULT_SEED 42u
 

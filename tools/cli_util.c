@@ -117,3 +117,102 @@ int pk_cli_subcommand_help(int argc, char **argv, const char *help, int *rc)
         }
     return 0;
 }
+
+static const pk_cli_opt *find_opt(const pk_cli_opt *opts, const char *arg)
+{
+    for (const pk_cli_opt *o = opts; o && o->name; o++)
+        if (pk_cli_is_opt(arg, o->name))
+            return o;
+    return NULL;
+}
+
+/* One option's value into its destination; a usage message on failure. */
+static int store_opt(const char *cmd, const pk_cli_opt *o, const char *v)
+{
+    switch (o->kind) {
+    case PK_CLI_FLAG:
+        *(int *)o->dst = 1;
+        return 0;
+    case PK_CLI_STR:
+        *(const char **)o->dst = v;
+        return 0;
+    case PK_CLI_LONG:
+        if (pk_cli_parse_long(v, (long)o->lo, (long)o->hi, (long *)o->dst))
+            return pk_cli_usage(cmd, "%s needs an integer in [%ld, %ld], got '%s'", o->name, (long)o->lo,
+                                (long)o->hi, v);
+        return 0;
+    case PK_CLI_U64: {
+        uint64_t u;
+        if (pk_cli_parse_u64(v, &u) || (double)u < o->lo) {
+            if (o->lo <= 0)
+                return pk_cli_usage(cmd, "%s needs a non-negative integer, got '%s'", o->name, v);
+            return pk_cli_usage(cmd, "%s needs an integer >= %.0f, got '%s'", o->name, o->lo, v);
+        }
+        *(uint64_t *)o->dst = u;
+        return 0;
+    }
+    case PK_CLI_DOUBLE: {
+        double d;
+        if (pk_cli_parse_double(v, &d) || d < o->lo || d > o->hi)
+            return pk_cli_usage(cmd, "%s needs a number in [%g, %g], got '%s'", o->name, o->lo, o->hi, v);
+        *(double *)o->dst = d;
+        return 0;
+    }
+    case PK_CLI_CHOICE: {
+        size_t len = strlen(v);
+        int k = 0;
+        for (const char *c = o->choices; c && *c; k++) {
+            const char *bar = strchr(c, '|');
+            size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+            if (clen == len && !strncmp(c, v, len)) {
+                *(int *)o->dst = k;
+                return 0;
+            }
+            c = bar ? bar + 1 : c + clen;
+        }
+        return pk_cli_usage(cmd, "%s must be one of %s, got '%s'", o->name, o->choices ? o->choices : "", v);
+    }
+    }
+    return pk_cli_usage(cmd, "%s: unknown option kind", o->name);
+}
+
+int pk_cli_parse(const char *cmd, const char *help, int argc, char **argv, const pk_cli_opt *opts,
+                 const char **pos, int maxpos, int *npos)
+{
+    int n = 0, options_done = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!options_done && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+            fputs(help, stdout);
+            return PK_EXIT_OK;
+        }
+        if (!options_done && !strcmp(a, "--")) {
+            options_done = 1;
+            continue;
+        }
+        if (!options_done && a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+            const pk_cli_opt *o = find_opt(opts, a);
+            if (!o)
+                return pk_cli_usage(cmd, "unknown option %s", a);
+            const char *v = NULL;
+            if (o->kind == PK_CLI_FLAG) {
+                if (strchr(a, '='))
+                    return pk_cli_usage(cmd, "%s takes no value", o->name);
+            } else if (!(v = pk_cli_optarg(cmd, argc, argv, &i))) {
+                return PK_EXIT_USAGE;
+            }
+            if (store_opt(cmd, o, v))
+                return PK_EXIT_USAGE;
+            continue;
+        }
+        if (n >= maxpos) {
+            if (maxpos == 0)
+                return pk_cli_usage(cmd, "unexpected argument '%s'", a);
+            return pk_cli_usage(cmd, "too many arguments: '%s' (at most %d)", a, maxpos);
+        }
+        pos[n++] = a;
+    }
+    if (npos)
+        *npos = n;
+    return -1;
+}

@@ -421,42 +421,34 @@ static int cmd_info(int argc, char **argv, int json)
     const char *file = NULL, *format = NULL;
     char delim = 0;
     pk_csv_opts co = pk_csv_opts_default();
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            continue;
-        if (pk_cli_is_opt(argv[i], "--format")) {
-            if (!(format = pk_cli_optarg("data", argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (strcmp(format, "idx") && strcmp(format, "npy") && strcmp(format, "safetensors") &&
-                strcmp(format, "png") && strcmp(format, "csv"))
-                return pk_cli_usage("data", "unknown --format '%s' (idx, npy, safetensors, png or csv)", format);
-        } else if (pk_cli_is_opt(argv[i], "--delimiter")) {
-            const char *d = pk_cli_optarg("data", argc, argv, &i);
-            if (!d)
-                return PK_EXIT_USAGE;
-            if (!strcmp(d, "tab") || !strcmp(d, "\\t"))
-                delim = '\t';
-            else if (strlen(d) == 1 && d[0] != '"')
-                delim = d[0];
-            else
-                return pk_cli_usage("data", "--delimiter takes one character or 'tab', got '%s'", d);
-        } else if (!strcmp(argv[i], "--no-header"))
-            co.has_header = 0;
-        else if (pk_cli_is_opt(argv[i], "--skip")) {
-            const char *v = pk_cli_optarg("data", argc, argv, &i);
-            long n;
-            if (!v)
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_long(v, 0, 1000000, &n))
-                return pk_cli_usage("data", "--skip needs a line count, got '%s'", v);
-            co.skip_lines = (size_t)n;
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return pk_cli_usage("data", "unknown option '%s'", argv[i]);
-        else if (file)
-            return pk_cli_usage("data", "info takes one FILE");
+    static const char *const formats[] = {"idx", "npy", "safetensors", "png", "csv"};
+    int fmt_i = -1, json_seen = 0, no_header = 0;
+    long skip = 0;
+    const char *dstr = NULL;
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json_seen, 0, 0, NULL},
+        {"--format", PK_CLI_CHOICE, &fmt_i, 0, 0, "idx|npy|safetensors|png|csv"},
+        {"--delimiter", PK_CLI_STR, &dstr, 0, 0, NULL},
+        {"--no-header", PK_CLI_FLAG, &no_header, 0, 0, NULL},
+        {"--skip", PK_CLI_LONG, &skip, 0, 1000000, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int rc = pk_cli_parse("data", HELP, argc, argv, opts, &file, 1, NULL);
+    if (rc >= 0)
+        return rc;
+    if (fmt_i >= 0)
+        format = formats[fmt_i];
+    if (dstr) {
+        if (!strcmp(dstr, "tab") || !strcmp(dstr, "\\t"))
+            delim = '\t';
+        else if (strlen(dstr) == 1 && dstr[0] != '"')
+            delim = dstr[0];
         else
-            file = argv[i];
+            return pk_cli_usage("data", "--delimiter takes one character or 'tab', got '%s'", dstr);
     }
+    if (no_header)
+        co.has_header = 0;
+    co.skip_lines = (size_t)skip;
     if (!file)
         return pk_cli_usage("data", "info needs a FILE");
     uint8_t *buf;

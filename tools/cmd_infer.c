@@ -344,15 +344,6 @@ static int summary(const char *path, size_t chains, int json)
     return PK_EXIT_OK;
 }
 
-static int parse_size(const char *v, size_t lo, size_t *out)
-{
-    uint64_t u;
-    if (!v || pk_cli_parse_u64(v, &u) || u < lo || u > 100000000)
-        return -1;
-    *out = (size_t)u;
-    return 0;
-}
-
 static int cmd_main(int argc, char **argv)
 {
     if (argc < 2)
@@ -372,47 +363,31 @@ static int cmd_main(int argc, char **argv)
         return PK_EXIT_OK;
     }
     opts o = {NULL, NULL, 4, 1000, 1000, 100, 0, PK_CLI_DEFAULT_SEED, 0};
-    int chains_given = 0;
+    long chains = 0, warmup = 1000, draws = 1000, particles = 100, size = 0; /* chains 0: not given */
     const char *pos = NULL;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            o.json = 1;
-        } else if (pk_cli_is_opt(a, "--algo")) {
-            if (!(o.algo = pk_cli_optarg("infer", argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--out")) {
-            if (!(o.out = pk_cli_optarg("infer", argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg("infer", argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_u64(v, &o.seed))
-                return pk_cli_usage("infer", "--seed needs a non-negative integer, got '%s'", v);
-        } else if (pk_cli_is_opt(a, "--chains") || pk_cli_is_opt(a, "--warmup") || pk_cli_is_opt(a, "--draws") ||
-                   pk_cli_is_opt(a, "--particles") || pk_cli_is_opt(a, "--size")) {
-            int warm = pk_cli_is_opt(a, "--warmup");
-            chains_given |= pk_cli_is_opt(a, "--chains");
-            size_t *dst = pk_cli_is_opt(a, "--chains")      ? &o.chains
-                          : warm                             ? &o.warmup
-                          : pk_cli_is_opt(a, "--draws")     ? &o.draws
-                          : pk_cli_is_opt(a, "--particles") ? &o.particles
-                                                             : &o.size;
-            if (!(v = pk_cli_optarg("infer", argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (parse_size(v, warm ? 0 : 1, dst))
-                return pk_cli_usage("infer", "%.*s needs a positive integer, got '%s'", (int)strcspn(a, "="), a, v);
-        } else if (a[0] == '-') {
-            return pk_cli_usage("infer", "unknown option '%s'", a);
-        } else if (!pos) {
-            pos = a;
-        } else {
-            return pk_cli_usage("infer", "unexpected argument '%s'", a);
-        }
-    }
+    const pk_cli_opt table[] = {
+        {"--json", PK_CLI_FLAG, &o.json, 0, 0, NULL},
+        {"--algo", PK_CLI_STR, &o.algo, 0, 0, NULL},
+        {"--out", PK_CLI_STR, &o.out, 0, 0, NULL},
+        {"--seed", PK_CLI_U64, &o.seed, 0, 0, NULL},
+        {"--chains", PK_CLI_LONG, &chains, 1, 100000000, NULL},
+        {"--warmup", PK_CLI_LONG, &warmup, 0, 100000000, NULL},
+        {"--draws", PK_CLI_LONG, &draws, 1, 100000000, NULL},
+        {"--particles", PK_CLI_LONG, &particles, 1, 100000000, NULL},
+        {"--size", PK_CLI_LONG, &size, 1, 100000000, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    /* argv[1] is the subcommand: parse what follows it */
+    int rc = pk_cli_parse("infer", HELP, argc - 1, argv + 1, table, &pos, 1, NULL);
+    if (rc >= 0)
+        return rc;
+    int chains_given = chains > 0;
+    if (chains_given)
+        o.chains = (size_t)chains;
+    o.warmup = (size_t)warmup;
+    o.draws = (size_t)draws;
+    o.particles = (size_t)particles;
+    o.size = (size_t)size;
     if (!strcmp(sub, "summary")) {
         if (!pos)
             return pk_cli_usage("infer", "summary needs a file of draws");

@@ -317,69 +317,37 @@ static int cmd_main(int argc, char **argv)
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     pk_ols_params par = pk_ols_params_default();
     pk_csv_opts copts = pk_csv_opts_default();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--identities")) {
-            identities = 1;
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(cmd, "--seed takes a non-negative integer, not '%s'", v);
-        } else if (!strcmp(a, "--no-intercept")) {
-            intercept = 0;
-        } else if (pk_cli_is_opt(a, "--target")) {
-            if (!(target = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--columns")) {
-            if (!(columns = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--plot")) {
-            if (!(plot = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--method")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (!strcmp(v, "qr"))
-                par.method = PK_OLS_QR;
-            else if (!strcmp(v, "svd"))
-                par.method = PK_OLS_SVD;
-            else
-                return pk_cli_usage(cmd, "--method must be qr or svd, not '%s'", v);
-        } else if (pk_cli_is_opt(a, "--missing")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (strcmp(v, "drop") && strcmp(v, "error"))
-                return pk_cli_usage(cmd, "--missing must be drop or error, not '%s'", v);
-            drop = !strcmp(v, "drop");
-        } else if (pk_cli_is_opt(a, "--skip-lines")) {
-            long k;
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_long(v, 0, 1000000, &k))
-                return pk_cli_usage(cmd, "--skip-lines takes a count from 0 to 1000000, not '%s'", v);
-            copts.skip_lines = (size_t)k;
-        } else if (pk_cli_is_opt(a, "--delimiter")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (!strcmp(v, "tab"))
-                copts.delimiter = '\t';
-            else if (strlen(v) == 1)
-                copts.delimiter = v[0];
-            else
-                return pk_cli_usage(cmd, "--delimiter takes one character or 'tab', not '%s'", v);
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(cmd, "unknown option '%s'", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return pk_cli_usage(cmd, "more than one data file ('%s' and '%s')", file, a);
-        }
+    int no_intercept = 0, method = 0, missing = 0;
+    long skip = 0;
+    const char *delim = NULL;
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--identities", PK_CLI_FLAG, &identities, 0, 0, NULL},
+        {"--no-intercept", PK_CLI_FLAG, &no_intercept, 0, 0, NULL},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {"--target", PK_CLI_STR, &target, 0, 0, NULL},
+        {"--columns", PK_CLI_STR, &columns, 0, 0, NULL},
+        {"--plot", PK_CLI_STR, &plot, 0, 0, NULL},
+        {"--method", PK_CLI_CHOICE, &method, 0, 0, "qr|svd"},
+        {"--missing", PK_CLI_CHOICE, &missing, 0, 0, "drop|error"},
+        {"--skip-lines", PK_CLI_LONG, &skip, 0, 1000000, NULL},
+        {"--delimiter", PK_CLI_STR, &delim, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int rc0 = pk_cli_parse(cmd, HELP, argc, argv, opts, &file, 1, NULL);
+    if (rc0 >= 0)
+        return rc0;
+    intercept = !no_intercept;
+    par.method = method == 0 ? PK_OLS_QR : PK_OLS_SVD;
+    drop = missing == 0;
+    copts.skip_lines = (size_t)skip;
+    if (delim) {
+        if (!strcmp(delim, "tab"))
+            copts.delimiter = '\t';
+        else if (strlen(delim) == 1)
+            copts.delimiter = delim[0];
+        else
+            return pk_cli_usage(cmd, "--delimiter takes one character or 'tab', not '%s'", delim);
     }
     if (!file)
         return pk_cli_usage(cmd, "no data file given");

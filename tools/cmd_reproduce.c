@@ -68,49 +68,29 @@ static int cmd_main(int argc, char **argv)
     size_t nids = 0;
     if (!ids)
         return pk_cli_fail("reproduce", "out of memory");
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            free(ids);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--quick")) {
-            quick = 1;
-        } else if (!strcmp(a, "--list")) {
-            do_list = 1;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            const char *v = pk_cli_optarg("reproduce", argc, argv, &i);
-            if (!v || pk_cli_parse_u64(v, &seed)) {
-                free(ids);
-                return v ? pk_cli_usage("reproduce", "--seed needs a non-negative integer, got '%s'", v)
-                         : PK_EXIT_USAGE;
-            }
-        } else if (pk_cli_is_opt(a, "--out")) {
-            out = pk_cli_optarg("reproduce", argc, argv, &i);
-            if (!out) {
-                free(ids);
-                return PK_EXIT_USAGE;
-            }
-        } else if (a[0] == '-') {
-            free(ids);
-            return pk_cli_usage("reproduce", "unknown option '%s'", a);
-        } else {
-            int known = 0;
-            for (size_t k = 0; pk_papers[k].id; k++)
-                known |= !strcmp(pk_papers[k].id, a);
-            if (!known) {
-                free(ids);
-                return pk_cli_usage("reproduce", "unknown paper id '%s' (see --list)", a);
-            }
-            if (!find(a)) {
-                free(ids);
-                return pk_cli_fail("reproduce", "paper '%s' has no reproduction yet (see --list)", a);
-            }
-            ids[nids++] = a;
-        }
+    const pk_cli_opt opts[] = {
+        {"--quick", PK_CLI_FLAG, &quick, 0, 0, NULL},
+        {"--list", PK_CLI_FLAG, &do_list, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int npos = 0, rc = pk_cli_parse("reproduce", HELP, argc, argv, opts, ids, argc, &npos);
+    for (int k = 0; rc < 0 && k < npos; k++) {
+        int known = 0;
+        for (size_t j = 0; pk_papers[j].id; j++)
+            known |= !strcmp(pk_papers[j].id, ids[k]);
+        if (!known)
+            rc = pk_cli_usage("reproduce", "unknown paper id '%s' (see --list)", ids[k]);
+        else if (!find(ids[k]))
+            rc = pk_cli_fail("reproduce", "paper '%s' has no reproduction yet (see --list)", ids[k]);
     }
+    if (rc >= 0) {
+        free(ids);
+        return rc;
+    }
+    nids = (size_t)npos;
     if (do_list) {
         free(ids);
         return list(json);
