@@ -10,7 +10,7 @@ BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libg
             bible-kjv r-bioc-biostrings libfst-tools)
 # bible-kjv: English text for the language models; r-bioc-biostrings: DNA
 # (dm3_upstream2000.fa.gz); libfst-tools: OpenFst, the transducer peer.
-BENCH_PKGS=(python3-numpy python3-scipy python3-sklearn python3-torch python3-optuna python3-emcee r-cran-rstan coinor-csdp
+BENCH_PKGS=(python3-numpy python3-scipy python3-sklearn python3-torch python3-optuna python3-emcee r-cran-rstan r-cran-mclust coinor-csdp
             libjxl-tools webp optipng xz-utils hyperfine)
 
 want=("${BUILD_PKGS[@]}")
