@@ -38,76 +38,129 @@ static int run(pk_repro_ctx *ctx)
             return st;
     }
 
-    /* GAMP-RIE on the Gaussian-equivalent (GOE) design */
+    /* GAMP-RIE on the network's own design Z = (x x^T - I)/sqrt(d), damped on the
+     * output channel as in the authors' code (damping 0.5).  Peer: the authors'
+     * own AMP at d = 100 (mean of their runs, AMP_100_0.5_0.0.csv of
+     * SPOC-group/ExtensiveWidthQuadraticSamples). */
     pk_rng rng;
     pk_rng_seed(&rng, pk_repro_seed(ctx));
-    size_t d = quick ? 60 : 100, m = d / 2;
-    static const double ga_q[] = {0.15, 0.3, 0.45}, ga_f[] = {0.1, 0.2, 0.3, 0.35, 0.45};
-    const double *ga = quick ? ga_q : ga_f;
-    size_t ng = quick ? 3 : 5, iters = quick ? 25 : 40;
-    double gx[5], gy[5], worst = 0, rec = NAN;
+    const size_t d = 100, m = d / 2, nseed = quick ? 1 : 3;
+    static const double ga[] = {0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.425, 0.45, 0.5};
+    static const double authors[] = {0.7321, 0.5787, 0.4184, 0.2724, 0.1370, 0.04143, 1.171e-3, 3.786e-4, 1.508e-4};
+    static const int in_quick[] = {1, 0, 1, 0, 1, 1, 1, 1, 0};
+    enum { NG = sizeof ga / sizeof *ga };
+    double gx[NG], gy[NG], px[NG], worst = 0, worst_rec = 0, worst_peer = 0;
+    size_t ng = 0, maxit = 200;
     pk_mat *S = pk_mat_new(d, d);
-    double *tr = malloc(iters * sizeof *tr);
+    double *tr = malloc(maxit * sizeof *tr), t0 = pk_time_now();
     if (!S || !tr) {
         pk_mat_free(S);
         free(tr);
         return PK_ENOMEM;
     }
-    for (size_t i = 0; i < ng; i++) {
-        pk_gamp_problem *p;
-        size_t n = (size_t)(ga[i] * (double)(d * d));
-        if ((st = pk_gamp_problem_new(d, m, n, 0, PK_GAMP_GOE, &rng, &p)))
-            goto done;
-        st = pk_gamp_rie(p, iters, 0, S, tr);
-        pk_gamp_problem_free(p);
-        if (st)
-            goto done;
-        double th;
+    for (size_t i = 0; i < NG; i++) {
+        if (quick && !in_quick[i])
+            continue;
+        /* convergence is linear and slow near perfect recovery: more iterations there */
+        size_t iters = ga[i] > 0.4 ? 200 : 100, n = (size_t)(ga[i] * (double)(d * d));
+        double mean = 0, th;
+        for (size_t k = 0; k < nseed; k++) {
+            pk_gamp_problem *p;
+            if ((st = pk_gamp_problem_new(d, m, n, 0, PK_GAMP_RANK1, &rng, &p)))
+                goto done;
+            st = pk_gamp_rie(p, iters, 0.5, S, tr);
+            pk_gamp_problem_free(p);
+            if (st)
+                goto done;
+            mean += tr[iters - 1] / (double)nseed;
+        }
         if ((st = pk_gamp_theory(kappa, ga[i], 0, &th)))
             goto done;
-        gx[i] = ga[i], gy[i] = tr[iters - 1];
-        pk_repro_log(ctx, "GAMP-RIE d=%zu alpha=%.3f: MSE %.4f (theory %.4f)", d, ga[i], gy[i], th);
-        if (ga[i] <= 0.35)
-            worst = fmax(worst, fabs(gy[i] - th));
-        else
-            rec = gy[i];
+        gx[ng] = ga[i], gy[ng] = mean, px[ng++] = authors[i];
+        pk_repro_log(ctx, "GAMP-RIE rank-one d=%zu alpha=%.3f: MSE %.4g (theory %.4g, authors' AMP %.4g)", d, ga[i],
+                     mean, th, authors[i]);
+        if (ga[i] <= 0.35) {
+            worst = fmax(worst, fabs(mean - th));
+            worst_peer = fmax(worst_peer, fabs(authors[i] - th));
+        } else
+            worst_rec = fmax(worst_rec, mean);
     }
-    char sc[160];
-    snprintf(sc, sizeof sc, "d = %zu, m = %zu, GOE-equivalent design, %zu iterations, one draw per alpha", d, m, iters);
-    pk_repro_row(ctx, "GAMP-RIE: max |MSE - theory| for alpha in [0.1, 0.35]", worst, 0.03, NAN, NULL, sc,
-                 pk_verdict_le(worst, 0.03));
-    pk_repro_row(ctx, "GAMP-RIE MSE at alpha = 0.45 (perfect recovery expected)", rec, 1e-3, NAN, NULL, sc,
-                 pk_verdict_le(rec, 1e-3));
+    char sc[200];
+    snprintf(sc, sizeof sc,
+             "d = %zu, m = %zu, the network's design (xx^T - I)/sqrt(d), damping 0.5, 100 iterations (200 for "
+             "alpha > 0.4), %zu draw%s per alpha, %.0f s",
+             d, m, nseed, nseed > 1 ? "s" : "", pk_time_now() - t0);
+    pk_repro_row(ctx, "GAMP-RIE on the network's design: max |MSE - theory| for alpha in [0.1, 0.35]", worst, 0.03,
+                 worst_peer, "authors' AMP, d = 100", sc, pk_verdict_le(worst, 0.03));
+    pk_repro_row(ctx, "GAMP-RIE on the network's design: max MSE for alpha >= 0.425 (perfect recovery)", worst_rec, 1e-3,
+                 1.171e-3, "authors' AMP at 0.425, d = 100", sc, pk_verdict_le(worst_rec, 1e-3));
 
-    /* the network's own rank-one design */
+    /* one noisy point (Delta = 0.25) against the theory and the authors' AMP_100_0.5_0.25.csv */
     {
         pk_gamp_problem *p;
-        size_t n = (size_t)(0.2 * (double)(d * d));
-        if ((st = pk_gamp_problem_new(d, m, n, 0, PK_GAMP_RANK1, &rng, &p)))
+        double th, an = 0.3, noise = 0.25;
+        if ((st = pk_gamp_problem_new(d, m, (size_t)(an * (double)(d * d)), noise, PK_GAMP_RANK1, &rng, &p)))
             goto done;
-        st = pk_gamp_rie(p, iters, 0, S, tr);
+        st = pk_gamp_rie(p, 100, 0.5, S, tr);
         pk_gamp_problem_free(p);
+        if (st || (st = pk_gamp_theory(kappa, an, noise, &th)))
+            goto done;
+        snprintf(sc, sizeof sc, "d = %zu, network design, noise variance 0.25, alpha = 0.3, theory %.4f", d, th);
+        pk_repro_row(ctx, "GAMP-RIE MSE with label noise 0.25, alpha = 0.3 (|MSE - theory| <= 0.03)", tr[99], th, 0.3491,
+                     "authors' AMP, d = 100", sc, pk_verdict_le(fabs(tr[99] - th), 0.03));
+    }
+
+    /* full mode: the Gaussian-equivalent GOE design too (sensing matrices regenerated every pass: slower) */
+    double gox[3], goy[3];
+    size_t ngo = 0;
+    if (!quick) {
+        static const double goa[3] = {0.15, 0.3, 0.45};
+        const size_t dg = 60;
+        pk_mat *Sg = pk_mat_new(dg, dg);
+        if (!Sg) {
+            st = PK_ENOMEM;
+            goto done;
+        }
+        double wg = 0;
+        for (int i = 0; i < 3; i++) {
+            pk_gamp_problem *p;
+            double th;
+            if ((st = pk_gamp_problem_new(dg, dg / 2, (size_t)(goa[i] * (double)(dg * dg)), 0, PK_GAMP_GOE, &rng, &p)))
+                break;
+            st = pk_gamp_rie(p, 100, 0.5, Sg, tr);
+            pk_gamp_problem_free(p);
+            if (st || (st = pk_gamp_theory(kappa, goa[i], 0, &th)))
+                break;
+            gox[ngo] = goa[i], goy[ngo++] = tr[99];
+            if (goa[i] <= 0.35)
+                wg = fmax(wg, fabs(tr[99] - th));
+            pk_repro_log(ctx, "GAMP-RIE GOE d=%zu alpha=%.2f: MSE %.4g (theory %.4g)", dg, goa[i], tr[99], th);
+        }
+        pk_mat_free(Sg);
         if (st)
             goto done;
-        double th;
-        pk_gamp_theory(kappa, 0.2, 0, &th);
-        snprintf(sc, sizeof sc, "d = %zu, m = %zu, rank-one design, %zu iterations, best-residual iterate", d, m,
-                 iters);
-        pk_repro_row(ctx, "GAMP-RIE MSE on the network's rank-one design Z = (xx^T - I)/sqrt(d), alpha = 0.2",
-                     tr[iters - 1], th, NAN, NULL, sc, PK_VERDICT_INFO);
+        pk_repro_row(ctx, "GAMP-RIE on the GOE-equivalent design: max |MSE - theory|, alpha in {0.15, 0.3}", wg, 0.03,
+                     NAN, NULL, "d = 60, damping 0.5, 100 iterations", pk_verdict_le(wg, 0.03));
+        pk_repro_row(ctx, "GAMP-RIE on the GOE-equivalent design: MSE at alpha = 0.45", goy[2], 1e-3, NAN, NULL,
+                     "d = 60, damping 0.5, 100 iterations", PK_VERDICT_INFO);
     }
     pk_repro_note(ctx,
                   "Theory: spectral law of S* = W^T W / sqrt(md) (free Poisson, rate kappa, scaled 1/sqrt(kappa)) "
                   "plus a semicircle; its Stieltjes transform solves a cubic; the denoising MMSE is "
                   "D - (4 pi^2/3) D^2 int rho^3 and the state evolution is mse <- mmse((Delta + 2 mse)/(4 alpha)). "
-                  "GAMP-RIE runs on the Gaussian-equivalent GOE design (sensing matrices regenerated from "
-                  "per-sample seeds, never stored). On the network's own rank-one design our GAMP-RIE iteration "
-                  "is unstable at these sizes (the best-residual iterate is reported) - an open issue.");
+                  "GAMP-RIE follows the authors' code: the output channel's (omega, V) are damped (0.5), the matrix "
+                  "channel's noise D = 1/(4 alpha <g^2>) is estimated from the data, and the variance fed back is "
+                  "2 mmse(D). Without that damping the iteration diverges on the network's own design (session 1); "
+                  "with it, it matches the theory at d = 100. The peer column is the authors' own AMP at d = 100 "
+                  "(their published CSV), not rerun here.");
     pk_plot *pl = pk_plot_new("Bayes-optimal MSE of S* (kappa = 0.5)", "alpha = n / d^2", "MSE");
     if (pl) {
         pk_plot_line(pl, "theory, noiseless", xa, y0, NA);
         pk_plot_line(pl, "theory, noise 0.1", xa, y1, NA);
-        pk_plot_scatter(pl, "GAMP-RIE (GOE design)", gx, gy, ng);
+        pk_plot_scatter(pl, "GAMP-RIE, network design, d = 100", gx, gy, ng);
+        pk_plot_scatter(pl, "authors' AMP, d = 100", gx, px, ng);
+        if (ngo)
+            pk_plot_scatter(pl, "GAMP-RIE, GOE design, d = 60", gox, goy, ngo);
         pk_plot_scatter(pl, "paper anchors", anchors_a, anchors_v, 3);
         pk_plot_vline(pl, "kappa - kappa^2/2", thr);
         pk_repro_plot(ctx, "mse_curve", pl);
@@ -119,6 +172,6 @@ done:
     return st;
 }
 
-const pk_repro pk_repro_gamprie = {"gamprie", PK_REPRO_PARTIAL,
+const pk_repro pk_repro_gamprie = {"gamprie", PK_REPRO_IMPLEMENTED,
                                    "closed-form Bayes-optimal error curve (kappa = 0.5 anchors) and GAMP-RIE against it",
                                    run};

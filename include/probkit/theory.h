@@ -234,15 +234,20 @@ int pk_gamp_problem_new(size_t d, size_t m, size_t n, double noise, pk_gamp_desi
                         pk_gamp_problem **out);
 void pk_gamp_problem_free(pk_gamp_problem *p);
 
-/** GAMP-RIE for `iters` iterations (damping in [0, 1): weight of the previous
- *  estimate).  S_hat (d x d) gets the estimate; mse_trace[t] (may be NULL, iters
- *  entries) the error (1/d)|S_hat - S*|_F^2 after iteration t.  The variance fed
- *  back is the empirical divergence of the shrinkage (mean divided difference
- *  over eigenvalue pairs).  S_hat is the iterate with the smallest estimated
- *  variance (iteration stops once that estimate grows tenfold: at finite d the
- *  recursion can turn unstable near perfect recovery); mse_trace repeats its
- *  error after a stop.  Cost per iteration O(n d^2 + d^3) (GOE: plus
- *  regenerating the n sensing matrices). */
+/** GAMP-RIE for `iters` iterations, following the authors' reference code:
+ *  the output channel's (omega, V) are damped with weight `damping` in [0, 1)
+ *  on the previous values (0.5 recommended: undamped, the iteration diverges on
+ *  the RANK1 design), the matrix channel's effective noise D = 1/(4 alpha <g^2>)
+ *  is estimated from the data, the estimate is the RIE shrinkage of
+ *  S_hat + (2D/d) sum_mu g_mu Z_mu, and the variance fed back is 2 mmse(D).
+ *  Starts from the prior mean sqrt(kappa) I.  S_hat (d x d) gets the estimate;
+ *  mse_trace[t] (may be NULL, iters entries) the error (1/d)|S_hat - S*|_F^2
+ *  after iteration t.  Should a step |S^{t+1} - S^t|^2/d become non-finite or
+ *  1e3 times the smallest so far, iteration stops, S_hat is the steadiest
+ *  iterate and mse_trace repeats its error.  PK_EINVAL on bad arguments; a
+ *  quadrature failure's status otherwise.  Cost per iteration O(n d^2 + d^3)
+ *  plus d one-dimensional quadratures (GOE: plus regenerating the n sensing
+ *  matrices).  Measured: d = 100, n = 0.45 d^2, 200 iterations in ~3 s. */
 int pk_gamp_rie(const pk_gamp_problem *p, size_t iters, double damping, pk_mat *S_hat, double *mse_trace);
 
 

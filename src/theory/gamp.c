@@ -17,12 +17,11 @@
 #include <string.h>
 
 #include <gsl/gsl_complex.h>
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_integration.h>
 #include <gsl/gsl_poly.h>
 
 #include "probkit/linalg.h"
 #include "probkit/theory.h"
+#include "quad.h"
 
 int pk_gamp_cubic_roots(double x, double kappa, double D, double re[3], double im[3])
 {
@@ -103,25 +102,22 @@ int pk_gamp_denoise_mmse(double kappa, double D, double *mmse)
     }
     double pts[8];
     size_t np = breakpoints(kappa, D, pts);
-    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(2000);
+    pk_quad_ws *ws = pk_quad_ws_new(2000);
     if (!ws)
         return PK_ENOMEM;
-    gsl_error_handler_t *old = gsl_set_error_handler_off();
     dpar p = {kappa, D};
-    gsl_function f = {rho3, &p};
     double tot = 0;
     int st = PK_OK;
     for (size_t i = 0; i + 1 < np; i++) {
         double r, e;
-        int g = gsl_integration_qags(&f, pts[i], pts[i + 1], 1e-13, 1e-9, 2000, ws, &r, &e);
-        if (g && g != GSL_EROUND && !(g == GSL_EMAXITER && e < 1e-6 * fabs(r) + 1e-12)) {
-            st = PK_EMAXITER;
+        st = pk_quad_adapt(rho3, &p, pts[i], pts[i + 1], 1e-13, 1e-9, ws, &r, &e);
+        if (st == PK_EMAXITER && e < 1e-6 * fabs(r) + 1e-12)
+            st = PK_OK;
+        if (st)
             break;
-        }
         tot += r;
     }
-    gsl_set_error_handler(old);
-    gsl_integration_workspace_free(ws);
+    pk_quad_ws_free(ws);
     if (st)
         return st;
     *mmse = fmax(0.0, D - 4 * M_PI * M_PI / 3 * D * D * tot);

@@ -51,25 +51,32 @@ int main(void)
     PK_CHECK_OK(pk_gamp_theory(0.5, 0.40, 0.1, &en));
     PK_CHECK(en > 1e-3);
 
-    /* GAMP-RIE at d = 60 against the theory */
+    /* GAMP-RIE at d = 60 against the theory: on the network's own design
+     * (damped output channel; it diverged undamped in session 1) and on the
+     * Gaussian-equivalent GOE design; at d = 60 the finite-size excess is
+     * +0.01..0.06 over seeds at alpha = 0.2 (the authors see +0.026 at d = 100) */
     pk_rng r;
     pk_rng_seed(&r, 5);
     size_t d = 60, m = 30;
-    double alphas[2] = {0.2, 0.45};
-    for (int i = 0; i < 2; i++) {
+    struct {
+        pk_gamp_design des;
+        double alpha, tol;
+        size_t iters;
+    } cs[3] = {{PK_GAMP_RANK1, 0.2, 0.08, 100}, {PK_GAMP_RANK1, 0.45, 2e-3, 200}, {PK_GAMP_GOE, 0.2, 0.05, 40}};
+    double tr[200];
+    pk_mat *S = pk_mat_new(d, d);
+    for (int i = 0; i < 3; i++) {
         pk_gamp_problem *p;
-        size_t n = (size_t)(alphas[i] * d * d);
-        PK_CHECK_OK(pk_gamp_problem_new(d, m, n, 0, PK_GAMP_GOE, &r, &p));
-        pk_mat *S = pk_mat_new(d, d);
-        double tr[40];
-        PK_CHECK_OK(pk_gamp_rie(p, 40, 0, S, tr));
-        double th;
-        PK_CHECK_OK(pk_gamp_theory(0.5, alphas[i], 0, &th));
-        for (int t = 0; t < 40; t += 3) fprintf(stderr, "%d:%.3g ", t, tr[t]);
-        fprintf(stderr, "alpha %g: GAMP-RIE %g theory %g\n", alphas[i], tr[39], th);
-        PK_CHECK_MSG(fabs(tr[39] - th) < (alphas[i] < 0.4 ? 0.08 : 0.02), "alpha %g: GAMP-RIE %g theory %g", alphas[i], tr[39], th);
-        pk_mat_free(S);
+        size_t n = (size_t)(cs[i].alpha * d * d);
+        PK_CHECK_OK(pk_gamp_problem_new(d, m, n, 0, cs[i].des, &r, &p));
+        PK_CHECK_OK(pk_gamp_rie(p, cs[i].iters, 0.5, S, tr));
+        double th, got = tr[cs[i].iters - 1];
+        PK_CHECK_OK(pk_gamp_theory(0.5, cs[i].alpha, 0, &th));
+        PK_CHECK_MSG(fabs(got - th) < cs[i].tol, "design %d alpha %g: GAMP-RIE %g theory %g", (int)cs[i].des,
+                     cs[i].alpha, got, th);
         pk_gamp_problem_free(p);
     }
+    pk_mat_free(S);
+    PK_CHECK(pk_gamp_rie(NULL, 10, 0.5, NULL, NULL) == PK_EINVAL);
     return pk_test_done();
 }
