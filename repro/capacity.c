@@ -25,37 +25,53 @@ static int run(pk_repro_ctx *ctx)
                      "JL form, C = 3.03", "closed form",
                      fabs(c / anchors[i].paper - 1) <= 0.01 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
     }
-    /* random packings: best of T draws of the worst pair, at small d (where the square-root
-     * law bends because |cos| approaches 1) and at d = 128..512 (the paper sweeps 256..4096) */
-    const size_t rk[] = {500, 1000, 2000};
-    size_t trials = quick ? 5 : 50;
+    /* random packings, the authors' protocol (random_packing_sweep.py): for each (k, d),
+     * T draws of k Gaussian directions, the worst pair's |cos| of each draw, the smallest
+     * over the draws; the JL form is fitted by least squares in eps.  Their grid is
+     * k = 2000..32000, d = 256..4096 with T = 1000 (GPU hours); ours is its low corner. */
+    const size_t ks[] = {2000, 4000, 8000}, ds[] = {256, 512, 1024, 2048};
+    size_t nk = quick ? 2 : 3, nd = quick ? 3 : 4, trials = quick ? 3 : 30;
     double Cr = 0, rmse_r = 0, Cs = 0, rmse_s = 0;
-    for (int grid = 0; grid < 2; grid++) {
-        const size_t dsmall[] = {16, 32, 64}, dlarge[] = {128, 256, 512};
-        const size_t *rd = grid ? dlarge : dsmall;
+    {
+        double K[12], D[12], E[12];
+        size_t m = 0;
+        for (size_t a = 0; a < nd; a++)
+            for (size_t b = 0; b < nk; b++) {
+                double e;
+                if (pk_packing_random(ds[a], ks[b], trials, &r, &e, NULL))
+                    return PK_ENOMEM;
+                pk_repro_log(ctx, "random packing d = %zu, k = %zu: min over %zu draws of max |cos| = %.4f", ds[a],
+                             ks[b], trials, e);
+                K[m] = (double)ks[b];
+                D[m] = (double)ds[a];
+                E[m++] = e;
+            }
+        Cr = pk_capacity_fit_C(K, D, E, m, 0, &rmse_r);
+        char scale[128];
+        snprintf(scale, sizeof scale, "d in {256..%zu}, k in {2000..%zu}, best of %zu draws (paper: T = 1000)",
+                 ds[nd - 1], ks[nk - 1], trials);
+        pk_repro_row(ctx, "JL constant C refitted on random packings (paper's protocol, low corner)", Cr, 3.03, NAN,
+                     NULL, scale, fabs(Cr / 3.03 - 1) <= 0.10 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    }
+    {
+        /* the small grid, outside the range where the paper fitted the law */
+        const size_t rd[] = {16, 32, 64}, rk[] = {500, 1000, 2000};
         double K[9], D[9], E[9];
         size_t m = 0;
         for (size_t a = 0; a < 3; a++)
             for (size_t b = 0; b < 3; b++) {
                 double e;
-                if (pk_packing_random(rd[a], rk[b], trials, &r, &e, NULL))
+                if (pk_packing_random(rd[a], rk[b], quick ? 5 : 50, &r, &e, NULL))
                     return PK_ENOMEM;
                 K[m] = (double)rk[b];
                 D[m] = (double)rd[a];
                 E[m++] = e;
             }
+        Cs = pk_capacity_fit_C(K, D, E, m, 0, &rmse_s);
         char scale[128];
-        snprintf(scale, sizeof scale, "d in {%zu,%zu,%zu}, k in {500,1000,2000}, best of %zu draws", rd[0], rd[1], rd[2],
-                 trials);
-        if (grid) {
-            Cr = pk_capacity_fit_C(K, D, E, m, 0, &rmse_r);
-            pk_repro_row(ctx, "JL constant C refitted on random packings (d 128-512)", Cr, 3.03, NAN, NULL, scale,
-                         fabs(Cr / 3.03 - 1) <= 0.10 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
-        } else {
-            Cs = pk_capacity_fit_C(K, D, E, m, 0, &rmse_s);
-            pk_repro_row(ctx, "JL constant C refitted on random packings (d 16-64)", Cs, 3.03, NAN, NULL, scale,
-                         PK_VERDICT_INFO);
-        }
+        snprintf(scale, sizeof scale, "d in {16,32,64}, k in {500,1000,2000}, best of %d draws", quick ? 5 : 50);
+        pk_repro_row(ctx, "JL constant C refitted on random packings (d 16-64)", Cs, 3.03, NAN, NULL, scale,
+                     PK_VERDICT_INFO);
     }
     /* optimised packings: Adam on sum |cos|^p, p = min(40 / ln k, 20) as in the authors' sweep */
     const size_t od[] = {16, 32, 64}, ok[] = {64, 128, 256, 512};
@@ -84,9 +100,11 @@ static int run(pk_repro_ctx *ctx)
                  ra < rj ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
     pk_repro_note(ctx, "On optimised packings the JL form refits to C = %.3f with RMSE %.4f, the k/d form to C = %.3f "
                        "with RMSE %.4f (ratio %.1fx; the paper reports about two orders of magnitude over its larger "
-                       "grid up to d = 4096, k = 32000). Random packings refit the JL form to C = %.3f (RMSE %.4f) at "
-                       "d = 128..512 but to C = %.3f at d = 16..64 (RMSE %.4f): there the worst-pair |cos| nears 1 "
-                       "and the square-root law flattens; the paper's 3.03 comes from d = 256..4096.",
+                       "grid up to d = 4096, k = 32000). Random packings, measured as the authors' sweep does (smallest over "
+                       "draws of the worst pair's |cos|, not mu + 2 sigma) on the low corner of their grid, refit the "
+                       "JL form to C = %.3f (RMSE %.4f); at d = 16..64 the worst-pair |cos| nears 1, the square-root law "
+                       "flattens and the refit gives C = %.3f (RMSE %.4f), so that grid cannot recover 3.03. Fewer draws "
+                       "than the paper's T = 1000 leave eps slightly high (C biased up by a few %%).",
                   Cj, rj, Ca, ra, rj / ra, Cr, rmse_r, Cs, rmse_s);
     pk_plot *pl = pk_plot_new("Optimised packings: max |cos| vs the two laws", "sqrt(ln(k/d) / d)", "max |cos|");
     if (pl) {

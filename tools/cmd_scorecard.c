@@ -13,15 +13,18 @@ static const char *HELP =
     "usage: probkit scorecard DATA.csv --target COL [options]\n"
     "       probkit scorecard --simulate N --out FILE.csv [--seed S]\n\n"
     "Credit scorecard statistics (\"An Information-Theoretic Framework for Credit\n"
-    "Risk Modeling\"): every numeric feature is binned against the 0/1 target by\n"
-    "recursive best-gain stumps (minimum bin share, monotone WoE), then reported\n"
+    "Risk Modeling\"): every feature is binned against the 0/1 target by recursive\n"
+    "best-gain stumps (minimum bin share, monotone WoE; a text column's levels are\n"
+    "first ordered by their bad rate, so its bins are groups of levels), then reported\n"
     "with its Information Value IV = PSI(good, bad) = Jeffreys divergence, the\n"
     "delta-method SE, a one-sided Z test of IV > --iv0, and Jensen-Shannon (bits).\n"
     "A logistic regression on the WoE features gives the model's AUC.\n\n"
     "options:\n"
     "  --target COL      0/1 outcome (1 = default / bad)\n"
     "  --protected COL   0/1 protected attribute: fairness IV per feature and the\n"
-    "                    frontier max sum IV s.t. sum fairIV + z SE <= eps\n"
+    "                    frontier max sum IV s.t. sum fairIV + z SE <= eps (eps = 0,\n"
+    "                    then 10 values geometric from the smallest one-feature bound\n"
+    "                    to the all-features bound)\n"
     "  --drift FILE      second sample (same columns): PSI per feature on the fitted\n"
     "                    bins with SE and a Z test of PSI > --psi0\n"
     "  --max-bins N      (default 6)   --min-frac F (default 0.05)\n"
@@ -102,6 +105,26 @@ static int binary(const char *cmd, const char *file, const pk_table *t, int c, d
     if (ones == 0 || ones == t->nrows)
         return pk_cli_fail(cmd, "%s: column '%s' has a single class (all %d)", file, t->names[c], ones ? 1 : 0);
     return 0;
+}
+
+/* the code of level `name` in column c of t, or nlevels (unseen) */
+static double level_code(const pk_table *t, int c, const char *name)
+{
+    for (size_t l = 0; l < t->nlevels[c]; l++)
+        if (!strcmp(t->levels[c][l], name))
+            return (double)l;
+    return (double)t->nlevels[c];
+}
+
+/* the levels of categorical column c that fall in bin k, comma-separated */
+static void print_levels(const pk_table *t, int c, const pk_binning *b, size_t k, int json)
+{
+    int first = 1;
+    for (size_t l = 0; l < t->nlevels[c]; l++)
+        if (b->level_bin[l] == k) {
+            printf(json ? "%s\"%s\"" : "%s%s", first ? "" : ", ", t->levels[c][l]);
+            first = 0;
+        }
 }
 
 static void jd(double v)
@@ -212,13 +235,15 @@ static int cmd_main(int argc, char **argv)
         }
     }
     for (size_t c = 0; c < t->ncols; c++) {
-        if ((int)c == ct || (int)c == cpr || t->categorical[c])
+        if ((int)c == ct || (int)c == cpr)
             continue;
         feat *f = &F[nf];
         f->col = (int)c;
         if ((rc = get(cmd, file, t, (int)c, x)))
             goto done;
-        if ((st = pk_binning_fit(x, y, n, &P, &f->b, &err))) {
+        st = t->categorical[c] ? pk_binning_fit_categorical(x, t->nlevels[c], y, n, &P, &f->b, &err)
+                               : pk_binning_fit(x, y, n, &P, &f->b, &err);
+        if (st) {
             rc = pk_cli_fail(cmd, "%s: feature '%s': %s", file, t->names[c], err.msg);
             goto done;
         }
@@ -232,8 +257,9 @@ static int cmd_main(int argc, char **argv)
         }
         if (t2) {
             int c2 = pk_table_find(t2, t->names[c]);
-            if (c2 < 0 || t2->categorical[c2]) {
-                rc = pk_cli_fail(cmd, "%s: no numeric column '%s' to compare", dfile, t->names[c]);
+            if (c2 < 0 || t2->categorical[c2] != t->categorical[c]) {
+                rc = pk_cli_fail(cmd, "%s: no %s column '%s' to compare", dfile,
+                                 t->categorical[c] ? "categorical" : "numeric", t->names[c]);
                 goto done;
             }
             size_t m = t2->nrows;
@@ -254,6 +280,8 @@ static int cmd_main(int argc, char **argv)
                     rc = pk_cli_fail(cmd, "%s: column '%s', data row %zu: missing value", dfile, t->names[c], i + 1);
                     goto done;
                 }
+                if (t->categorical[c]) /* level codes follow each file's order: match by name */
+                    v = level_code(t, (int)c, t2->levels[c2][(size_t)v]);
                 c1[pk_binning_index(f->b, v)]++;
             }
             st = pk_divergence_counts(c0, c1, f->b->nbins, P.smooth, &f->drift, NULL, NULL, &err);
@@ -267,7 +295,7 @@ static int cmd_main(int argc, char **argv)
         }
     }
     if (nf == 0) {
-        rc = pk_cli_fail(cmd, "%s: no numeric feature columns besides the target", file);
+        rc = pk_cli_fail(cmd, "%s: no feature columns besides the target", file);
         goto done;
     }
     /* logistic regression on the WoE features (in-sample AUC) */
@@ -315,7 +343,7 @@ static int cmd_main(int argc, char **argv)
         printf(", \"features\": [");
     } else {
         printf("%s: n = %zu, target '%s', %zu features; IV test H0: IV <= %g\n", file, n, tcol, nf, iv0);
-        printf("%-18s %4s %9s %8s %8s %10s %7s%s%s\n", "feature", "bins", "IV(=PSI)", "SE", "z", "p", "JS bits",
+        printf("%-24s %4s %9s %8s %8s %10s %7s%s%s\n", "feature", "bins", "IV(=PSI)", "SE", "z", "p", "JS bits",
                pcol ? "   fairIV   fairSE" : "", dfile ? "  driftPSI  driftSE   z(psi0)" : "");
     }
     for (size_t j = 0; j < nf; j++) {
@@ -349,9 +377,18 @@ static int cmd_main(int argc, char **argv)
                 printf(", \"drift_se\": ");
                 jd(F[j].has_drift ? F[j].drift.jeffreys_se : NAN);
             }
-            printf(", \"cuts\": [");
-            for (size_t k = 0; k + 1 < b->nbins; k++)
-                printf("%s%.17g", k ? ", " : "", b->cuts[k]);
+            if (b->level_bin) {
+                printf(", \"levels\": [");
+                for (size_t k = 0; k < b->nbins; k++) {
+                    printf("%s[", k ? ", " : "");
+                    print_levels(t, F[j].col, b, k, 1);
+                    printf("]");
+                }
+            } else {
+                printf(", \"cuts\": [");
+                for (size_t k = 0; k + 1 < b->nbins; k++)
+                    printf("%s%.17g", k ? ", " : "", b->cuts[k]);
+            }
             printf("], \"woe\": [");
             for (size_t k = 0; k < b->nbins; k++) {
                 printf("%s", k ? ", " : "");
@@ -359,7 +396,7 @@ static int cmd_main(int argc, char **argv)
             }
             printf("]}");
         } else {
-            printf("%-18s %4zu %9.5f %8.5f %8.3f %10.3g %7.4f", t->names[F[j].col], b->nbins, iv[j],
+            printf("%-24s %4zu %9.5f %8.5f %8.3f %10.3g %7.4f", t->names[F[j].col], b->nbins, iv[j],
                    b->nbins > 1 ? b->div.jeffreys_se : 0.0, zz, pv, b->nbins > 1 ? b->div.js : 0.0);
             if (pcol)
                 printf(" %8.5f %8.5f", fi[j], fs[j]);
@@ -368,9 +405,17 @@ static int cmd_main(int argc, char **argv)
                        F[j].has_drift ? F[j].drift.jeffreys_se : 0.0, dz);
             printf("\n");
             if (show_bins)
-                for (size_t k = 0; k < b->nbins; k++)
-                    printf("    x <= %-12.6g good %8.0f bad %7.0f  WoE %8.4f +- %.4f\n", b->cuts[k], b->n_good[k],
-                           b->n_bad[k], b->nbins > 1 ? b->woe[k] : 0.0, b->nbins > 1 ? b->woe_se[k] : 0.0);
+                for (size_t k = 0; k < b->nbins; k++) {
+                    if (b->level_bin) {
+                        printf("    {");
+                        print_levels(t, F[j].col, b, k, 0);
+                        printf("}\n      ");
+                    } else {
+                        printf("    x <= %-12.6g", b->cuts[k]);
+                    }
+                    printf(" good %8.0f bad %7.0f  WoE %8.4f +- %.4f\n", b->n_good[k], b->n_bad[k],
+                           b->nbins > 1 ? b->woe[k] : 0.0, b->nbins > 1 ? b->woe_se[k] : 0.0);
+                }
         }
     }
     if (json)
@@ -378,15 +423,24 @@ static int cmd_main(int argc, char **argv)
     else
         printf("logistic regression on WoE features: in-sample AUC %.4f\n", auc);
     if (pcol && nf <= 20) {
-        double maxf = 0;
-        for (size_t j = 0; j < nf; j++)
-            maxf += fi[j] + z * fs[j];
+        /* eps from the smallest single-feature bound to the all-features bound, geometrically:
+         * one strongly group-dependent feature would otherwise squash a linear grid */
+        double maxf = 0, se2 = 0, lo = INFINITY;
+        for (size_t j = 0; j < nf; j++) {
+            maxf += fi[j];
+            se2 += fs[j] * fs[j];
+            if (F[j].has_fair && fi[j] + z * fs[j] > 0)
+                lo = fmin(lo, fi[j] + z * fs[j]);
+        }
+        maxf += z * sqrt(se2);
+        if (!(lo < maxf))
+            lo = maxf;
         if (json)
             printf(", \"frontier\": {\"z\": %g, \"points\": [", z);
         else
             printf("fairness frontier (max sum IV s.t. sum fairIV + %.3f * sqrt(sum SE^2) <= eps):\n", z);
         for (int k = 0; k <= 10; k++) {
-            double eps = maxf * k / 10.0, val;
+            double eps = k == 0 ? 0 : lo * pow(maxf / lo, (k - 1) / 9.0), val;
             uint32_t mask;
             pk_fair_select(iv, fi, fs, nf, z, eps, &mask, &val, NULL);
             if (json) {

@@ -59,9 +59,15 @@ pk_bin_params pk_bin_params_default(void);
 /** NULL if valid, else a static message naming the field. */
 const char *pk_bin_params_check(const pk_bin_params *p);
 
-/** A binned feature: bin b holds cuts[b-1] < x <= cuts[b] (cuts ascending, ncuts = nbins - 1). */
+/** A binned feature.  Numeric: bin b holds cuts[b-1] < x <= cuts[b] (cuts ascending,
+ *  ncuts = nbins - 1).  Categorical (level_bin != NULL): x is a level code
+ *  0..nlevels-1 and level_bin[code] its bin; cuts then hold the bins' upper ranks
+ *  in the order of the levels' bad rates. */
 typedef struct pk_binning {
     size_t nbins;
+    size_t nlevels;     /**< categorical: number of level codes; 0 for numeric */
+    size_t *level_bin;  /**< categorical: bin of each level; NULL for numeric */
+    size_t other_bin;   /**< categorical: bin of unseen / out-of-range codes (the largest bin) */
     double *cuts;
     double *n_good, *n_bad; /**< raw counts per bin */
     double *woe, *woe_se;
@@ -74,7 +80,15 @@ typedef struct pk_binning {
  *  *out is caller-owned (pk_binning_free). PK_EDOM when y has one class only. */
 int pk_binning_fit(const double *x, const double *y, size_t n, const pk_bin_params *params, pk_binning **out,
                    pk_err *err);
-/** Bin index of a value. */
+/** Supervised binning of a categorical feature: codes[i] in 0..nlevels-1 (as
+ *  doubles, e.g. a pk_table column).  Levels are ordered by their smoothed bad rate
+ *  and the ordered levels are binned as pk_binning_fit bins a numeric feature, so
+ *  each bin is a set of levels and the WoE is monotone along that order.  Levels
+ *  absent from the data join the largest bin.  Errors as pk_binning_fit, and
+ *  PK_EDOM for a code that is not an integer in range. */
+int pk_binning_fit_categorical(const double *codes, size_t nlevels, const double *y, size_t n,
+                               const pk_bin_params *params, pk_binning **out, pk_err *err);
+/** Bin index of a value (a level code for a categorical binning). */
 size_t pk_binning_index(const pk_binning *b, double x);
 void pk_binning_free(pk_binning *b);
 

@@ -31,6 +31,7 @@ void pk_binning_free(pk_binning *b)
     if (!b)
         return;
     free(b->cuts);
+    free(b->level_bin);
     free(b->n_good);
     free(b->n_bad);
     free(b->woe);
@@ -40,6 +41,8 @@ void pk_binning_free(pk_binning *b)
 
 size_t pk_binning_index(const pk_binning *b, double x)
 {
+    if (b->level_bin)
+        return x >= 0 && x < (double)b->nlevels && x == floor(x) ? b->level_bin[(size_t)x] : b->other_bin;
     size_t lo = 0, hi = b->nbins - 1; /* first bin whose upper cut >= x */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -220,6 +223,78 @@ fail:
     free(pos);
     free(bounds);
     pk_binning_free(res);
+    return st;
+}
+
+int pk_binning_fit_categorical(const double *codes, size_t nlevels, const double *y, size_t n,
+                               const pk_bin_params *params, pk_binning **out, pk_err *err)
+{
+    *out = NULL;
+    if (nlevels < 1)
+        return pk_err_set(err, PK_EINVAL, "a categorical feature needs at least one level");
+    double *g = calloc(nlevels, sizeof *g), *b = calloc(nlevels, sizeof *b), *key = malloc(nlevels * sizeof *key);
+    double *rank = malloc((n ? n : 1) * sizeof *rank);
+    size_t *order = NULL, *pos = malloc(nlevels * sizeof *pos);
+    int st = PK_OK;
+    if (!g || !b || !key || !rank || !pos) {
+        st = pk_err_set(err, PK_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(codes[i] >= 0 && codes[i] < (double)nlevels && codes[i] == floor(codes[i]))) {
+            st = pk_err_set(err, PK_EDOM, "row %zu: level code %g is not an integer in [0, %zu)", i, codes[i],
+                            nlevels);
+            goto done;
+        }
+        if (!(y[i] == 0 || y[i] == 1)) {
+            st = pk_err_set(err, PK_EDOM, "y[%zu] = %g is not a 0/1 label", i, y[i]);
+            goto done;
+        }
+        size_t l = (size_t)codes[i];
+        g[l] += 1 - y[i];
+        b[l] += y[i];
+    }
+    /* smoothed bad rate orders the levels; absent levels sort last and are remapped below */
+    for (size_t l = 0; l < nlevels; l++)
+        key[l] = g[l] + b[l] > 0 ? (b[l] + 0.5) / (g[l] + b[l] + 1) : INFINITY;
+    if (pk_metrics_argsort(key, nlevels, &order)) {
+        st = pk_err_set(err, PK_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t r = 0; r < nlevels; r++)
+        pos[order[r]] = r;
+    for (size_t i = 0; i < n; i++)
+        rank[i] = (double)pos[(size_t)codes[i]];
+    pk_bin_params P = params ? *params : pk_bin_params_default();
+    P.prebins = 1000; /* every boundary between levels is a candidate */
+    pk_binning *res = NULL;
+    if ((st = pk_binning_fit(rank, y, n, &P, &res, err)))
+        goto done;
+    res->level_bin = malloc(nlevels * sizeof *res->level_bin);
+    if (!res->level_bin) {
+        pk_binning_free(res);
+        st = pk_err_set(err, PK_ENOMEM, "out of memory");
+        goto done;
+    }
+    res->nlevels = nlevels;
+    res->other_bin = 0;
+    for (size_t k = 1; k < res->nbins; k++)
+        if (res->n_good[k] + res->n_bad[k] > res->n_good[res->other_bin] + res->n_bad[res->other_bin])
+            res->other_bin = k;
+    for (size_t l = 0; l < nlevels; l++) {
+        size_t k = 0;
+        while (k + 1 < res->nbins && (double)pos[l] > res->cuts[k])
+            k++;
+        res->level_bin[l] = g[l] + b[l] > 0 ? k : res->other_bin;
+    }
+    *out = res;
+done:
+    free(g);
+    free(b);
+    free(key);
+    free(rank);
+    free(order);
+    free(pos);
     return st;
 }
 

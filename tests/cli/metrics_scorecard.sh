@@ -30,6 +30,22 @@ check "scorecard lists income" grep -q "^income" "$tmp/s.txt"
 check "scorecard frontier" grep -q "fairness frontier" "$tmp/s.txt"
 "$bin" scorecard "$tmp/sim.csv" --target default --json > "$tmp/s.json"
 check "scorecard json" grep -q '"auc_lr_woe_in_sample": 0\.[5-9]' "$tmp/s.json"
+# a text column is binned by its levels: 'a' and 'c' are safe, 'b' risky; a drift file
+# with the levels in another order and an unseen level still maps by name
+awk 'BEGIN { srand(5); print "grade,score,y";
+    for (i = 0; i < 3000; i++) { g = substr("abc", i % 3 + 1, 1); r = (g == "b") ? 0.5 : 0.1;
+        print g "," i % 17 "," (rand() < r ? 1 : 0) } }' > "$tmp/cat.csv"
+printf 'grade,score,y\nc,1,0\nb,2,1\na,3,0\nd,4,0\nb,5,1\nb,6,0\n' > "$tmp/cat2.csv"
+"$bin" scorecard "$tmp/cat.csv" --target y --bins --drift "$tmp/cat2.csv" > "$tmp/c.txt" 2> "$tmp/e"
+check "categorical exit 0" test $? -eq 0
+check "categorical feature listed" grep -q "^grade  *2 " "$tmp/c.txt"
+check "safe levels share a bin" grep -Eq "^ *\{(a, c|c, a)\}" "$tmp/c.txt"
+check "risky level alone" grep -q "^ *{b}" "$tmp/c.txt"
+# drift: 3 of 6 rows in {b} (the unseen 'd' joins the largest bin) against 1000 of 3000
+psi=$(awk '/^grade/ { print $8 }' "$tmp/c.txt")
+check "categorical drift PSI" close "$psi" "$(awk 'BEGIN { printf "%.5f", (3/6 - 1/3) * log((3/6) / (1/3)) + (3/6 - 2/3) * log((3/6) / (2/3)) }')" 1e-5
+"$bin" scorecard "$tmp/cat.csv" --target y --json > "$tmp/c.json"
+check "categorical json levels" grep -q '"levels": \[\["[ac]", "[ac]"\], \["b"\]\]' "$tmp/c.json"
 # errors: missing target, single-class target, non-binary target, NaN feature
 "$bin" scorecard "$tmp/sim.csv" > /dev/null 2> "$tmp/e"
 check "no --target exit 2" test $? -eq 2

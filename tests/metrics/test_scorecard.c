@@ -179,6 +179,43 @@ static void test_fair_select(void)
     PK_CHECK(v == -1);
 }
 
+static void test_categorical(void)
+{
+    /* 6 levels (level 5 never seen) with bad rates 0.05, 0.40, 0.06, 0.40, 0.20: levels
+     * 0 and 2 (safe) and 1 and 3 (risky) must share bins, and WoE follows the bad rate */
+    pk_rng r;
+    pk_rng_seed(&r, 11);
+    enum { N = 20000 };
+    const double rate[] = {0.05, 0.40, 0.06, 0.40, 0.20};
+    double *c = malloc(N * sizeof *c), *y = malloc(N * sizeof *y);
+    for (size_t i = 0; i < N; i++) {
+        size_t l = i % 5;
+        c[i] = (double)l;
+        y[i] = pk_rng_uniform(&r) < rate[l];
+    }
+    pk_binning *b = NULL;
+    PK_CHECK_OK(pk_binning_fit_categorical(c, 6, y, N, NULL, &b, NULL));
+    PK_CHECK(b && b->nbins == 3 && b->nlevels == 6);
+    if (b && b->nbins == 3) {
+        PK_CHECK(b->level_bin[0] == b->level_bin[2] && b->level_bin[1] == b->level_bin[3]);
+        PK_CHECK(b->level_bin[0] != b->level_bin[4] && b->level_bin[4] != b->level_bin[1]);
+        PK_CHECK(b->woe[b->level_bin[0]] > b->woe[b->level_bin[4]] && b->woe[b->level_bin[4]] > b->woe[b->level_bin[1]]);
+        PK_CHECK(pk_binning_index(b, 5) == b->other_bin && pk_binning_index(b, 7) == b->other_bin);
+        PK_CHECK(pk_binning_index(b, 2) == b->level_bin[2]);
+        double tot = 0;
+        for (size_t k = 0; k < 3; k++)
+            tot += b->n_good[k] + b->n_bad[k];
+        PK_CHECK(tot == N);
+    }
+    pk_binning_free(b);
+    c[7] = 2.5;
+    PK_CHECK(pk_binning_fit_categorical(c, 6, y, N, NULL, &b, NULL) == PK_EDOM && b == NULL);
+    c[7] = 6;
+    PK_CHECK(pk_binning_fit_categorical(c, 6, y, N, NULL, &b, NULL) == PK_EDOM);
+    free(c);
+    free(y);
+}
+
 static void test_simulator_and_boost(void)
 {
     pk_rng r;
@@ -232,6 +269,7 @@ int main(void)
     test_coverage_and_size();
     test_binning();
     test_fair_select();
+    test_categorical();
     test_simulator_and_boost();
     return pk_test_done();
 }
