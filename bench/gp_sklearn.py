@@ -1,13 +1,19 @@
 #!/usr/bin/python3
 """GP type-II ML fit + prediction: probkit (bench_gp_fit) against scikit-learn's
 GaussianProcessRegressor, same data, kernel (amplitude * ARD RBF + white noise),
-start point and number of restarts, run alternately.
+start point and number of restarts, run alternately.  Equal work: both
+parameterise the hyperparameters by their logs in the same order, both start
+from the same initial point, and the restarts of both start from the very
+points scikit-learn draws (uniform in its log-bounds); the optimiser work of
+each side (iterations, objective+gradient evaluations) is recorded.
 
 usage: /usr/bin/python3 bench/gp_sklearn.py [--bin build/bench_gp_fit] [--n 2000] [--d 8]
        [--restarts 1] [--repeats 3]
 Writes bench/results/gp_fit.json: medians of fit and predict seconds, the
-ratio sklearn / probkit, and both log marginal likelihoods (checked first:
-probkit's must be at least sklearn's minus 1e-3 relative).
+ratio sklearn / probkit, both log marginal likelihoods (checked: probkit's
+must be at least sklearn's minus 1e-3 relative) and the optimiser work of both
+(scikit-learn computes value and gradient at every point; probkit computes the
+gradient only at accepted points).
 """
 import argparse
 import json
@@ -31,6 +37,7 @@ ap.add_argument("--m", type=int, default=1000)
 ap.add_argument("--restarts", type=int, default=1)
 ap.add_argument("--repeats", type=int, default=3)
 ap.add_argument("--out", default=os.path.join(here, "results", "gp_fit.json"))
+ap.add_argument("--own-starts", action="store_true", help="let probkit draw its own restart points")
 a = ap.parse_args()
 
 rng = np.random.RandomState(0)
@@ -51,21 +58,51 @@ np.savetxt(tr, np.column_stack([X, y]), delimiter=",", fmt="%.17g")
 np.savetxt(te, np.column_stack([Xt, yt]), delimiter=",", fmt="%.17g")
 
 
+def kernel():
+    return ConstantKernel(1.0) * RBF(length_scale=[1.0] * a.d) + WhiteKernel(0.1)
+
+
+class CountingGPR(GaussianProcessRegressor):
+    """scikit-learn's own L-BFGS-B call, recording its iterations and evaluations."""
+
+    def _constrained_optimization(self, obj_func, initial_theta, bounds):
+        import scipy.optimize
+        from sklearn.utils.optimize import _check_optimize_result
+        r = scipy.optimize.minimize(obj_func, initial_theta, method="L-BFGS-B", jac=True, bounds=bounds)
+        _check_optimize_result("lbfgs", r)
+        self.work_.append((int(r.nit), int(r.nfev)))
+        return r.x, r.fun
+
+
+def starts_file(seed):
+    """The restart points scikit-learn draws with random_state=seed."""
+    b = kernel().bounds
+    rs = np.random.RandomState(seed)
+    S = np.array([rs.uniform(b[:, 0], b[:, 1]) for _ in range(a.restarts)]).reshape(a.restarts, len(b))
+    path = os.path.join(tmp, "starts%d.csv" % seed)
+    np.savetxt(path, S, delimiter=",", fmt="%.17g")
+    return path
+
+
 def ours(seed):
-    out = subprocess.run([a.bin, tr, te, str(a.restarts), str(seed)], check=True, capture_output=True, text=True)
+    cmd = [a.bin, tr, te, str(a.restarts), str(seed)]
+    if a.restarts > 0 and not a.own_starts:
+        cmd.append(starts_file(seed))
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
 
 def theirs(seed):
-    k = ConstantKernel(1.0) * RBF(length_scale=[1.0] * a.d) + WhiteKernel(0.1)
-    g = GaussianProcessRegressor(kernel=k, n_restarts_optimizer=a.restarts, random_state=seed)
+    g = CountingGPR(kernel=kernel(), n_restarts_optimizer=a.restarts, random_state=seed)
+    g.work_ = []
     t0, c0 = time.perf_counter(), time.process_time()
     g.fit(X, y)
     t1, c1 = time.perf_counter(), time.process_time()
     mu, sd = g.predict(Xt, return_std=True)
     t2, c2 = time.perf_counter(), time.process_time()
     return {"fit_s": t1 - t0, "predict_s": t2 - t1, "fit_cpu_s": c1 - c0, "predict_cpu_s": c2 - c1,
-            "lml": float(g.log_marginal_likelihood_value_),
+            "lml": float(g.log_marginal_likelihood_value_), "starts": len(g.work_),
+            "iterations": sum(w[0] for w in g.work_), "evaluations": sum(w[1] for w in g.work_),
             "mean5": mu[:5].tolist()}
 
 
@@ -73,9 +110,10 @@ res_o, res_s = [], []
 for r in range(a.repeats):
     res_o.append(ours(r))
     res_s.append(theirs(r))
-    print("repeat %d: probkit fit %.2f s wall / %.2f s cpu (lml %.3f), sklearn fit %.2f s / %.2f s cpu (lml %.3f)" %
-          (r, res_o[-1]["fit_s"], res_o[-1]["fit_cpu_s"], res_o[-1]["lml"], res_s[-1]["fit_s"],
-           res_s[-1]["fit_cpu_s"], res_s[-1]["lml"]), flush=True)
+    print("repeat %d: probkit fit %.2f s wall / %.2f s cpu (lml %.3f, %d evals), "
+          "sklearn fit %.2f s / %.2f s cpu (lml %.3f, %d evals)" %
+          (r, res_o[-1]["fit_s"], res_o[-1]["fit_cpu_s"], res_o[-1]["lml"], res_o[-1]["evaluations"],
+           res_s[-1]["fit_s"], res_s[-1]["fit_cpu_s"], res_s[-1]["lml"], res_s[-1]["evaluations"]), flush=True)
 lo = max(r["lml"] for r in res_o)
 ls = max(r["lml"] for r in res_s)
 agree = min(r["lml"] for r in res_o) >= ls - 1e-3 * abs(ls)
@@ -87,12 +125,19 @@ out = {
     "machine": "%d logical CPUs, shared; OPENBLAS_NUM_THREADS=%s" % (os.cpu_count(),
                                                                     os.environ.get("OPENBLAS_NUM_THREADS", "unset")),
     "repeats": a.repeats,
+    "restart_points": "probkit's own" if a.own_starts else "the points scikit-learn draws (same for both)",
+    "load_before": os.getloadavg()[0],
     "probkit": {"fit_s_median": med(res_o, "fit_s"), "predict_s_median": med(res_o, "predict_s"),
                 "fit_cpu_s_median": med(res_o, "fit_cpu_s"), "predict_cpu_s_median": med(res_o, "predict_cpu_s"),
-                "lml": [r["lml"] for r in res_o]},
+                "lml": [r["lml"] for r in res_o],
+                "iterations": [r["iterations"] for r in res_o], "evaluations": [r["evaluations"] for r in res_o],
+                "gradients": [r["gradients"] for r in res_o],
+                "seconds_per_evaluation_cpu": med(res_o, "fit_cpu_s") / float(np.median([r["evaluations"] for r in res_o]))},
     "sklearn": {"fit_s_median": med(res_s, "fit_s"), "predict_s_median": med(res_s, "predict_s"),
                 "fit_cpu_s_median": med(res_s, "fit_cpu_s"), "predict_cpu_s_median": med(res_s, "predict_cpu_s"),
-                "lml": [r["lml"] for r in res_s]},
+                "lml": [r["lml"] for r in res_s],
+                "iterations": [r["iterations"] for r in res_s], "evaluations": [r["evaluations"] for r in res_s],
+                "seconds_per_evaluation_cpu": med(res_s, "fit_cpu_s") / float(np.median([r["evaluations"] for r in res_s]))},
     "lml_probkit_ge_sklearn": bool(agree),
 }
 out["fit_speedup"] = out["sklearn"]["fit_s_median"] / out["probkit"]["fit_s_median"]

@@ -152,6 +152,18 @@ typedef struct pk_gp_fit_params {
                              when the relative decrease falls below L-BFGS-B's default 2.2e-9 */
 } pk_gp_fit_params;
 
+/** Work done by the last pk_gp_fit (or pk_tp_fit), for comparing optimisers
+ *  at equal work.  Line-search trial points get the objective only (one
+ *  Cholesky); accepted points then get the gradient from the same
+ *  factorisation (one inverse), so a gradient costs about twice a value. */
+typedef struct pk_gp_fit_info {
+    int starts;      /**< optimiser runs: 1 + restarts */
+    int iterations;  /**< accepted L-BFGS steps, summed over starts */
+    int evaluations; /**< points where the objective was computed, summed over starts */
+    int gradients;   /**< of those, points where the gradient was computed too */
+    int failures;    /**< evaluation calls whose factorisation failed */
+} pk_gp_fit_info;
+
 pk_gp_fit_params pk_gp_fit_params_default(void);
 int pk_gp_fit_params_check(const pk_gp_fit_params *p, pk_err *err);
 /** Maximise the log marginal likelihood over all hyperparameters from the
@@ -159,6 +171,8 @@ int pk_gp_fit_params_check(const pk_gp_fit_params *p, pk_err *err);
  *  [log_lo, log_hi] for log-parameters, inside the data range for the mean);
  *  leaves the best found.  *lml (may be NULL) gets its value. */
 int pk_gp_fit(pk_gp *gp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk_err *err);
+/** The work counts of the last pk_gp_fit on gp (zeros before any fit). */
+pk_gp_fit_info pk_gp_last_fit_info(const pk_gp *gp);
 
 /* ---- slice sampling (Neal 2003; Murray & Adams 2010 style) ----------------------- */
 
@@ -228,6 +242,8 @@ int pk_tp_predict(pk_tp *tp, const pk_mat *Xs, double *loc, double *scale2, doub
 double pk_student_t_logpdf(double x, double loc, double scale2, double dof);
 /** Type-II ML over kernel, noise, a and b (same options as pk_gp_fit). */
 int pk_tp_fit(pk_tp *tp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk_err *err);
+/** The work counts of the last pk_tp_fit on tp. */
+pk_gp_fit_info pk_tp_last_fit_info(const pk_tp *tp);
 
 #ifdef __cplusplus
 }

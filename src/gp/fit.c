@@ -32,7 +32,7 @@ typedef struct {
     size_t nh;
     const double *lo, *hi;
     double *h, *g;
-    int nfail;
+    int nfail, nev, ngrad, nit;
 } min_ctx;
 
 /* negative objective plus the soft-box penalty */
@@ -41,6 +41,10 @@ static double neg_fdf(const gsl_vector *v, min_ctx *c, gsl_vector *grad)
     for (size_t i = 0; i < c->nh; i++)
         c->h[i] = gsl_vector_get(v, i);
     double val;
+    if (grad)
+        c->ngrad++;
+    else
+        c->nev++;
     /* value-only calls (line searches) skip the O(n^3) gradient */
     if (c->f(c->ctx, c->h, &val, grad ? c->g : NULL) || !isfinite(val)) {
         c->nfail++;
@@ -65,14 +69,18 @@ static double neg_fdf(const gsl_vector *v, min_ctx *c, gsl_vector *grad)
 }
 
 /* L-BFGS (Nocedal 1980) with a backtracking Armijo line search that starts at
- * the unit step (1/|g| on the first iteration), memory 10.  Each trial point is
- * evaluated with its gradient, so an accepted unit step costs one evaluation
- * (GSL's BFGS2 needed about twice as many evaluations per start here). */
+ * the unit step (1/|g| on the first iteration), memory 10.  A trial point is
+ * evaluated without its gradient (one Cholesky); only an accepted one gets the
+ * gradient, which reuses that factorisation (pk_gp_set_hyper keeps it when
+ * the hyperparameters do not change), so a rejected trial costs a third of
+ * an evaluation with gradient. */
 #define LBFGS_M 10
 
 static double eval_fg(min_ctx *c, const double *x, double *g)
 {
     gsl_vector_const_view v = gsl_vector_const_view_array(x, c->nh);
+    if (!g)
+        return neg_fdf(&v.vector, c, NULL);
     gsl_vector_view gv = gsl_vector_view_array(g, c->nh);
     return neg_fdf(&v.vector, c, &gv.vector);
 }
@@ -83,6 +91,7 @@ static double lbfgs(min_ctx *c, double *x, const pk_gp_fit_params *p, double *wo
     double *g = work, *d = g + n, *xn = d + n, *gn = xn + n, *S = gn + n, *Y = S + LBFGS_M * n, *rho = Y + LBFGS_M * n,
            *al = rho + LBFGS_M;
     int hist = 0, head = 0;
+    c->nev++; /* the value comes with this first gradient */
     double f = eval_fg(c, x, g);
     if (f >= 1e99)
         return f;
@@ -139,15 +148,17 @@ static double lbfgs(min_ctx *c, double *x, const pk_gp_fit_params *p, double *wo
         for (int ls = 0; ls < 40; ls++) {
             for (size_t i = 0; i < n; i++)
                 xn[i] = x[i] + t * d[i];
-            fnew = eval_fg(c, xn, gn);
+            fnew = eval_fg(c, xn, NULL);
             if (fnew < 1e99 && fnew <= f + 1e-4 * t * gtd) {
-                ok = 1;
+                fnew = eval_fg(c, xn, gn);
+                ok = fnew < 1e99;
                 break;
             }
             t *= (fnew < 1e99) ? fmax(0.1, fmin(0.5, -gtd * t / (2.0 * (fnew - f - gtd * t)))) : 0.1;
         }
         if (!ok)
             break;
+        c->nit++;
         double sy = 0;
         for (size_t i = 0; i < n; i++) {
             S[head * n + i] = xn[i] - x[i];
@@ -173,7 +184,7 @@ static double lbfgs(min_ctx *c, double *x, const pk_gp_fit_params *p, double *wo
 }
 
 int pk_gp_maximize(pk_gp_objective f, void *ctx, double *h, size_t nh, const double *lo, const double *hi,
-                   const pk_gp_fit_params *p, pk_rng *rng, double *best, pk_err *err)
+                   const pk_gp_fit_params *p, pk_rng *rng, double *best, pk_gp_fit_info *info, pk_err *err)
 {
     int s = pk_gp_fit_params_check(p, err);
     if (s)
@@ -182,7 +193,7 @@ int pk_gp_maximize(pk_gp_objective f, void *ctx, double *h, size_t nh, const dou
     double *buf = malloc((4 * nh + wn) * sizeof *buf);
     if (!buf)
         return pk_err_set(err, PK_ENOMEM, "gp fit: out of memory");
-    min_ctx c = {f, ctx, nh, lo, hi, buf, buf + nh, 0};
+    min_ctx c = {f, ctx, nh, lo, hi, buf, buf + nh, 0, 0, 0, 0};
     double *x = buf + 2 * nh, *bestx = buf + 3 * nh, *work = buf + 4 * nh, bestv = INFINITY;
     for (int r = 0; r <= p->restarts; r++) {
         for (size_t i = 0; i < nh; i++)
@@ -192,6 +203,13 @@ int pk_gp_maximize(pk_gp_objective f, void *ctx, double *h, size_t nh, const dou
             bestv = v;
             memcpy(bestx, x, nh * sizeof *x);
         }
+    }
+    if (info) {
+        info->starts = p->restarts + 1;
+        info->iterations = c.nit;
+        info->evaluations = c.nev;
+        info->gradients = c.ngrad;
+        info->failures = c.nfail;
     }
     if (!isfinite(bestv)) {
         free(buf);
@@ -247,7 +265,7 @@ int pk_gp_fit(pk_gp *gp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk
     double *h = buf, *lo = buf + nh, *hi = buf + 2 * nh;
     pk_gp_get_hyper(gp, h);
     pk_gp_hyper_box(gp, p, lo, hi);
-    int s = pk_gp_maximize(gp_obj, gp, h, nh, lo, hi, p, rng, lml, err);
+    int s = pk_gp_maximize(gp_obj, gp, h, nh, lo, hi, p, rng, lml, &gp->info, err);
     if (!s) {
         pk_gp_set_hyper(gp, h);
         s = pk_gp_update(gp);
@@ -255,3 +273,5 @@ int pk_gp_fit(pk_gp *gp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk
     free(buf);
     return s;
 }
+
+pk_gp_fit_info pk_gp_last_fit_info(const pk_gp *gp) { return gp->info; }

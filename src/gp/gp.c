@@ -32,6 +32,7 @@ void pk_gp_free(pk_gp *gp)
     pk_gp_kernel_free(gp->kernel);
     pk_mat_free(gp->X);
     pk_mat_free(gp->L);
+    pk_mat_free(gp->W);
     free(gp->y);
     free(gp->alpha);
     free(gp);
@@ -55,8 +56,20 @@ void pk_gp_get_hyper(const pk_gp *gp, double *h)
         h[gp->kernel->np + 1] = gp->mean;
 }
 
+static int params_equal(const pk_gp_kernel *k, const double *theta)
+{
+    if (k->a)
+        return params_equal(k->a, theta) && params_equal(k->b, theta + k->a->np);
+    return memcmp(k->theta, theta, k->np * sizeof *theta) == 0;
+}
+
 void pk_gp_set_hyper(pk_gp *gp, const double *h)
 {
+    /* the same point again (a gradient after a value) keeps the factorisation */
+    size_t nk = gp->kernel->np;
+    if (params_equal(gp->kernel, h) && gp->log_noise == h[nk] &&
+        (gp->mean_mode != PK_GP_MEAN_CONSTANT || gp->mean == h[nk + 1]))
+        return;
     pk_gp_kernel_set_params(gp->kernel, h);
     gp->log_noise = h[gp->kernel->np];
     if (gp->mean_mode == PK_GP_MEAN_CONSTANT)
@@ -110,8 +123,10 @@ int pk_gp_set_data(pk_gp *gp, const pk_mat *X, const double *y, pk_err *err)
     }
     pk_mat_free(gp->X);
     pk_mat_free(gp->L);
+    pk_mat_free(gp->W);
     free(gp->y);
     free(gp->alpha);
+    gp->W = NULL;
     gp->X = nX;
     gp->L = nL;
     gp->y = ny;
@@ -124,6 +139,25 @@ int pk_gp_set_data(pk_gp *gp, const pk_mat *X, const double *y, pk_err *err)
 static double noise_var(const pk_gp *gp) { return exp(gp->log_noise) + gp->noise_floor; }
 double pk_gp_noise_var(const pk_gp *gp) { return noise_var(gp); }
 
+/* The row-major lower triangle of an n x n matrix is the column-major upper
+ * one, so LAPACK runs on our storage directly ('U', column-major) with no
+ * transposed copies; the *_work entry points also skip LAPACKE's NaN scans. */
+static int chol_inplace(pk_mat *A)
+{
+    lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', (lapack_int)A->rows, A->data, (lapack_int)A->stride);
+    return info == 0 ? PK_OK : info > 0 ? PK_ESING : PK_EINTERNAL;
+}
+
+/* Lower triangle of K + (noise + add) I into gp->L. */
+static int fill_cov(pk_gp *gp, double add)
+{
+    int s = pk_gp_kernel_fill(gp->kernel, gp->X, gp->X, 1, gp->L);
+    double nv = noise_var(gp) + add;
+    for (size_t i = 0; i < gp->n && !s; i++)
+        *pk_mat_at(gp->L, i, i) += nv;
+    return s;
+}
+
 int pk_gp_update(pk_gp *gp)
 {
     if (gp->fresh)
@@ -133,24 +167,48 @@ int pk_gp_update(pk_gp *gp)
         gp->fresh = 1;
         return PK_OK;
     }
-    int s = pk_gp_kernel_matrix(gp->kernel, gp->X, gp->X, 1, gp->L);
+    /* Only the lower triangle of L is ever written, so its strict upper
+     * triangle stays zero from allocation.  A failed factorisation refills
+     * the matrix with jitter escalation (as pk_cholesky: 1e-10 times the mean
+     * diagonal, times 10 per try, 8 tries) instead of keeping a saved copy. */
+    int s = fill_cov(gp, 0.0);
     if (s)
         return s;
-    double nv = noise_var(gp);
+    double md = 0.0;
     for (size_t i = 0; i < n; i++)
-        *pk_mat_at(gp->L, i, i) += nv;
-    s = pk_cholesky(gp->L, 1e-10, 8, &gp->jitter_used);
+        md += fabs(*pk_mat_at(gp->L, i, i));
+    if (!isfinite(md))
+        return PK_EDOM;
+    md = md > 0.0 ? md / (double)n : 1.0;
+    gp->jitter_used = 0.0;
+    s = chol_inplace(gp->L);
+    for (int t = 1; t <= 8 && s == PK_ESING; t++) {
+        gp->jitter_used = 1e-10 * md * pow(10.0, t - 1);
+        s = fill_cov(gp, gp->jitter_used);
+        if (!s)
+            s = chol_inplace(gp->L);
+    }
     if (s)
         return s;
     double m = pk_gp_get_mean(gp);
-    pk_mat a = pk_mat_view(gp->alpha, n, 1);
     for (size_t i = 0; i < n; i++)
         gp->alpha[i] = gp->y[i] - m;
-    s = pk_cholesky_solve(gp->L, &a);
-    if (s)
-        return s;
+    lapack_int info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, 1, gp->L->data,
+                                          (lapack_int)gp->L->stride, gp->alpha, (lapack_int)n);
+    if (info != 0)
+        return PK_EINTERNAL;
     gp->fresh = 1;
     return PK_OK;
+}
+
+/* Lower triangle of (K + noise I)^{-1} into W (same trick as chol_inplace). */
+static int inverse_lower(const pk_mat *L, pk_mat *W)
+{
+    size_t n = L->rows;
+    for (size_t i = 0; i < n; i++)
+        memcpy(pk_mat_at(W, i, 0), pk_mat_at(L, i, 0), (i + 1) * sizeof(double));
+    lapack_int info = LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, W->data, (lapack_int)W->stride);
+    return info == 0 ? PK_OK : info > 0 ? PK_ESING : PK_EINTERNAL;
 }
 
 int pk_gp_chol_inverse(const pk_mat *L, pk_mat *Ainv)
@@ -160,16 +218,41 @@ int pk_gp_chol_inverse(const pk_mat *L, pk_mat *Ainv)
         return PK_ESHAPE;
     if (n == 0)
         return PK_OK;
-    int s = pk_mat_copy(Ainv, L);
+    int s = inverse_lower(L, Ainv);
     if (s)
         return s;
-    lapack_int info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, Ainv->data, (lapack_int)Ainv->stride);
-    if (info != 0)
-        return info > 0 ? PK_ESING : PK_EINTERNAL;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
             *pk_mat_at(Ainv, j, i) = *pk_mat_at(Ainv, i, j);
     return PK_OK;
+}
+
+int pk_gp_grad_core(pk_gp *gp, double sc, double *gk, double *trace)
+{
+    size_t n = gp->n, nk = gp->kernel->np;
+    for (size_t p = 0; p < nk; p++)
+        gk[p] = 0.0;
+    *trace = 0.0;
+    if (n == 0)
+        return PK_OK;
+    if (!gp->W && !(gp->W = pk_mat_new(n, n)))
+        return PK_ENOMEM;
+    pk_mat *W = gp->W;
+    int s = inverse_lower(gp->L, W);
+    if (s)
+        return s;
+    double tr = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double *row = pk_mat_at(W, i, 0), ai = sc * gp->alpha[i];
+        for (size_t j = 0; j <= i; j++)
+            row[j] = ai * gp->alpha[j] - row[j];
+        tr += row[i];
+    }
+    s = pk_gp_kernel_grad_contract(gp->kernel, gp->X, W, gk);
+    for (size_t p = 0; p < nk; p++)
+        gk[p] *= 0.5;
+    *trace = tr;
+    return s;
 }
 
 const double *pk_gp_alpha(pk_gp *gp) { return pk_gp_update(gp) ? NULL : gp->alpha; }
@@ -192,47 +275,28 @@ int pk_gp_log_marginal(pk_gp *gp, double *lml, double *grad)
     if (n == 0)
         return PK_OK;
     /* W = alpha alpha^T - K^{-1};  d lml / d theta = 0.5 tr(W dK/dtheta) */
-    pk_mat *W = pk_mat_new(n, n);
-    if (!W)
-        return PK_ENOMEM;
-    s = pk_gp_chol_inverse(gp->L, W);
-    if (!s) {
-        double tr = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            double *row = pk_mat_at(W, i, 0);
-            for (size_t j = 0; j < n; j++)
-                row[j] = gp->alpha[i] * gp->alpha[j] - row[j];
-            tr += row[i];
-        }
-        s = pk_gp_kernel_grad_contract(gp->kernel, gp->X, W, grad);
-        for (size_t p = 0; p < nk; p++)
-            grad[p] *= 0.5;
-        grad[nk] = 0.5 * exp(gp->log_noise) * tr;
-        if (gp->mean_mode == PK_GP_MEAN_CONSTANT) {
-            double sa = 0.0;
-            for (size_t i = 0; i < n; i++)
-                sa += gp->alpha[i];
-            grad[nk + 1] = sa;
-        }
+    double tr;
+    s = pk_gp_grad_core(gp, 1.0, grad, &tr);
+    if (s)
+        return s;
+    grad[nk] = 0.5 * exp(gp->log_noise) * tr;
+    if (gp->mean_mode == PK_GP_MEAN_CONSTANT) {
+        double sa = 0.0;
+        for (size_t i = 0; i < n; i++)
+            sa += gp->alpha[i];
+        grad[nk + 1] = sa;
     }
-    pk_mat_free(W);
-    return s;
+    return PK_OK;
 }
 
 /* Ks^T (n x m) for test points. */
 static pk_mat *cross_t(pk_gp *gp, const pk_mat *Xs)
 {
-    size_t n = gp->n, m = Xs->rows;
-    pk_mat *Kt = pk_mat_new(n, m);
-    if (!Kt)
+    pk_mat *Kt = pk_mat_new(gp->n, Xs->rows);
+    if (Kt && pk_gp_kernel_fill(gp->kernel, gp->X, Xs, 0, Kt)) {
+        pk_mat_free(Kt);
         return NULL;
-#ifdef _OPENMP
-#pragma omp parallel for if ((long)n * (long)m > 1000000)
-#endif
-    for (long jl = 0; jl < (long)m; jl++)
-        for (size_t i = 0; i < n; i++)
-            *pk_mat_at(Kt, i, (size_t)jl) =
-                pk_gp_kernel_eval(gp->kernel, pk_mat_at(gp->X, i, 0), pk_mat_at(Xs, (size_t)jl, 0), NULL);
+    }
     return Kt;
 }
 

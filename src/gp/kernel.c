@@ -12,9 +12,6 @@
 #include <string.h>
 
 #include "gp_priv.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define MAX_DEPTH 64
 
@@ -186,34 +183,6 @@ void pk_gp_kernel_param_name(const pk_gp_kernel *k, size_t i, char *buf, size_t 
 
 /* ---- stationary kernels ------------------------------------------------------ */
 
-/* g(r) and h(r) = -g'(r) / r: dk/dlog ell_j = sf2 h d_j^2 / ell_j^2 and
- * dk/dx_j = -sf2 h d_j / ell_j^2.  h is finite at r = 0 except for Matern 1/2,
- * whose kink there is given a zero derivative. */
-static void stationary_g(pk_gp_kernel_type t, double r2, double *g, double *h)
-{
-    double r = sqrt(r2), e;
-    switch (t) {
-    case PK_GP_KERNEL_SE:
-        *g = exp(-0.5 * r2);
-        *h = *g;
-        break;
-    case PK_GP_KERNEL_MATERN12:
-        *g = exp(-r);
-        *h = r > 0 ? *g / r : 0.0;
-        break;
-    case PK_GP_KERNEL_MATERN32:
-        e = exp(-sqrt(3.0) * r);
-        *g = (1.0 + sqrt(3.0) * r) * e;
-        *h = 3.0 * e;
-        break;
-    default: /* Matern 5/2 */
-        e = exp(-sqrt(5.0) * r);
-        *g = (1.0 + sqrt(5.0) * r + 5.0 / 3.0 * r2) * e;
-        *h = 5.0 / 3.0 * (1.0 + sqrt(5.0) * r) * e;
-        break;
-    }
-}
-
 static double eval_stationary(const pk_gp_kernel *k, const double *x, const double *y, double *grad,
                               double *dx)
 {
@@ -233,7 +202,7 @@ static double eval_stationary(const pk_gp_kernel *k, const double *x, const doub
         r2 *= il2[0];
     }
     double g, h;
-    stationary_g(k->type, r2, &g, &h);
+    pk_gp_stationary_gh(k->type, r2, &g, &h);
     double val = sf2 * g;
     if (grad) {
         grad[0] = val;
@@ -460,64 +429,15 @@ int pk_gp_kernel_matrix(const pk_gp_kernel *k, const pk_mat *X1, const pk_mat *X
 {
     if (!k || !X1 || !X2 || !K)
         return PK_EINVAL;
-    if (X1->cols != k->dim || X2->cols != k->dim || K->rows != X1->rows || K->cols != X2->rows)
+    if (X1->cols != k->dim || X2->cols != k->dim || K->rows != X1->rows || K->cols != X2->rows ||
+        (symmetric && X1->rows != X2->rows))
         return PK_ESHAPE;
-    long n1 = (long)X1->rows;
-    size_t n2 = X2->rows;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 16) if (n1 * (long)n2 > 1000000)
-#endif
-    for (long i = 0; i < n1; i++) {
-        const double *xi = pk_mat_at(X1, (size_t)i, 0);
-        size_t jmax = symmetric ? (size_t)i + 1 : n2;
-        for (size_t j = 0; j < jmax; j++)
-            *pk_mat_at(K, (size_t)i, j) = pk_gp_kernel_eval(k, xi, pk_mat_at(X2, j, 0), NULL);
-    }
-    if (symmetric)
-        for (size_t i = 0; i < (size_t)n1; i++)
-            for (size_t j = 0; j < i; j++)
-                *pk_mat_at(K, j, i) = *pk_mat_at(K, i, j);
-    return PK_OK;
-}
-
-int pk_gp_kernel_grad_contract(const pk_gp_kernel *k, const pk_mat *X, const pk_mat *W, double *g)
-{
-    size_t n = X->rows, np = k->np;
-    if (W->rows != n || W->cols != n || X->cols != k->dim)
-        return PK_ESHAPE;
-    int nt = 1;
-#ifdef _OPENMP
-    nt = omp_get_max_threads();
-#endif
-    double *acc_all = calloc((size_t)nt * 2 * np, sizeof *acc_all);
-    if (!acc_all)
-        return PK_ENOMEM;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (n > 1000)
-#endif
-    {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        double *acc = acc_all + (size_t)tid * 2 * np, *tmp = acc + np;
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 16)
-#endif
-        for (long il = 0; il < (long)n; il++) {
-            size_t i = (size_t)il;
-            const double *xi = pk_mat_at(X, i, 0);
-            for (size_t j = 0; j <= i; j++) {
-                double w = *pk_mat_at(W, i, j) * (i == j ? 1.0 : 2.0);
-                pk_gp_kernel_eval(k, xi, pk_mat_at(X, j, 0), tmp);
-                for (size_t p = 0; p < np; p++)
-                    acc[p] += w * tmp[p];
-            }
-        }
-    }
-    for (int t = 0; t < nt; t++)
-        for (size_t p = 0; p < np; p++)
-            g[p] += acc_all[(size_t)t * 2 * np + p];
-    free(acc_all);
+    int s = pk_gp_kernel_fill(k, X1, X2, symmetric, K);
+    if (s || !symmetric)
+        return s;
+    size_t n = X1->rows;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            *pk_mat_at(K, j, i) = *pk_mat_at(K, i, j);
     return PK_OK;
 }

@@ -88,25 +88,12 @@ int pk_tp_log_marginal(pk_tp *tp, double *lml, double *grad)
     grad[ng + 1] = b * (a / b - (a + hn) / (b + beta));
     if (n == 0)
         return PK_OK;
-    pk_mat *W = pk_mat_new(n, n);
-    if (!W)
-        return PK_ENOMEM;
-    s = pk_gp_chol_inverse(gp->L, W);
-    if (!s) {
-        double sc = (a + hn) / (b + beta), tr = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            double *row = pk_mat_at(W, i, 0);
-            for (size_t j = 0; j < n; j++)
-                row[j] = sc * gp->alpha[i] * gp->alpha[j] - row[j];
-            tr += row[i];
-        }
-        s = pk_gp_kernel_grad_contract(gp->kernel, gp->X, W, grad);
-        for (size_t p = 0; p < nk; p++)
-            grad[p] *= 0.5;
-        grad[nk] = 0.5 * exp(gp->log_noise) * tr;
-    }
-    pk_mat_free(W);
-    return s;
+    double tr;
+    s = pk_gp_grad_core(gp, (a + hn) / (b + beta), grad, &tr);
+    if (s)
+        return s;
+    grad[nk] = 0.5 * exp(gp->log_noise) * tr;
+    return PK_OK;
 }
 
 int pk_tp_predict(pk_tp *tp, const pk_mat *Xs, double *loc, double *scale2, double *dof, int include_noise)
@@ -160,7 +147,7 @@ int pk_tp_fit(pk_tp *tp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk
     hi[ng] = p->log_hi;
     lo[ng + 1] = p->log_lo;
     hi[ng + 1] = p->log_hi;
-    int s = pk_gp_maximize(tp_obj, tp, h, nh, lo, hi, p, rng, lml, err);
+    int s = pk_gp_maximize(tp_obj, tp, h, nh, lo, hi, p, rng, lml, &tp->gp->info, err);
     if (!s) {
         pk_tp_set_hyper(tp, h);
         s = pk_gp_update(tp->gp);
@@ -168,3 +155,5 @@ int pk_tp_fit(pk_tp *tp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk
     free(buf);
     return s;
 }
+
+pk_gp_fit_info pk_tp_last_fit_info(const pk_tp *tp) { return tp->gp->info; }
