@@ -22,7 +22,8 @@ static const char *HELP =
     "  --alpha A       Hoeffding test confidence in (0,1) (default 0.05 batch, 0.2 streaming)\n"
     "  --t0 N          minimum visits before a state is promoted/tested (default 10 / 30)\n"
     "  --batch N       streaming batch size (default 500)\n"
-    "  --horizons H    sketch: future lengths 1..H (default 5)\n"
+    "  --horizons H    futures up to length H: sketched (sketch, default 5) or kept\n"
+    "                  as a prefix tree H-1 levels below blue states (stream, default 4)\n"
     "  --smoothing S   add-S smoothing towards the background unigram (default 1)\n"
     "  --out FILE      write the learned PDFA as JSON\n"
     "  --dot FILE      write it as Graphviz dot\n"
@@ -40,7 +41,7 @@ static int learn(int argc, char **argv)
     const char *train = NULL, *out = NULL, *dot = NULL, *method = "alergia";
     int json = 0;
     double alpha = NAN, smoothing = 1;
-    long t0 = -1, batch = 500, horizons = 5;
+    long t0 = -1, batch = 500, horizons = -1;
     for (int i = 2; i < argc; i++) {
         const char *v;
         if (pk_cli_is_opt(argv[i], "--method")) {
@@ -113,7 +114,7 @@ static int learn(int argc, char **argv)
         if (t0 > 0)
             p.t0 = t0;
         p.batch = (size_t)batch;
-        p.horizons = (int)horizons;
+        p.horizons = horizons > 0 ? (int)horizons : m == 1 ? 4 : 5;
         p.smoothing = smoothing;
         pk_pautomac_reader *rd = NULL;
         pk_pdfa_stream *ls = NULL;

@@ -177,7 +177,8 @@ int pk_alergia_learn(const pk_seqs *train, const pk_alergia_params *p, pk_pdfa *
 /* ---- streaming learner ---------------------------------------------------- */
 
 typedef enum pk_stream_test {
-    PK_STREAM_ALERGIA = 0, /**< Hoeffding test on next-symbol counts only */
+    PK_STREAM_ALERGIA = 0, /**< Alergia's recursive Hoeffding test on the prefix tree kept H-1 levels below
+                                each blue state (exact counts of futures up to length H) */
     PK_STREAM_SKETCH = 1   /**< Hoeffding test on count-min sketches of futures at horizons 1..H, cosine score */
 } pk_stream_test;
 
@@ -187,7 +188,9 @@ typedef struct pk_stream_params {
                               sketched futures, not whole subtrees, so it needs a looser bound) */
     int64_t t0;          /**< visits before a blue state is tested (default 30) */
     pk_stream_test test; /**< default PK_STREAM_SKETCH */
-    int horizons;        /**< H, future lengths 1..H sketched (default 5, 1..8) */
+    int horizons;        /**< H (default 5, 1..8): sketch mode sketches future lengths 2..H; Alergia mode
+                              keeps the prefix tree H-1 levels below each blue state (the reproduction
+                              and `probkit pdfa learn --method stream` use 4) */
     int sketch_rows;     /**< count-min depth (default 2, 1..8) */
     int sketch_width;    /**< count-min width (default 64, 8..4096) */
     double min_cosine;   /**< sketch mode: also require cosine >= this (default 0, in [0,1]) */
@@ -200,7 +203,8 @@ int pk_stream_params_check(const pk_stream_params *p, pk_err *err);
 typedef struct pk_pdfa_stream pk_pdfa_stream;
 
 /** A streaming learner over alphabet nsym.  Memory grows with the number of
- *  red/blue states, not with the stream. */
+ *  red/blue states (and, in Alergia mode, the distinct futures of length < H
+ *  below them), not with the stream. */
 int pk_pdfa_stream_new(int32_t nsym, const pk_stream_params *p, pk_pdfa_stream **out, pk_err *err);
 void pk_pdfa_stream_free(pk_pdfa_stream *s);
 /** Feed one string; a batch is processed when `batch` strings have arrived. */

@@ -1,9 +1,11 @@
 /* Streaming PDFA learning in the manner of Baumgartner & Verwer ("PAC learning
  * PDFA from data streams"): strings arrive in batches; only red states and
  * their blue children are stored, so memory grows with the model, not the
- * stream.  A blue node keeps exact next-symbol counts and count-min sketches
- * of the next h symbols (h = 2..H) of every string that reached it; these
- * stand in for the subtree that a batch learner would have.  After each batch
+ * stream.  A blue node keeps exact next-symbol counts and either count-min
+ * sketches of the next h symbols (h = 2..H) of every string that reached it
+ * (sketch mode) or the prefix tree of those strings cut H-1 levels below it
+ * (Alergia mode, tested recursively as batch Alergia does); these stand in
+ * for the subtree that a batch learner would have.  After each batch
  * the previous batch's merges are undone (counts and sketches subtract) and
  * re-tested on the grown counts (replayed first), then red-blue merging
  * continues. */
@@ -14,7 +16,9 @@
 #include "pdfa_priv.h"
 #include "seq_priv.h"
 
-enum { BLUE = 0, RED = 1, MERGED = 2 };
+/* WHITE: a node of the depth-limited prefix tree below a blue node (Alergia
+ * test only); it becomes BLUE when its parent is promoted to red. */
+enum { BLUE = 0, RED = 1, MERGED = 2, WHITE = 3 };
 
 struct pk_pdfa_stream {
     pk_stream_params p;
@@ -32,6 +36,8 @@ struct pk_pdfa_stream {
     size_t nred;
     int32_t *log; /* merges of the last batch: pairs (blue, red) */
     size_t nlog, caplog;
+    int32_t *stk; /* pair stack of the recursive Alergia test */
+    size_t capstk;
     pk_seqs *batch;
     double *bg; /* [k+1] running symbol/END counts */
     uint64_t rowseed[8];
@@ -169,6 +175,7 @@ void pk_pdfa_stream_free(pk_pdfa_stream *s)
     free(s->sketch);
     free(s->reds);
     free(s->log);
+    free(s->stk);
     pk_seqs_free(s->batch);
     free(s->bg);
     free(s);
@@ -200,9 +207,83 @@ static void observe(pk_pdfa_stream *s, int32_t q, const int32_t *x, size_t len, 
     }
 }
 
-/* Consistency of blue b with red r; *score = cosine of their statistics. */
-static int consistent(const pk_pdfa_stream *s, int32_t r, int32_t b, double *score)
+/* Alergia mode: the string that reached blue (or merged) node b at position j
+ * also walks the prefix tree below b, H-1 levels deep, so that the test can
+ * compare futures of up to H symbols exactly.  The tree below the frontier is
+ * bounded by the model and H, not by the stream. */
+static int fringe(pk_pdfa_stream *s, int32_t b, const int32_t *x, size_t len, size_t j)
 {
+    size_t k = (size_t)s->k;
+    int32_t y = b;
+    for (int d = 1; d < s->p.horizons && j < len; d++) {
+        int32_t c = s->child[(size_t)y * k + (size_t)x[j]];
+        if (c < 0) {
+            if (new_node(s, y, x[j], &c))
+                return PK_ENOMEM;
+            s->color[c] = WHITE;
+            s->child[(size_t)y * k + (size_t)x[j]] = c;
+        }
+        j++;
+        observe(s, c, x, len, j);
+        y = c;
+    }
+    return PK_OK;
+}
+
+static int push_pair(pk_pdfa_stream *s, size_t *n, int32_t a, int32_t b)
+{
+    if (*n + 2 > s->capstk) {
+        size_t c = s->capstk ? s->capstk * 2 : 256;
+        int32_t *v = realloc(s->stk, c * sizeof *v);
+        if (!v)
+            return PK_ENOMEM;
+        s->stk = v;
+        s->capstk = c;
+    }
+    s->stk[(*n)++] = a;
+    s->stk[(*n)++] = b;
+    return PK_OK;
+}
+
+/* Alergia's recursive test, as in batch Alergia: blue b's prefix tree (depth
+ * H-1) against the hypothesis from red r (merged nodes stand for their red
+ * target).  Returns 1 compatible, 0 not, -1 out of memory; *score = compared
+ * evidence (sum of the smaller visit counts). */
+static int consistent_tree(pk_pdfa_stream *s, int32_t r, int32_t b, double *score)
+{
+    size_t k = (size_t)s->k, n = 0;
+    *score = 0;
+    if (push_pair(s, &n, r, b))
+        return -1;
+    while (n) {
+        int32_t y = s->stk[--n], x = s->stk[--n];
+        double nx = s->tot[x], ny = s->tot[y];
+        if (nx <= 0 || ny <= 0)
+            continue;
+        *score += nx < ny ? nx : ny;
+        const double *cx = s->cnt + (size_t)x * (k + 1), *cy = s->cnt + (size_t)y * (k + 1);
+        for (size_t a = 0; a <= k; a++)
+            if (pk_pdfa_hoeffding_differ(cx[a], nx, cy[a], ny, s->p.alpha))
+                return 0;
+        for (size_t a = 0; a < k; a++) {
+            int32_t u = s->child[(size_t)x * k + a], v = s->child[(size_t)y * k + a];
+            if (u < 0 || v < 0)
+                continue;
+            if (s->color[u] == MERGED)
+                u = s->prev[u];
+            if (push_pair(s, &n, u, v))
+                return -1;
+        }
+    }
+    return 1;
+}
+
+/* Consistency of blue b with red r; *score = cosine of their statistics
+ * (sketch mode) or the compared evidence (Alergia mode).  -1: out of memory. */
+static int consistent(pk_pdfa_stream *s, int32_t r, int32_t b, double *score)
+{
+    if (!s->sk)
+        return consistent_tree(s, r, b, score);
     size_t k = (size_t)s->k;
     double nr = s->tot[r], nb = s->tot[b];
     *score = 0;
@@ -304,6 +385,8 @@ static int process_batch(pk_pdfa_stream *s, int final)
                 continue;
             }
             observe(s, b, x, len, j);
+            if (!s->sk && fringe(s, b, x, len, j))
+                return PK_ENOMEM;
             if (s->color[b] == BLUE)
                 break;
             q = s->prev[b]; /* merged: observe the same position at the target */
@@ -327,14 +410,20 @@ static int process_batch(pk_pdfa_stream *s, int final)
             continue;
         int32_t target = -1, was = s->prev[best];
         double sc, best_sc = -1;
-        if (was >= 0 && consistent(s, was, best, &sc))
+        int ok = was >= 0 ? consistent(s, was, best, &sc) : 0;
+        if (ok < 0)
+            return PK_ENOMEM;
+        if (ok)
             target = was; /* replay: the previous merge still holds on the new counts */
         else
-            for (size_t i = 0; i < s->nred; i++)
-                if (consistent(s, s->reds[i], best, &sc) && sc > best_sc) {
+            for (size_t i = 0; i < s->nred; i++) {
+                if ((ok = consistent(s, s->reds[i], best, &sc)) < 0)
+                    return PK_ENOMEM;
+                if (ok && sc > best_sc) {
                     best_sc = sc;
                     target = s->reds[i];
                 }
+            }
         if (was >= 0 && target != was)
             s->undone++;
         if (target >= 0) {
@@ -345,9 +434,14 @@ static int process_batch(pk_pdfa_stream *s, int final)
         } else if (s->tot[best] >= (double)s->p.t0) {
             s->color[best] = RED;
             s->reds[s->nred++] = best;
+            for (size_t a = 0; a < k; a++) {
+                int32_t c = s->child[(size_t)best * k + a];
+                if (c >= 0 && s->color[c] == WHITE)
+                    s->color[c] = BLUE;
+            }
         }
     }
-    int64_t bytes = (int64_t)(s->cap * node_bytes(s) + s->caplog * 4 + s->batch->cap_sym * 4 +
+    int64_t bytes = (int64_t)(s->cap * node_bytes(s) + s->caplog * 4 + s->capstk * 4 + s->batch->cap_sym * 4 +
                               s->batch->cap_n * sizeof(size_t));
     if (bytes > s->peak)
         s->peak = bytes;

@@ -71,18 +71,28 @@ static void problem(const char *dir, int id, int check_learning)
         PK_CHECK_MSG(pp >= floor_pp * (1 - 1e-9) && pp < floor_pp * 1.02, "P%d alergia %.4f floor %.4f", id, pp,
                      floor_pp);
         pk_pdfa_free(m);
-        pk_stream_params sp = pk_stream_params_default();
-        pk_pdfa_stream *s = NULL;
-        PK_CHECK_OK(pk_pdfa_stream_new(tr->nsym, &sp, &s, &err));
-        for (size_t i = 0; i < tr->n; i++)
-            pk_pdfa_stream_add(s, pk_seqs_at(tr, i), pk_seqs_len(tr, i), &err);
-        PK_CHECK_OK(pk_pdfa_stream_model(s, &m, NULL, &err));
-        for (size_t i = 0; i < ns; i++)
-            lp[i] = pk_pdfa_log_prob(m, pk_seqs_at(te, i), pk_seqs_len(te, i));
-        pp = pk_pautomac_perplexity_log(sol, lp, ns);
-        PK_CHECK_MSG(pp < floor_pp * 1.03, "P%d sketch %.4f floor %.4f", id, pp, floor_pp);
-        pk_pdfa_free(m);
-        pk_pdfa_stream_free(s);
+        double pp_batch = pp;
+        for (int mode = 0; mode < 2; mode++) {
+            pk_stream_params sp = pk_stream_params_default();
+            if (mode == 1) {
+                sp.test = PK_STREAM_ALERGIA;
+                sp.horizons = 4;
+            }
+            pk_pdfa_stream *s = NULL;
+            PK_CHECK_OK(pk_pdfa_stream_new(tr->nsym, &sp, &s, &err));
+            for (size_t i = 0; i < tr->n; i++)
+                pk_pdfa_stream_add(s, pk_seqs_at(tr, i), pk_seqs_len(tr, i), &err);
+            PK_CHECK_OK(pk_pdfa_stream_model(s, &m, NULL, &err));
+            for (size_t i = 0; i < ns; i++)
+                lp[i] = pk_pdfa_log_prob(m, pk_seqs_at(te, i), pk_seqs_len(te, i));
+            pp = pk_pautomac_perplexity_log(sol, lp, ns);
+            PK_CHECK_MSG(pp < floor_pp * 1.03, "P%d %s %.4f floor %.4f", id, mode ? "stream" : "sketch", pp,
+                         floor_pp);
+            /* the goal: streaming within 2% of batch perplexity (P9 needs futures beyond one symbol) */
+            PK_CHECK_MSG(pp < pp_batch * 1.02, "P%d %s %.4f batch %.4f", id, mode ? "stream" : "sketch", pp, pp_batch);
+            pk_pdfa_free(m);
+            pk_pdfa_stream_free(s);
+        }
     }
     free(lp);
 done:
@@ -100,6 +110,6 @@ int main(void)
         return pk_test_done();
     }
     for (int id = 1; id <= 12; id++)
-        problem(dir, id, id == 6 || id == 7);
+        problem(dir, id, id == 6 || id == 7 || id == 9);
     return pk_test_done();
 }

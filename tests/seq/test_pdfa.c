@@ -250,6 +250,58 @@ static void test_learn(void)
     pk_seqs_free(test);
 }
 
+/* States B and C below have the same next-symbol distribution and differ only
+ * one step later (D vs E); a test on next-symbol counts alone merges them (and
+ * the start state), so streaming Alergia must compare the futures below each
+ * blue state, as batch Alergia does. */
+static void test_stream_deep(void)
+{
+    pk_rng rng;
+    pk_rng_seed(&rng, 11);
+    pk_pdfa *t = pk_pdfa_new(5, 2);
+    PK_CHECK(t != NULL);
+    static const int32_t DEST[5][2] = {{1, 2}, {3, 3}, {4, 4}, {0, 0}, {0, 0}};
+    static const double W[5][3] = {{.45, .45, .1}, {.45, .45, .1}, {.45, .45, .1}, {.8, .1, .1}, {.1, .8, .1}};
+    for (int32_t q = 0; q < 5; q++) {
+        for (int32_t a = 0; a < 2; a++)
+            PK_CHECK_OK(pk_pdfa_set(t, q, a, DEST[q][a], W[q][a]));
+        PK_CHECK_OK(pk_pdfa_set_final(t, q, W[q][2]));
+    }
+    pk_seqs *train = pk_seqs_new(2), *test = pk_seqs_new(2);
+    int32_t buf[512];
+    size_t len;
+    int trunc;
+    for (int i = 0; i < 22000; i++) {
+        PK_CHECK_OK(pk_pdfa_sample(t, &rng, buf, 512, &len, &trunc));
+        PK_CHECK_OK(pk_seqs_push(i < 20000 ? train : test, buf, len));
+    }
+    double bt = pk_pdfa_bits_per_symbol(t, test, NULL);
+    pk_err err;
+    pk_pdfa_learn_stats st;
+    pk_alergia_params ap = pk_alergia_params_default();
+    pk_pdfa *bm = NULL;
+    PK_CHECK_OK(pk_alergia_learn(train, &ap, &bm, &st, &err));
+    double bb = pk_pdfa_bits_per_symbol(bm, test, NULL);
+    pk_stream_params sp = pk_stream_params_default();
+    sp.test = PK_STREAM_ALERGIA;
+    pk_pdfa_stream *ls = NULL;
+    PK_CHECK_OK(pk_pdfa_stream_new(2, &sp, &ls, &err));
+    for (size_t i = 0; i < train->n; i++)
+        PK_CHECK_OK(pk_pdfa_stream_add(ls, pk_seqs_at(train, i), pk_seqs_len(train, i), &err));
+    pk_pdfa *sm = NULL;
+    PK_CHECK_OK(pk_pdfa_stream_model(ls, &sm, &st, &err));
+    double bs = pk_pdfa_bits_per_symbol(sm, test, NULL);
+    PK_CHECK_MSG(bb < bt * 1.01, "batch Alergia %.4f bits/sym vs target %.4f", bb, bt);
+    PK_CHECK_MSG(bs < bt * 1.01 && bs < bb * 1.01, "streaming Alergia %.4f bits/sym vs target %.4f, batch %.4f (%d states)",
+                 bs, bt, bb, st.states);
+    pk_pdfa_free(sm);
+    pk_pdfa_stream_free(ls);
+    pk_pdfa_free(bm);
+    pk_pdfa_free(t);
+    pk_seqs_free(train);
+    pk_seqs_free(test);
+}
+
 int main(void)
 {
     test_pfa();
@@ -257,5 +309,6 @@ int main(void)
     test_reader();
     test_perplexity();
     test_learn();
+    test_stream_deep();
     return pk_test_done();
 }
