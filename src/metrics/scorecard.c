@@ -123,24 +123,27 @@ void pk_credit_simulate(pk_rng *r, size_t n, double *X, double *y, double *a)
     for (size_t i = 0; i < n; i++) {
         double g = pk_rng_uniform(r) < 0.3;
         double *x = X + 7 * i;
-        /* the protected group has lower income and higher debt ratios: features, not the
-         * group itself, carry the risk, so group-IV is indirect */
-        double lninc = 10.8 - 0.25 * g + 0.5 * pk_rng_normal(r);
+        double z1 = pk_rng_normal(r), z2 = pk_rng_normal(r);
+        /* the protected group has lower income and higher debt ratios: the features, not the
+         * group itself, carry the risk, so its IV against default is indirect */
+        double lninc = 10.8 - 0.25 * g + 0.5 * z1;
         x[0] = round(exp(lninc));
-        x[1] = fmin(1.0, pk_rng_beta(r, 2, 5) + 0.04 * g);
-        x[2] = round(10 * 3.0 * pk_rng_gamma(r, 3.0)) / 10;
-        x[3] = pk_rng_beta(r, 2, 3);
-        x[4] = (double)pk_rng_poisson(r, 0.25 + 0.5 * (x[3] > 0.7));
-        x[5] = (double)pk_rng_poisson(r, 1.0);
-        x[6] = round(21 + 0.8 * x[2] + 10 * pk_rng_gamma(r, 1.5));
-        double zi = (lninc - 10.8) / 0.5, za = (x[6] - 45) / 12;
+        x[1] = fmin(1.5, fmax(0.0, 0.30 - 0.06 * z1 + 0.04 * g + 0.10 * pk_rng_normal(r)));
+        x[6] = round(21 + 10 * pk_rng_gamma(r, 1.8));
+        /* years of credit history are a share of the adult years: history and age correlate */
+        x[2] = round(10 * (x[6] - 18) * pk_rng_beta(r, 3, 2)) / 10;
+        x[3] = 1 / (1 + exp(0.4 - 5 * (x[1] - 0.3) - 0.8 * z2));
+        x[4] = (double)pk_rng_poisson(r, 0.15 + 0.9 * x[3] * x[3]);
+        x[5] = (double)pk_rng_poisson(r, 0.7 + 0.8 * (x[2] < 3));
+        double zi = (lninc - 10.8) / 0.5;
+        /* conditional effects; given history, older applicants are slightly riskier */
         if (s)
-            s[i] = -0.55 * zi + 3.0 * (x[1] - 0.3) + 2.0 * (x[3] - 0.4) + 1.0 * (x[3] > 0.85) + 0.6 * x[4] +
-                   0.2 * x[5] - 0.05 * (x[2] - 9) + 0.35 * za * za;
+            s[i] = -0.62 * zi + 3.7 * (x[1] - 0.3) + 2.7 * (x[3] - 0.4) + 0.74 * x[4] + 0.25 * x[5] -
+                   0.11 * (x[2] - 12) + 0.043 * (x[6] - 40) + 0.98 * (x[6] < 25);
         a[i] = g;
     }
     /* intercept by bisection so that the expected default rate is 15% */
-    double lo = -10, hi = 5;
+    double lo = -30, hi = 10;
     for (int it = 0; s && it < 60; it++) {
         double mid = 0.5 * (lo + hi), m = 0;
         for (size_t i = 0; i < n; i++)

@@ -199,7 +199,8 @@ static void test_categorical(void)
     if (b && b->nbins == 3) {
         PK_CHECK(b->level_bin[0] == b->level_bin[2] && b->level_bin[1] == b->level_bin[3]);
         PK_CHECK(b->level_bin[0] != b->level_bin[4] && b->level_bin[4] != b->level_bin[1]);
-        PK_CHECK(b->woe[b->level_bin[0]] > b->woe[b->level_bin[4]] && b->woe[b->level_bin[4]] > b->woe[b->level_bin[1]]);
+        size_t safe = b->level_bin[0], mid = b->level_bin[4], risky = b->level_bin[1];
+        PK_CHECK(b->woe[safe] > b->woe[mid] && b->woe[mid] > b->woe[risky]);
         PK_CHECK(pk_binning_index(b, 5) == b->other_bin && pk_binning_index(b, 7) == b->other_bin);
         PK_CHECK(pk_binning_index(b, 2) == b->level_bin[2]);
         double tot = 0;
