@@ -5,7 +5,8 @@ same number of iterations.
 
     /usr/bin/python3 bench/cluster.py [--n 100000] [--d 50] [--k 20] [--iters 20] [--gmm-iters 6]
                                       [--runs 3] [--threads 2] [--seed 42]
-                                      [--only hamerly|lloyd|gmm ...] [--skip-gmm]
+                                      [--only hamerly|lloyd|elkan|gmm ...] [--skip-gmm]
+                                      [--wait-policy passive|active|default]
 
 Data: K Gaussian blobs (numpy seeded), written as NPY; K-means starts from the same
 k-means++-free initial centres (K random rows), GMM-EM from the same weights, means and
@@ -13,10 +14,13 @@ covariances (one M-step of those centres' hard assignment).  Agreement first: fi
 (K-means) and mean log-likelihood (GMM) must match to 1e-6 relative.  Per-iteration time:
 K-means = fit time / iterations on both sides; GMM = (time at ITERS - time at 1) / (ITERS - 1)
 on both sides, so scikit-learn's parameter set-up and ours cancel.
-Writes bench/results/cluster_kmeans.json, cluster_kmeans_lloyd.json and cluster_gmm.json.
+Writes bench/results/cluster_kmeans.json (our Hamerly vs scikit-learn's default Lloyd),
+cluster_kmeans_lloyd.json (Lloyd vs Lloyd), cluster_kmeans_elkan.json (Hamerly vs Elkan) and
+cluster_gmm.json, each with wall and CPU (all threads) seconds per iteration.
 """
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -35,10 +39,15 @@ ap.add_argument("--runs", type=int, default=3)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--seed", type=int, default=42)
 ap.add_argument("--skip-gmm", action="store_true")
-ap.add_argument("--only", choices=["hamerly", "lloyd", "gmm"], action="append",
+ap.add_argument("--only", choices=["hamerly", "lloyd", "elkan", "gmm"], action="append",
                 help="run only these comparisons (repeatable; default all)")
+ap.add_argument("--wait-policy", choices=["passive", "active", "default"], default="passive",
+                help="OMP_WAIT_POLICY for both sides (default passive: on a shared, oversubscribed machine "
+                     "spinning OpenMP threads burn the CPU the other thread needs)")
 args = ap.parse_args()
 harness.set_threads(args.threads)
+if args.wait_policy != "default":
+    os.environ["OMP_WAIT_POLICY"] = args.wait_policy.upper()  # before numpy/sklearn load libgomp
 
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402,F401
@@ -60,14 +69,44 @@ paths = {name: os.path.join(tmp, name + ".npy") for name in ["X", "C0", "W0", "M
 np.save(paths["X"], X)
 np.save(paths["C0"], C0)
 print(f"problem: n = {n}, d = {d}, K = {k}, {args.threads} thread(s), seed {args.seed}, {args.runs} runs")
-params = {"n": n, "d": d, "k": k, "threads": args.threads, "seed": args.seed, "runs": args.runs}
+params = {"n": n, "d": d, "k": k, "threads": args.threads, "seed": args.seed, "runs": args.runs,
+          "omp_wait_policy": args.wait_policy}
 
 
-def sk_kmeans():
-    t0 = time.perf_counter()
-    km = KMeans(n_clusters=k, init=C0, n_init=1, max_iter=args.iters, tol=0.0, algorithm="lloyd").fit(X)
-    t = time.perf_counter() - t0
-    return harness.Timed(t / km.n_iter_, {"inertia": km.inertia_, "n_iter": km.n_iter_})
+def with_cpu(fn, store):
+    """Wrap a timed callable so that the CPU seconds (all threads) it reports are kept too."""
+
+    def call():
+        r = fn()
+        store.append(r.output["cpu_seconds"])
+        return r
+
+    return call
+
+
+def finish(res, cpu_ours, cpu_peer):
+    """Add CPU-time medians (timed rounds only: the first entry is the agreement call) and rewrite."""
+    co, cp = cpu_ours[1:], cpu_peer[1:]
+    mo, mp = statistics.median(co), statistics.median(cp)
+    res["ours"]["cpu_seconds"], res["ours"]["cpu_median"] = co, mo
+    res["peer"]["cpu_seconds"], res["peer"]["cpu_median"] = cp, mp
+    res["cpu_ratio_ours_over_peer"] = mo / mp if mp > 0 else None
+    res["speedup_wall"] = 1 / res["ratio_ours_over_peer"] if res["ratio_ours_over_peer"] else None
+    res["speedup_cpu"] = mp / mo if mo > 0 else None
+    print(f"{res['name']}: CPU seconds per iteration ours {mo:.4g}, peer {mp:.4g}: speed-up "
+          f"{res['speedup_wall']:.3g}x wall, {res['speedup_cpu']:.3g}x CPU")
+    harness.write_result(res["name"], res)
+
+
+def sk_kmeans_with(algorithm):
+    def run():
+        t0, c0 = time.perf_counter(), time.process_time()
+        km = KMeans(n_clusters=k, init=C0, n_init=1, max_iter=args.iters, tol=0.0, algorithm=algorithm).fit(X)
+        t, c = time.perf_counter() - t0, time.process_time() - c0
+        return harness.Timed(t / km.n_iter_, {"inertia": km.inertia_, "n_iter": km.n_iter_,
+                                              "cpu_seconds": c / km.n_iter_})
+
+    return run
 
 
 def agree_km(o, p):
@@ -76,15 +115,23 @@ def agree_km(o, p):
 
 
 kp = dict(params, iters=args.iters)
-for algo, name in (("hamerly", "cluster_kmeans"), ("lloyd", "cluster_kmeans_lloyd")):
-    if args.only and algo not in args.only:
+# ours (algorithm) against scikit-learn (algorithm): the headline pits each library's default
+# (our Hamerly, scikit-learn's Lloyd); then exhaustive against exhaustive, bounds against bounds.
+for key, algo, sk_algo, name in (("hamerly", "hamerly", "lloyd", "cluster_kmeans"),
+                                 ("lloyd", "lloyd", "lloyd", "cluster_kmeans_lloyd"),
+                                 ("elkan", "hamerly", "elkan", "cluster_kmeans_elkan")):
+    if args.only and key not in args.only:
         continue
-    harness.compare(name, (f"pk_kmeans_fit ({algo}), per iteration",
-                           harness.command([prog, "kmeans", paths["X"], paths["C0"], str(args.iters), algo],
-                                           seconds_key="seconds")),
-                    ("sklearn.cluster.KMeans(algorithm='lloyd'), per iteration", sk_kmeans), agree_km,
-                    runs=args.runs, params=kp,
-                    notes="same initial centres, tol = 0, same iteration count; seconds are per iteration")
+    co, cp = [], []
+    res = harness.compare(name, (f"pk_kmeans_fit ({algo}), per iteration",
+                                 with_cpu(harness.command([prog, "kmeans", paths["X"], paths["C0"], str(args.iters),
+                                                           algo], seconds_key="seconds"), co)),
+                          (f"sklearn.cluster.KMeans(algorithm='{sk_algo}'), per iteration",
+                           with_cpu(sk_kmeans_with(sk_algo), cp)),
+                          agree_km, runs=args.runs, params=kp, write=False,
+                          notes="same initial centres, tol = 0, same iteration count; seconds are per iteration "
+                                "(fit time / iterations); cpu_seconds = process CPU time of all threads")
+    finish(res, co, cp)
 
 if args.skip_gmm or (args.only and "gmm" not in args.only):
     sys.exit(0)
@@ -100,17 +147,19 @@ P0 = np.linalg.inv(S0)
 
 
 def sk_gmm():
-    ts, lb = [], None
+    ts, cs, lb = [], [], None
     for it in (1, args.gmm_iters):
         g = GaussianMixture(n_components=k, covariance_type="full", tol=0.0, max_iter=it, reg_covar=1e-6,
                             init_params="random_from_data", weights_init=W0, means_init=M0, precisions_init=P0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             g.fit(X)
             ts.append(time.perf_counter() - t0)
+            cs.append(time.process_time() - c0)
         lb = g.lower_bound_
-    return harness.Timed((ts[1] - ts[0]) / (args.gmm_iters - 1), {"lower_bound": lb})
+    return harness.Timed((ts[1] - ts[0]) / (args.gmm_iters - 1),
+                         {"lower_bound": lb, "cpu_seconds": (cs[1] - cs[0]) / (args.gmm_iters - 1)})
 
 
 def agree_gmm(o, p):
@@ -118,10 +167,13 @@ def agree_gmm(o, p):
     return rel <= 1e-6, {"rel_diff_mean_loglik": rel}
 
 
-harness.compare("cluster_gmm", ("pk_gmm_fit (full), per EM iteration",
-                                harness.command([prog, "gmm", paths["X"], paths["W0"], paths["M0"], paths["S0"],
-                                                 str(args.gmm_iters)], seconds_key="seconds")),
-                ("sklearn.mixture.GaussianMixture(full), per EM iteration", sk_gmm), agree_gmm,
-                runs=args.runs, params=dict(params, iters=args.gmm_iters),
-                notes="same start (weights, means, covariances), tol = 0; per-iteration time = "
-                      "(time at ITERS - time at 1 iteration) / (ITERS - 1) on both sides")
+co, cp = [], []
+res = harness.compare("cluster_gmm", ("pk_gmm_fit (full), per EM iteration",
+                                      with_cpu(harness.command([prog, "gmm", paths["X"], paths["W0"], paths["M0"],
+                                                                paths["S0"], str(args.gmm_iters)],
+                                                               seconds_key="seconds"), co)),
+                      ("sklearn.mixture.GaussianMixture(full), per EM iteration", with_cpu(sk_gmm, cp)), agree_gmm,
+                      runs=args.runs, params=dict(params, iters=args.gmm_iters), write=False,
+                      notes="same start (weights, means, covariances), tol = 0; per-iteration time = "
+                            "(time at ITERS - time at 1 iteration) / (ITERS - 1) on both sides")
+finish(res, co, cp)

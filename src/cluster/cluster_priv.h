@@ -36,16 +36,6 @@ int pk_red_rows(const pk_allreduce *r, size_t n_local, size_t *n_global, size_t 
 static inline int pk_red_split(const pk_allreduce *r) { return r && r->size > 1; }
 /** Global mean column variance (one-pass moments when split). */
 int pk_red_mean_var(const pk_allreduce *r, const pk_mat *X, double *mv);
-/* K-means kernels (kmeans_kernel.c): centres transposed into Ct (d x kp, kp = k rounded up to 4,
- * padding zero).  dot4x4: rows xr[0..3] against centres j0..j0+3 into out[16] (row-major 4x4);
- * dot1xk: one row against all kp centres into out[kp] (kp <= PK_KM_KPMAX). */
-#define PK_KM_KPMAX 256
-typedef void (*pk_km_dot4x4_fn)(const double *const *xr, const double *Ct, size_t kp, size_t j0, size_t d,
-                                double *out);
-typedef void (*pk_km_dot1xk_fn)(const double *x, const double *Ct, size_t kp, size_t d, double *out);
-pk_km_dot4x4_fn pk_km_pick_dot4x4(void);
-pk_km_dot1xk_fn pk_km_pick_dot1xk(void);
-
 /** PK_EDOM naming the first non-finite cell ("<who>: row i, column j is NaN"). */
 int pk_cluster_check_finite(const pk_mat *X, const char *who, pk_err *err);
 /** Mean over columns of the population variance (scikit-learn's tol scale). */

@@ -25,18 +25,41 @@ double pk_cluster_mean_var(const pk_mat *X)
     size_t n = X->rows, d = X->cols;
     if (n == 0 || d == 0)
         return 0;
-    double tot = 0;
-    for (size_t j = 0; j < d; j++) {
-        double m = 0, s = 0;
-        for (size_t i = 0; i < n; i++)
-            m += *pk_mat_at(X, i, j);
-        m /= (double)n;
-        for (size_t i = 0; i < n; i++) {
-            double e = *pk_mat_at(X, i, j) - m;
-            s += e * e;
+    /* two passes over the rows (not the columns: row-major data would be read d times over) */
+    double *m = calloc(2 * d, sizeof(double)), *s = m ? m + d : NULL;
+    if (!m) { /* no scratch: column by column */
+        double tot = 0;
+        for (size_t j = 0; j < d; j++) {
+            double mu = 0, v = 0;
+            for (size_t i = 0; i < n; i++)
+                mu += *pk_mat_at(X, i, j);
+            mu /= (double)n;
+            for (size_t i = 0; i < n; i++) {
+                double e = *pk_mat_at(X, i, j) - mu;
+                v += e * e;
+            }
+            tot += v / (double)n;
         }
-        tot += s / (double)n;
+        return tot / (double)d;
     }
+    for (size_t i = 0; i < n; i++) {
+        const double *x = pk_mat_at(X, i, 0);
+        for (size_t j = 0; j < d; j++)
+            m[j] += x[j];
+    }
+    for (size_t j = 0; j < d; j++)
+        m[j] /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = pk_mat_at(X, i, 0);
+        for (size_t j = 0; j < d; j++) {
+            double e = x[j] - m[j];
+            s[j] += e * e;
+        }
+    }
+    double tot = 0;
+    for (size_t j = 0; j < d; j++)
+        tot += s[j] / (double)n;
+    free(m);
     return tot / (double)d;
 }
 

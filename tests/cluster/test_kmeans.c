@@ -113,6 +113,52 @@ int main(void)
     pk_kmeans_free(c);
     pk_kmeans_free(mb);
 
+    /* near-ties beyond float resolution: the float search must hand them to the double rescan,
+     * so predict's labels equal a brute-force double argmin (first index on exact ties) */
+    {
+        size_t nt = 3001, dt = 9, kt = 6;
+        double *Ct = malloc(kt * dt * sizeof(double)), *Xt = malloc(nt * dt * sizeof(double));
+        int32_t *lt = malloc(nt * sizeof(int32_t));
+        pk_rng rt;
+        pk_rng_seed(&rt, 77);
+        for (size_t q = 0; q < kt * dt; q++)
+            Ct[q] = 1000.0 + pk_rng_normal(&rt); /* a large offset: float keeps ~3 decimals here */
+        for (size_t i = 0; i < nt; i++) {
+            size_t ca = i % kt, cb = (i / kt) % kt;
+            double eps = (i % 3 == 0) ? 0 : 1e-9 * pk_rng_normal(&rt); /* (near-)exact midpoints too */
+            for (size_t t = 0; t < dt; t++)
+                Xt[i * dt + t] = 0.5 * (Ct[ca * dt + t] + Ct[cb * dt + t]) + eps * (double)(t + 1);
+        }
+        pk_kmeans km = {.k = kt, .d = dt, .n = nt, .centers = Ct};
+        pk_mat Xtm = pk_mat_view(Xt, nt, dt);
+        PK_CHECK_OK(pk_kmeans_predict(&km, &Xtm, lt, NULL));
+        size_t bad = 0;
+        for (size_t i = 0; i < nt; i++) {
+            double best = INFINITY, dl = 0;
+            int32_t bj = 0;
+            for (size_t j = 0; j < kt; j++) {
+                double s = 0;
+                for (size_t t = 0; t < dt; t++) {
+                    double e = Xt[i * dt + t] - Ct[j * dt + t];
+                    s += e * e;
+                }
+                if (s < best) {
+                    best = s;
+                    bj = (int32_t)j;
+                }
+                if ((int32_t)j == lt[i])
+                    dl = s;
+            }
+            /* gaps of ~1e-8 are far above double rounding: the same label; exact midpoints may
+             * break the tie either way by one rounding, but must be a true nearest centre */
+            bad += (i % 3 != 0) ? lt[i] != bj : !(dl <= best * (1 + 1e-12));
+        }
+        PK_CHECK_MSG(bad == 0, "%zu of %zu near-tie labels differ from the double argmin", bad, nt);
+        free(Ct);
+        free(Xt);
+        free(lt);
+    }
+
     /* bad input: k > n, NaN, k = 0 */
     {
         pk_kmeans *km = NULL;
