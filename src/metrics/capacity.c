@@ -148,37 +148,45 @@ int pk_packing_random(size_t d, size_t k, size_t trials, pk_rng *rng, double *ep
 {
     if (d < 1 || k < 2 || trials < 1)
         return pk_err_set(err, PK_EINVAL, "need d >= 1, k >= 2, trials >= 1 (got %zu, %zu, %zu)", d, k, trials);
-    /* the Gram matrix is formed a block of rows at a time, so k = 32000 needs 256 k doubles, not k^2 */
+    /* float storage and sgemm (the authors' sweep runs in float16); the Gram matrix is
+     * formed a block of rows at a time, so k = 32000 needs 256 k floats, not k^2 */
     const size_t bs = k < 256 ? k : 256;
-    double *U = malloc(k * d * sizeof *U), *G = malloc(bs * k * sizeof *G), *nr = malloc(k * sizeof *nr);
-    if (!U || !G || !nr) {
+    float *U = malloc(k * d * sizeof *U), *G = malloc(bs * k * sizeof *G);
+    double *row = malloc(d * sizeof *row);
+    if (!U || !G || !row) {
         free(U);
         free(G);
-        free(nr);
+        free(row);
         return pk_err_set(err, PK_ENOMEM, "out of memory (k = %zu, d = %zu)", k, d);
     }
     double best = INFINITY;
     for (size_t t = 0; t < trials; t++) {
-        for (size_t i = 0; i < k * d; i++)
-            U[i] = pk_rng_normal(rng);
-        normalise_rows(U, U, nr, k, d);
+        for (size_t i = 0; i < k; i++) {
+            double s = 0;
+            for (size_t c = 0; c < d; c++) {
+                row[c] = pk_rng_normal(rng);
+                s += row[c] * row[c];
+            }
+            s = s > 0 ? 1 / sqrt(s) : 0;
+            for (size_t c = 0; c < d; c++)
+                U[i * d + c] = (float)(row[c] * s);
+        }
         double worst = 0;
         for (size_t r0 = 0; r0 < k; r0 += bs) {
-            size_t m = k - r0 < bs ? k - r0 : bs;
-            /* rows r0..r0+m against rows r0..k (the upper triangle) */
-            size_t w = k - r0;
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)w, (int)d, 1.0, U + r0 * d, (int)d,
-                        U + r0 * d, (int)d, 0.0, G, (int)w);
+            size_t m = k - r0 < bs ? k - r0 : bs, w = k - r0;
+            /* rows r0..r0+m against rows r0..k: the upper triangle */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)w, (int)d, 1.0f, U + r0 * d, (int)d,
+                        U + r0 * d, (int)d, 0.0f, G, (int)w);
             for (size_t i = 0; i < m; i++)
                 for (size_t j = i + 1; j < w; j++)
-                    worst = fmax(worst, fabs(G[i * w + j]));
+                    worst = fmax(worst, fabsf(G[i * w + j]));
         }
         best = fmin(best, worst);
     }
     *eps = best;
     free(U);
     free(G);
-    free(nr);
+    free(row);
     return PK_OK;
 }
 
