@@ -170,6 +170,7 @@ static int do_fit(int argc, char **argv)
         goto done;
     }
     size_t nh = pk_gp_nhyper(gp);
+    pk_gp_fit_info fi = pk_gp_last_fit_info(gp);
     double h[80];
     pk_gp_get_hyper(gp, h);
     json_t *m = json_object(), *jh = json_array(), *jx = json_array(), *jy = json_array(), *jc = json_array(),
@@ -218,11 +219,14 @@ static int do_fit(int argc, char **argv)
                     snprintf(name, sizeof name, "log_noise");
                 printf("%s\"%s\": %.17g", p ? ", " : "", name, h[p]);
             }
-            printf("}}\n");
+            printf("}, \"fit\": {\"starts\": %d, \"iterations\": %d, \"evaluations\": %d, \"gradients\": %d}}\n",
+                   fi.starts, fi.iterations, fi.evaluations, fi.gradients);
         } else {
             printf("fitted %s GP on %zu rows x %zu inputs (seed %llu): log marginal likelihood %.6g "
-                   "(standardised target)\nmodel: %s\n",
-                   KNAMES[kind], n, d, (unsigned long long)seed, lml, out);
+                   "(standardised target)\nL-BFGS: %d starts, %d iterations, %d evaluations (%d with gradient)\n"
+                   "model: %s\n",
+                   KNAMES[kind], n, d, (unsigned long long)seed, lml, fi.starts, fi.iterations, fi.evaluations,
+                   fi.gradients, out);
         }
     }
     json_decref(m);

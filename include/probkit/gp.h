@@ -240,6 +240,11 @@ int pk_tp_log_marginal(pk_tp *tp, double *lml, double *grad);
 int pk_tp_predict(pk_tp *tp, const pk_mat *Xs, double *loc, double *scale2, double *dof, int include_noise);
 /** Log density of a Student t with location, squared scale and dof at x. */
 double pk_student_t_logpdf(double x, double loc, double scale2, double dof);
+/** Keep a at its current value in pk_tp_fit (fixed != 0), e.g. a chosen on
+ *  validation data as in the paper's experiments; by default a is fitted.
+ *  Note that a alone is poorly identified by one data set: y holds a single
+ *  draw of the scale, so maximising over a tends to a -> infinity, the GP. */
+void pk_tp_fix_a(pk_tp *tp, int fixed);
 /** Type-II ML over kernel, noise, a and b (same options as pk_gp_fit). */
 int pk_tp_fit(pk_tp *tp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk_err *err);
 /** The work counts of the last pk_tp_fit on tp. */

@@ -16,6 +16,7 @@
 struct pk_tp {
     pk_gp *gp;
     double log_a, log_b;
+    int fix_a; /* pk_tp_fit leaves log_a alone */
 };
 
 pk_tp *pk_tp_new(pk_gp_kernel *kernel)
@@ -124,11 +125,17 @@ double pk_student_t_logpdf(double x, double loc, double scale2, double dof)
            0.5 * (dof + 1.0) * log1p(z2);
 }
 
+void pk_tp_fix_a(pk_tp *tp, int fixed) { tp->fix_a = fixed != 0; }
+
 static int tp_obj(void *ctx, const double *h, double *val, double *grad)
 {
     pk_tp *tp = ctx;
     pk_tp_set_hyper(tp, h);
-    return pk_tp_log_marginal(tp, val, grad);
+    int s = pk_tp_log_marginal(tp, val, grad);
+    /* a zero gradient component keeps L-BFGS from ever moving log a */
+    if (!s && grad && tp->fix_a)
+        grad[pk_gp_nhyper(tp->gp)] = 0.0;
+    return s;
 }
 
 int pk_tp_fit(pk_tp *tp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk_err *err)
@@ -143,8 +150,8 @@ int pk_tp_fit(pk_tp *tp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk
     pk_tp_get_hyper(tp, h);
     pk_gp_hyper_box(tp->gp, p, lo, hi);
     /* a > 1 keeps the predictive variance finite; b spans the usual log box */
-    lo[ng] = log(1.01);
-    hi[ng] = p->log_hi;
+    lo[ng] = tp->fix_a ? tp->log_a : log(1.01);
+    hi[ng] = tp->fix_a ? tp->log_a : p->log_hi;
     lo[ng + 1] = p->log_lo;
     hi[ng + 1] = p->log_hi;
     int s = pk_gp_maximize(tp_obj, tp, h, nh, lo, hi, p, rng, lml, &tp->gp->info, err);

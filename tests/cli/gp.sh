@@ -13,6 +13,7 @@ awk 'BEGIN { srand(4); print "b,a,truth"; for (i = 0; i < 10; i++) { a = 3 * ran
 "$P" gp --help | grep -q "usage: probkit gp fit" || fail "help"
 "$P" gp fit train.csv --target y --out m.json --seed 1 > out || fail "fit"
 grep -q "seed 1" out || fail "seed not printed"
+grep -Eq "L-BFGS: 3 starts, [0-9]+ iterations, [0-9]+ evaluations" out || fail "fit work not reported: $(cat out)"
 "$P" gp predict m.json test.csv --out pred.csv || fail "predict"
 head -1 pred.csv | grep -q "^mean,sd$" || fail "header"
 paste -d, <(tail -n +2 test.csv) <(tail -n +2 pred.csv) | awk -F, '{ e = $4 - $3; if (e < 0) e = -e; if (e > 0.1 || $5 <= 0) bad++ }
