@@ -87,6 +87,28 @@ int main(void)
     pk_gp_fit_params fp = pk_gp_fit_params_default();
     PK_CHECK_OK(pk_tp_fit(tp, &fp, &rng, &lml_fit, NULL));
     PK_CHECK_MSG(lml_fit >= lml, "fit %g < start %g", lml_fit, lml);
+
+    /* Why ML-II of a runs away: for a fixed kernel the best b is a q / n
+     * (q = y'K^{-1}y), where d lml / d log b = 0, and the profile over b then
+     * rises with a towards the GP limit, whatever the data (y holds a single
+     * draw of the scale s2). */
+    pk_tp_get_hyper(tp, h);
+    double prev = -INFINITY, qf = 0;
+    pk_tp_log_marginal(tp, NULL, NULL);
+    const double *al = pk_gp_alpha(pk_tp_gp(tp));
+    for (size_t i = 0; i < n; i++)
+        qf += y[i] * al[i];
+    for (double aa = 0.5; aa <= 5000; aa *= 4) {
+        h[3] = log(aa);
+        h[4] = log(aa * qf / n);
+        pk_tp_set_hyper(tp, h);
+        double lp, gp5[5];
+        PK_CHECK_OK(pk_tp_log_marginal(tp, &lp, gp5));
+        PK_CHECK_MSG(fabs(gp5[4]) < 1e-9 * (1 + aa), "a = %g: d/dlog b = %g at b = a q / n", aa, gp5[4]);
+        PK_CHECK_MSG(lp > prev, "a = %g: profile %.10g not above %.10g", aa, lp, prev);
+        PK_CHECK_MSG(gp5[3] > 0, "a = %g: d/dlog a = %g", aa, gp5[3]);
+        prev = lp;
+    }
     pk_tp_free(tp);
     pk_mat_free(X);
     return pk_test_done();
