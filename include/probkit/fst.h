@@ -136,10 +136,19 @@ typedef struct pk_tlm_stats {
 void pk_tlm_set_budget(pk_tlm *t, int64_t max_expanded);
 
 /** Next target symbol distribution after target prefix y: p[ntarget + 1],
- *  last = EOS (P(f(X) = y) / P(y is a prefix)).  threshold = 0: exact; > 0:
- *  hypotheses whose prefix probability is below threshold times the best
- *  one at the same target position are dropped (beam by mass).
- *  *log_prefix (may be NULL) receives log P(y is a prefix of f(X)). */
+ *  last = EOS (P(f(X) = y) / P(y is a prefix)).  threshold = 0: exact.
+ *  threshold in (0, 1): a mass-budgeted beam.  A coarse first pass (keeping
+ *  hypotheses within 0.1 of the best at each target position) gives Z', a
+ *  lower bound on P(y is a prefix); the second pass then drops, at each
+ *  target position p, the lightest hypotheses while (a) the mass dropped
+ *  there stays within threshold times that position's mass (as the paper's
+ *  probability-mass pruning) and (b) the mass dropped so far stays within
+ *  threshold * Z' * (p+1)/(n+1).  A dropped hypothesis removes at most its
+ *  own mass downstream, so by (b) the L1 distance to the exact distribution
+ *  is at most 2 * threshold; (a) keeps light positions (the only routes to
+ *  rare next symbols) from being emptied.
+ *  *log_prefix (may be NULL) receives log P(y is a prefix of f(X)) (of the
+ *  surviving hypotheses when pruned). */
 int pk_tlm_next_dist(pk_tlm *t, const int32_t *y, size_t n, double threshold, double *p, double *log_prefix,
                      pk_tlm_stats *stats);
 /** log P(y is a prefix of f(X)) from the precover decomposition: the sum of

@@ -225,6 +225,9 @@ fail:
 /* ---- search --------------------------------------------------------------- */
 
 enum { MODE_PREFIX = 0, MODE_NEXT = 1 };
+/* The coarse first pass of a pruned query keeps hypotheses within this factor
+ * of the best at each target position: cheap, and it finds most of the mass. */
+#define COARSE 0.1
 
 static void lse_add(double *acc, double x) { *acc = pk_logaddexp(*acc, x); }
 
@@ -442,15 +445,69 @@ static const double *lm_dist(pk_tlm *t, int32_t h, pk_tlm_stats *st, int *rc)
     return dst;
 }
 
-/* mode PREFIX: *acc = log P(y prefix).  mode NEXT: mass[0..nt) and *eos. */
-static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double threshold, double *acc, double *mass,
-                  double *eos, pk_tlm_stats *st)
+typedef struct hmass {
+    double w;
+    int32_t h;
+} hmass;
+
+static int hmass_cmp(const void *a, const void *b)
+{
+    double x = ((const hmass *)a)->w, y = ((const hmass *)b)->w;
+    return x < y ? -1 : x > y;
+}
+
+/* Mass budget of bucket p: drop its lightest hypotheses (never the heaviest)
+ * while the mass dropped from this bucket stays within budget times the
+ * bucket's mass and the mass dropped so far, in units of the prefix
+ * probability estimate e^lz (a lower bound), within budget * (p+1)/(n+1).  A
+ * dropped hypothesis takes away at most its own mass from every later
+ * quantity (its continuations share it out), so the next-symbol masses lose
+ * at most budget * P(prefix) in all.  The per-bucket cap matters for rare
+ * next symbols: a light bucket (source prefixes that end inside what the
+ * likely segmentations cover with one longer step) may be the only route to
+ * some symbol, and a global budget alone would empty it. */
+static int prune_bucket(pk_tlm *t, bucket *b, size_t p, size_t n, double budget, double lz, double *dropped,
+                        pk_tlm_stats *st)
+{
+    size_t m = b->n - b->head;
+    if (m < 2)
+        return PK_OK;
+    hmass *hm = malloc(m * sizeof *hm);
+    if (!hm)
+        return PK_ENOMEM;
+    for (size_t i = 0; i < m; i++) {
+        int32_t h = b->v[b->head + i];
+        hm[i].h = h;
+        hm[i].w = exp(t->res[h] - lz);
+    }
+    qsort(hm, m, sizeof *hm, hmass_cmp);
+    double total = 0;
+    for (size_t i = 0; i < m; i++)
+        total += hm[i].w;
+    double allow = budget * (double)(p + 1) / (double)(n + 1), here = 0;
+    for (size_t i = 0; i + 1 < m && *dropped + hm[i].w <= allow && here + hm[i].w <= budget * total; i++) {
+        *dropped += hm[i].w;
+        here += hm[i].w;
+        t->res[hm[i].h] = -INFINITY;
+        st->pruned++;
+    }
+    free(hm);
+    return PK_OK;
+}
+
+/* mode PREFIX: *acc = log P(y prefix).  mode NEXT: mass[0..nt) and *eos.
+ * Pruning (mode NEXT only): rel > 0 drops hypotheses below rel times the best
+ * at the same target position (the coarse first pass); budget > 0 drops the
+ * lightest ones within a total of budget * e^lz (see prune_bucket). */
+static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double rel, double budget, double lz,
+                  double *acc, double *mass, double *eos, pk_tlm_stats *st)
 {
     pk_tlm_stats local = {0, 0, 0, 0};
     if (!st)
         st = &local;
     memset(st, 0, sizeof *st);
     size_t npos = n + 1;
+    double dropped = 0;
     bucket *bk = calloc(npos, sizeof *bk);
     if (!bk)
         return PK_ENOMEM;
@@ -473,12 +530,14 @@ static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double thresh
     for (size_t p = 0; !rc && p <= last; p++) {
         bucket *b = &bk[p];
         double cutoff = -INFINITY;
-        if (threshold > 0) {
+        if (rel > 0) {
             double best = -INFINITY;
             for (size_t i = 0; i < b->n; i++)
                 best = fmax(best, t->lp[b->v[i]]);
-            cutoff = best + log(threshold);
+            cutoff = best + log(rel);
         }
+        if (budget > 0 && (rc = prune_bucket(t, b, p, n, budget, lz, &dropped, st)))
+            break;
         while (!rc && b->head < b->n) {
             int32_t h = b->v[b->head++];
             t->inq[h] = 0;
@@ -550,10 +609,25 @@ int pk_tlm_next_dist(pk_tlm *t, const int32_t *y, size_t n, double threshold, do
     for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= t->nt)
             return PK_EINVAL;
-    double acc, eos;
-    int rc = search(t, y, n, MODE_NEXT, threshold, &acc, p, &eos, stats);
+    double acc, eos, lz = -INFINITY;
+    int64_t coarse = 0;
+    int rc;
+    if (threshold > 0) {
+        /* a coarse beam first: its prefix mass is a lower bound on the exact
+         * P(y prefix), so the budget below is never looser than asked */
+        pk_tlm_stats s1;
+        if ((rc = search(t, y, n, MODE_NEXT, COARSE, 0, 0, &acc, p, &eos, &s1)))
+            return rc;
+        lz = eos;
+        for (int32_t a = 0; a < t->nt; a++)
+            lz = pk_logaddexp(lz, p[a]);
+        coarse = s1.expanded;
+    }
+    rc = search(t, y, n, MODE_NEXT, 0, lz > -INFINITY ? threshold : 0, lz, &acc, p, &eos, stats);
     if (rc)
         return rc;
+    if (stats)
+        stats->expanded += coarse;
     double z = eos;
     for (int32_t a = 0; a < t->nt; a++)
         z = pk_logaddexp(z, p[a]);
@@ -579,7 +653,7 @@ int pk_tlm_prefix_logprob(pk_tlm *t, const int32_t *y, size_t n, double *logp, p
     for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= t->nt)
             return PK_EINVAL;
-    return search(t, y, n, MODE_PREFIX, 0, logp, NULL, NULL, stats);
+    return search(t, y, n, MODE_PREFIX, 0, 0, 0, logp, NULL, NULL, stats);
 }
 
 int pk_tlm_string_logprob(pk_tlm *t, const int32_t *y, size_t n, double *logp, pk_tlm_stats *stats)
@@ -592,7 +666,7 @@ int pk_tlm_string_logprob(pk_tlm *t, const int32_t *y, size_t n, double *logp, p
     double *mass = malloc((size_t)t->nt * sizeof *mass), acc;
     if (!mass)
         return PK_ENOMEM;
-    int rc = search(t, y, n, MODE_NEXT, 0, &acc, mass, logp, stats);
+    int rc = search(t, y, n, MODE_NEXT, 0, 0, 0, &acc, mass, logp, stats);
     free(mass);
     return rc;
 }

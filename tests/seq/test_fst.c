@@ -462,6 +462,48 @@ static void test_transducers_ngram(void)
     pk_fst_free(lc);
 }
 
+/* Many light hypotheses: with a byte 5-gram in which 'A' is rare, every
+ * target position of "aaa..." carries hypotheses whose recent source bytes
+ * hold an 'A', each far below the best, with next-symbol distributions of
+ * their own.  The mass budget drops at most threshold x P(prefix) in all, so
+ * the L1 distance to the exact distribution stays within 2 x threshold. */
+static void test_beam_budget(void)
+{
+    pk_err err;
+    pk_ngram *m = NULL;
+    PK_CHECK_OK(pk_ngram_new(256, 5, &m, &err));
+    int32_t x[2001];
+    for (int i = 0; i < 2001; i++)
+        x[i] = i == 100 || i == 137 || i == 174 ? 'A' : 'a';
+    PK_CHECK_OK(pk_ngram_add(m, x, 2001, &err));
+    PK_CHECK_OK(pk_ngram_finish(m, &err));
+    for (int i = 0; i < 2001; i++)
+        x[i] = 'a';
+    pk_fst *lc = NULL;
+    PK_CHECK_OK(pk_fst_lowercase_words(&lc));
+    pk_seq_lm slm;
+    pk_ngram_seq_lm(m, &slm);
+    pk_tlm *t = NULL;
+    PK_CHECK_OK(pk_tlm_new(&slm, lc, 256, &t, &err));
+    static double pe[257], pa[257];
+    const double th = 1e-3;
+    int64_t pruned = 0;
+    for (size_t n = 0; n <= 40; n += 8) {
+        PK_CHECK_OK(pk_tlm_next_dist(t, x, n, 0, pe, NULL, NULL));
+        pk_tlm_stats st;
+        PK_CHECK_OK(pk_tlm_next_dist(t, x, n, th, pa, NULL, &st));
+        double l1 = 0;
+        for (int a = 0; a < 257; a++)
+            l1 += fabs(pe[a] - pa[a]);
+        PK_CHECK_MSG(l1 <= 2 * th + 1e-12, "prefix %zu: L1 %g > %g", n, l1, 2 * th);
+        pruned += st.pruned;
+    }
+    PK_CHECK(pruned > 0);
+    pk_tlm_free(t);
+    pk_fst_free(lc);
+    pk_ngram_free(m);
+}
+
 static void test_beam(void)
 {
     /* BPE tokens -> bytes with a byte/bpe n-gram: JSD to exact falls with the threshold */
@@ -512,6 +554,23 @@ static void test_beam(void)
         prev = jsd;
     }
     PK_CHECK(prev < 1e-6);
+    /* the mass budget: pruning drops at most threshold x P(prefix) in all, so
+     * the L1 distance to the exact distribution is at most 2 x threshold at
+     * every prefix (and something is pruned, or the check would be idle) */
+    int64_t pruned = 0;
+    for (size_t n = 0; n <= 12; n++) {
+        PK_CHECK_OK(pk_tlm_next_dist(t, y, n, 0, pe, NULL, NULL));
+        for (int k = 0; k < 3; k++) {
+            double th = k == 0 ? 1e-2 : k == 1 ? 1e-3 : 1e-4, l1 = 0;
+            pk_tlm_stats st;
+            PK_CHECK_OK(pk_tlm_next_dist(t, y, n, th, pa, NULL, &st));
+            for (int a = 0; a < 257; a++)
+                l1 += fabs(pe[a] - pa[a]);
+            PK_CHECK_MSG(l1 <= 2 * th + 1e-12, "prefix %zu threshold %g: L1 %g", n, th, l1);
+            pruned += st.pruned;
+        }
+    }
+    PK_CHECK(pruned > 0);
     /* canonical tokenisation is one path: the marginal is at least its probability */
     double lmarg;
     PK_CHECK_OK(pk_tlm_string_logprob(t, y, 12, &lmarg, NULL));
@@ -568,5 +627,6 @@ int main(void)
     test_tlm_exact();
     test_transducers_ngram();
     test_beam();
+    test_beam_budget();
     return pk_test_done();
 }
