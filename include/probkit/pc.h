@@ -79,14 +79,31 @@ int pk_pc_from_tree(const int32_t *parent, int nvars, int k, int ncat, double in
 
 void pk_pc_free(pk_pc *pc);
 
+/** Smoothing of the plain Chow-Liu tree's conditional tables (pk_pc_clt_bpd). */
+typedef struct pk_pc_clt_params {
+    double sigma_parent; /**< Gaussian kernel width along the parent's value, in levels, [0, 64] (default 2) */
+    double sigma_child;  /**< Gaussian kernel width along the child's value, [0, 64] (default 1.5) */
+    double floor;        /**< added to every cell after blurring, > 0 (default 0.02) */
+    int keep_ends;       /**< 1: values 0 and ncat-1 are not blurred (default 1) */
+} pk_pc_clt_params;
+
+pk_pc_clt_params pk_pc_clt_params_default(void);
+/** PK_OK or PK_EINVAL with a message naming the bad field. */
+int pk_pc_clt_params_check(const pk_pc_clt_params *p, pk_err *err);
+
 /** The plain Chow-Liu tree (no latents) on the tree of `tree`: p(x) =
  *  p(x_root) prod_v p(x_v | x_parent(v)) with full ncat x ncat conditional
- *  tables fitted by counting on the train rows (alpha added to every cell).
+ *  tables estimated on the train rows.  Each table is a discrete kernel
+ *  density estimate: the (x_parent, x_v) counts blurred by a separable
+ *  Gaussian (sigma_parent, sigma_child; truncated at 4 sigma, edges repeated),
+ *  with the saturated values 0 and ncat-1 kept as exact counts when
+ *  keep_ends, plus `floor` in every cell, rows normalised.  sigma = 0, 0 and
+ *  keep_ends = 0 is counting with a uniform pseudocount `floor`.
  *  *bpd gets the mean bits per dimension on the test rows.  (An HCLT with
  *  k = 1 is NOT this: its single latent state makes the variables independent.)
  *  OpenMP over variables. */
 int pk_pc_clt_bpd(const pk_pc *tree, const uint8_t *train, size_t ntrain, const uint8_t *test, size_t ntest,
-                  double alpha, double *bpd, pk_err *err);
+                  const pk_pc_clt_params *p, double *bpd, pk_err *err);
 
 /** Number of free parameters (each categorical / sum row counts size-1). */
 size_t pk_pc_num_params(const pk_pc *pc);

@@ -233,11 +233,141 @@ int pk_pc_learn_structure(const uint8_t *x, size_t n, int nvars, int ncat, int h
     return st;
 }
 
-int pk_pc_clt_bpd(const pk_pc *tree, const uint8_t *train, size_t ntrain, const uint8_t *test, size_t ntest,
-                  double alpha, double *bpd, pk_err *err)
+pk_pc_clt_params pk_pc_clt_params_default(void)
 {
-    if (!tree || !train || !test || ntrain == 0 || ntest == 0 || !(alpha > 0) || !bpd)
-        return pk_err_set(err, PK_EINVAL, "pk_pc_clt_bpd: needs rows and alpha > 0");
+    pk_pc_clt_params p = {2.0, 1.5, 0.02, 1};
+    return p;
+}
+
+int pk_pc_clt_params_check(const pk_pc_clt_params *p, pk_err *err)
+{
+    if (!(p->sigma_parent >= 0 && p->sigma_parent <= 64))
+        return pk_err_set(err, PK_EINVAL, "sigma_parent = %g: must be in [0, 64]", p->sigma_parent);
+    if (!(p->sigma_child >= 0 && p->sigma_child <= 64))
+        return pk_err_set(err, PK_EINVAL, "sigma_child = %g: must be in [0, 64]", p->sigma_child);
+    if (!(p->floor > 0) || !isfinite(p->floor))
+        return pk_err_set(err, PK_EINVAL, "floor = %g: must be finite and > 0", p->floor);
+    return PK_OK;
+}
+
+/* Normalised Gaussian taps g[-r..r], r = round(4 sigma) (scipy.ndimage's
+ * default truncation); sigma = 0 gives the single tap 1.  Returns r. */
+static int gauss_taps(double sigma, double *g)
+{
+    int r = (int)(4.0 * sigma + 0.5);
+    if (r > 256)
+        r = 256;
+    double s = 0;
+    for (int i = -r; i <= r; i++) {
+        g[i + r] = sigma > 0 ? exp(-0.5 * (double)i * i / (sigma * sigma)) : 1.0;
+        s += g[i + r];
+    }
+    for (int i = 0; i <= 2 * r; i++)
+        g[i] /= s;
+    return r;
+}
+
+/* Blur rows [lo, hi) x columns [lo, hi) of the n x n table t (row stride n)
+ * along rows (sa) and columns (sb); outside the block the nearest value
+ * inside it is repeated (scipy's mode 'nearest').  The child-axis pass is
+ * in place and skips all-zero rows; the parent-axis pass writes only the
+ * rows a with need[a] into out (other rows of out are left alone).
+ * tmp: n doubles; rowz: n chars. */
+static void blur_block(double *t, double *out, int n, int lo, int hi, const double *ga, int ra, const double *gb,
+                       int rb, const char *need, double *tmp, char *rowz)
+{
+    if (hi <= lo)
+        return;
+    for (int a = lo; a < hi; a++) { /* along the child's value */
+        double *row = t + (size_t)a * n;
+        rowz[a] = 1;
+        for (int b = lo; b < hi && rowz[a]; b++)
+            rowz[a] = row[b] == 0;
+        if (rowz[a] || rb == 0)
+            continue;
+        for (int b = lo; b < hi; b++) {
+            double s = 0;
+            for (int i = -rb; i <= rb; i++) {
+                int c = b + i < lo ? lo : b + i >= hi ? hi - 1 : b + i;
+                s += gb[i + rb] * row[c];
+            }
+            tmp[b] = s;
+        }
+        memcpy(row + lo, tmp + lo, sizeof(double) * (size_t)(hi - lo));
+    }
+    for (int a = lo; a < hi; a++) { /* along the parent's value, needed rows only */
+        if (!need[a])
+            continue;
+        double *o = out + (size_t)a * n;
+        for (int b = lo; b < hi; b++)
+            o[b] = 0;
+        for (int i = -ra; i <= ra; i++) {
+            int c = a + i < lo ? lo : a + i >= hi ? hi - 1 : a + i;
+            if (rowz[c])
+                continue;
+            const double *src = t + (size_t)c * n, g = ga[i + ra];
+            for (int b = lo; b < hi; b++)
+                o[b] += g * src[b];
+        }
+    }
+}
+
+/* Log conditional table of variable v: L[a][b] = log p(x_v = b | x_parent = a)
+ * (for the root one row, a = 0) for the rows a with need[a]; t, o: nc * nc
+ * doubles of scratch.  Counts of (x_parent, x_v) are blurred by a 2-D
+ * Gaussian kernel — a discrete kernel density estimate, since a pixel's
+ * distribution changes smoothly with its neighbour's intensity — then a
+ * floor is added to every cell and rows are normalised.  With keep_ends the
+ * saturated values 0 and ncat-1 (background and full white, which hold most
+ * of the mass in real images) are not blurred into their neighbours. */
+static void clt_table(const pk_pc *tree, int v, const uint8_t *x, size_t n, const pk_pc_clt_params *p,
+                      const char *need, double *t, double *o, double *tmp, char *rowz, double *L)
+{
+    const int D = tree->nvars, nc = tree->ncat, par = tree->parent[v];
+    double ga[513], gb[513];
+    int ra = gauss_taps(p->sigma_parent, ga), rb = gauss_taps(p->sigma_child, gb);
+    int rows = par >= 0 ? nc : 1;
+    memset(t, 0, sizeof(double) * (size_t)rows * nc);
+    for (size_t r = 0; r < n; r++) {
+        const uint8_t *row = x + r * (size_t)D;
+        t[(size_t)(par >= 0 ? row[par] : 0) * nc + row[v]] += 1;
+    }
+    int ends = p->keep_ends && nc > 2;
+    int lo = ends ? 1 : 0, hi = ends ? nc - 1 : nc;
+    /* o = t, then the blurred block replaces its interior (rows that need it). */
+    memcpy(o, t, sizeof(double) * (size_t)rows * nc);
+    if (par < 0) {
+        /* One row: blur along the child's value only. */
+        for (int b = lo; b < hi; b++) {
+            double s = 0;
+            for (int i = -rb; i <= rb; i++) {
+                int c = b + i < lo ? lo : b + i >= hi ? hi - 1 : b + i;
+                s += gb[i + rb] * t[c];
+            }
+            o[b] = s;
+        }
+    } else {
+        blur_block(t, o, nc, lo, hi, ga, ra, gb, rb, need, tmp, rowz);
+    }
+    for (int a = 0; a < rows; a++) {
+        if (par >= 0 && !need[a])
+            continue;
+        double s = 0, *row = o + (size_t)a * nc;
+        for (int b = 0; b < nc; b++)
+            s += row[b] + p->floor;
+        for (int b = 0; b < nc; b++)
+            L[(size_t)a * nc + b] = log((row[b] + p->floor) / s);
+    }
+}
+
+int pk_pc_clt_bpd(const pk_pc *tree, const uint8_t *train, size_t ntrain, const uint8_t *test, size_t ntest,
+                  const pk_pc_clt_params *cp, double *bpd, pk_err *err)
+{
+    if (!tree || !train || !test || ntrain == 0 || ntest == 0 || !cp || !bpd)
+        return pk_err_set(err, PK_EINVAL, "pk_pc_clt_bpd: needs a tree, parameters and rows");
+    int st = pk_pc_clt_params_check(cp, err);
+    if (st)
+        return st;
     const int D = tree->nvars, nc = tree->ncat;
     for (size_t i = 0; i < ntrain * (size_t)D; i++)
         if (train[i] >= nc)
@@ -249,36 +379,32 @@ int pk_pc_clt_bpd(const pk_pc *tree, const uint8_t *train, size_t ntrain, const 
     int failed = 0;
     PC_OMP(omp parallel reduction(+ : total))
     {
-        double *cnt = malloc(sizeof(double) * (size_t)nc * (size_t)nc);
-        double *rowsum = malloc(sizeof(double) * (size_t)nc);
-        if (!cnt || !rowsum) {
+        double *t = malloc(sizeof(double) * (size_t)nc * (size_t)nc);
+        double *o = malloc(sizeof(double) * (size_t)nc * (size_t)nc);
+        double *L = malloc(sizeof(double) * (size_t)nc * (size_t)nc);
+        double *tmp = malloc(sizeof(double) * (size_t)nc);
+        char *need = malloc((size_t)nc), *rowz = malloc((size_t)nc);
+        int ok = t && o && L && tmp && need && rowz;
+        if (!ok) {
             PC_OMP(omp atomic write)
             failed = 1;
         }
         PC_OMP(omp for schedule(dynamic, 8))
         for (int v = 0; v < D; v++) {
-            if (!cnt || !rowsum)
+            if (!ok)
                 continue;
             int p = tree->parent[v];
-            memset(cnt, 0, sizeof(double) * (size_t)nc * (size_t)nc);
-            for (size_t r = 0; r < ntrain; r++) {
-                const uint8_t *x = train + r * (size_t)D;
-                cnt[(size_t)(p >= 0 ? x[p] : 0) * nc + x[v]] += 1;
-            }
-            for (int a = 0; a < nc; a++) {
-                double s = 0;
-                for (int b = 0; b < nc; b++)
-                    s += cnt[(size_t)a * nc + b];
-                rowsum[a] = s + alpha * nc;
-            }
+            /* Only the parent values that occur in the test rows need a row. */
+            memset(need, 0, (size_t)nc);
+            for (size_t r = 0; r < ntest; r++)
+                need[p >= 0 ? test[r * (size_t)D + p] : 0] = 1;
+            clt_table(tree, v, train, ntrain, cp, need, t, o, tmp, rowz, L);
             for (size_t r = 0; r < ntest; r++) {
                 const uint8_t *x = test + r * (size_t)D;
-                int a = p >= 0 ? x[p] : 0;
-                total += log((cnt[(size_t)a * nc + x[v]] + alpha) / rowsum[a]);
+                total += L[(size_t)(p >= 0 ? x[p] : 0) * nc + x[v]];
             }
         }
-        free(cnt);
-        free(rowsum);
+        free(t), free(o), free(L), free(tmp), free(need), free(rowz);
     }
     if (failed)
         return pk_err_set(err, PK_ENOMEM, "out of memory");

@@ -77,9 +77,14 @@ int main(void)
     PK_CHECK_CLOSE(bpd * log(2.0), h_true, 0.05, 0);
     /* The plain Chow-Liu tree with full tables is the true model's family. */
     double clt;
-    PK_CHECK_OK(pk_pc_clt_bpd(pc, chain, NROW, chain, NROW, 0.01, &clt, &err));
+    pk_pc_clt_params cp = {0, 0, 0.01, 0};
+    PK_CHECK_OK(pk_pc_clt_bpd(pc, chain, NROW, chain, NROW, &cp, &clt, &err));
     PK_CHECK_CLOSE(clt * log(2.0), h_true, 0.02, 0);
-    PK_CHECK(pk_pc_clt_bpd(pc, chain, NROW, chain, NROW, 0.0, &clt, &err) == PK_EINVAL);
+    cp.floor = 0;
+    PK_CHECK(pk_pc_clt_bpd(pc, chain, NROW, chain, NROW, &cp, &clt, &err) == PK_EINVAL);
+    cp = pk_pc_clt_params_default();
+    cp.sigma_parent = -1;
+    PK_CHECK(pk_pc_clt_bpd(pc, chain, NROW, chain, NROW, &cp, &clt, &err) == PK_EINVAL);
     pk_pc_free(pc);
 
     /* Mini-batch + full-batch EM from a random start. */
