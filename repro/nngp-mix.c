@@ -290,6 +290,13 @@ static int run(pk_repro_ctx *ctx)
                        "with Gaussian noise; the t-process adds an InvGamma(a, b) prior on the output scale and fits "
                        "a, b with the kernel by the multivariate-t marginal likelihood.  Its predictive is a Student t "
                        "with 2a + n degrees of freedom.  The paper's Boston figures are not quoted here.");
+    pk_repro_note(ctx, "Why the t-process barely differs: y holds one draw of the scale s2, and for any kernel the "
+                       "marginal likelihood maximised over b (at b = a y'K^-1y / n) rises with a, so joint ML-II sends "
+                       "a to its bound (about 1100 here) and the t-process becomes the GP; with a fixed (2, the "
+                       "paper's default) the kernel's profile likelihood equals the GP's and the predictive is a t "
+                       "with n + 4 degrees of freedom, nearly Gaussian.  In the authors' code the GP's last-layer "
+                       "variance is a fixed setting while the t-process's scale adapts to the data; here both are "
+                       "fitted.");
 out:
     free(D);
     free(perm);
