@@ -78,6 +78,33 @@ static void test_packings(void)
     PK_CHECK_OK(pk_packing_random(16, 64, 5, &r, &er, NULL));
     PK_CHECK_OK(pk_packing_optimize(16, 64, 1000, 8, &r, &eo, NULL));
     PK_CHECK(eo < 0.8 * er);
+    /* the blocked Gram (256-row blocks, a partial last block) equals brute force on the same draws */
+    {
+        enum { K = 600, DD = 12, T = 2 };
+        pk_rng a, b;
+        pk_rng_seed(&a, 77);
+        pk_rng_seed(&b, 77);
+        double eb, *V = malloc(K * DD * sizeof *V), best = INFINITY;
+        PK_CHECK_OK(pk_packing_random(DD, K, T, &a, &eb, NULL));
+        for (int t = 0; t < T; t++) {
+            for (size_t i = 0; i < K * DD; i++)
+                V[i] = pk_rng_normal(&b);
+            double worst = 0;
+            for (size_t i = 0; i < K; i++)
+                for (size_t j = i + 1; j < K; j++) {
+                    double dot = 0, ni = 0, nj = 0;
+                    for (size_t c = 0; c < DD; c++) {
+                        dot += V[i * DD + c] * V[j * DD + c];
+                        ni += V[i * DD + c] * V[i * DD + c];
+                        nj += V[j * DD + c] * V[j * DD + c];
+                    }
+                    worst = fmax(worst, fabs(dot) / sqrt(ni * nj));
+                }
+            best = fmin(best, worst);
+        }
+        PK_CHECK_CLOSE(eb, best, 1e-5, 0);
+        free(V);
+    }
     /* fitting C recovers a known constant exactly */
     double k[] = {100, 200, 400, 800}, d[] = {16, 16, 32, 32}, ep[4], rm;
     for (int i = 0; i < 4; i++)
