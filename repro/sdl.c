@@ -44,9 +44,15 @@ static double accuracy(const double *p, const int32_t *y, size_t n, double thr)
     return c / (double)n;
 }
 
-/* The authors' generator (sim_data_gen_MNIST): 10 images each of digits 2 and 5 form the true
- * dictionary, 10 each of 4 and 7 (weights +1 / -1) drive the labels; codes U(0,1); noise 0.5. */
-static int make_task(const double *img, const uint8_t *lab, size_t nimg, size_t n, pk_rng *r, double *X, int32_t *y)
+/* The authors' generator (sim_data_gen_MNIST, called with r = [10, 10], n = 500, digits 2/5 and
+ * 4/7, noise 0.5): 10 images each of digits 2 and 5 form the true dictionary W; codes U(0,1);
+ * a draw of 10 images each of 4 and 7 gives Beta = +1 / -1 by digit.  Their code then drives the
+ * labels by the projections of the clean x on the dictionary images W (X @ W_true.T), so the
+ * 4/7 images fix only the signs; by_y != 0 uses the projections on the 4/7 images instead (the
+ * reading of the paper's text, and of their older generator).  bench/cluster_sdl_task.py
+ * measures scikit-learn's logistic regression on both readings. */
+static int make_task(const double *img, const uint8_t *lab, size_t nimg, size_t n, int by_y, pk_rng *r, double *X,
+                     int32_t *y)
 {
     size_t Wi[20], Yi[20];
     const int dx[2] = {2, 5}, dy[2] = {4, 7};
@@ -85,7 +91,7 @@ static int make_task(const double *img, const uint8_t *lab, size_t nimg, size_t 
         }
         double t = 0;
         for (int k = 0; k < 20; k++)
-            t += (k < 10 ? 1.0 : -1.0) * pk_dot(X + i * PIX, img + Yi[k] * PIX, PIX);
+            t += (k < 10 ? 1.0 : -1.0) * pk_dot(X + i * PIX, img + (by_y ? Yi[k] : Wi[k]) * PIX, PIX);
         s[i] = t;
         ms += t / (double)n;
     }
@@ -130,11 +136,26 @@ static int mnist_part(pk_repro_ctx *ctx, pk_rng *r, int quick)
     const double xis_q[] = {0.1, 1.0}, xis_f[] = {0.1, 1.0, 5.0, 10.0};
     const double *xis = quick ? xis_q : xis_f;
     size_t nxi = quick ? 2 : 4;
-    double acc_lr = 0, acc_lp[4] = {0}, acc_bcd = 0, rate = NAN;
+    double acc_lr = 0, acc_lr_y = 0, acc_lp[4] = {0}, acc_bcd = 0, rate = NAN;
     double *conv = NULL;
     int conv_n = 0;
     for (int rep = 0; rep < reps; rep++) {
-        st = make_task(img, lab, nimg, n, r, X, y);
+        /* the baseline on the other reading of the label construction (4/7 projections) */
+        st = make_task(img, lab, nimg, n, 1, r, X, y);
+        if (st)
+            goto done;
+        {
+            pk_mat Xtr = pk_mat_view(X, ntr, PIX), Xte = pk_mat_view(X + ntr * PIX, nte, PIX);
+            pk_logreg *lr = NULL;
+            if (pk_logreg_fit(&Xtr, y, 1.0, 50, &lr, NULL) == PK_OK) {
+                pk_logreg_predict_proba(lr, &Xtr, p);
+                double thr = youden(p, y, ntr);
+                pk_logreg_predict_proba(lr, &Xte, p);
+                acc_lr_y += accuracy(p, y + ntr, nte, thr) / reps;
+            }
+            pk_logreg_free(lr);
+        }
+        st = make_task(img, lab, nimg, n, 0, r, X, y);
         if (st)
             goto done;
         /* rows are i.i.d.: the first 400 train, the last 100 test */
@@ -198,12 +219,22 @@ static int mnist_part(pk_repro_ctx *ctx, pk_rng *r, int quick)
                  0.83 - 0.72, NAN, NULL, scale, acc_lp[kb] > acc_lr ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
     pk_repro_row(ctx, "semi-synthetic MNIST: BCD test accuracy", acc_bcd, NAN, acc_lr, "L2 logistic regression (ours)",
                  scale, PK_VERDICT_INFO);
+    pk_repro_row(ctx, "semi-synthetic MNIST: logistic regression, labels from the 4/7 images", acc_lr_y, 0.72, NAN,
+                 NULL, scale, PK_VERDICT_INFO);
+    pk_repro_note(ctx, "Task: the authors' code drives the labels by the clean x's projections on the 2/5 "
+                       "dictionary images (the 4/7 draw only signs Beta); the rows above use that.  The other "
+                       "reading (projections on the 4/7 images) is the 'labels from the 4/7 images' row.  Both "
+                       "label logits have a spread of ~80-200, so labels are nearly noise-free (oracle accuracy "
+                       "0.99); what limits logistic regression is n = 400 against 784 noisy pixels.  "
+                       "scikit-learn's LogisticRegression() as the authors call it (lbfgs, 100 iterations, "
+                       "unconverged) scores 0.80 / 0.75 on the two readings and 0.86 / 0.82 when converged "
+                       "(bench/results/cluster_sdl_task.json, 20 data sets each); the paper's 0.72 is one data "
+                       "set (seed 1) of the unconverged run, within the spread of the second reading.");
     pk_repro_note(ctx, "The best xi is picked on the test split (as the paper's curves show each xi), so the best-xi "
                        "row is optimistic by the selection; each xi is listed above.  Our logistic-regression "
                        "baseline is L2 (lambda = 1, i.e. scikit-learn's C = 1) solved to convergence by Newton's "
                        "method; the paper's 0.72 comes from scikit-learn's default lbfgs run (100 iterations, "
-                       "unconverged on 784 pixels), which scores lower on this task (0.78 in our own check with "
-                       "scikit-learn 1.2 on the same recipe, 0.82 once converged).");
+                       "unconverged on 784 pixels).");
     /* linear convergence: gap to the final objective, log scale */
     if (conv && conv_n > 10) {
         double fstar = conv[conv_n - 1];
