@@ -54,10 +54,7 @@ static double score(const pk_pdfa *m, const pk_seqs *te, const double *sol, doub
 
 static int stream_learn(const pk_seqs *tr, pk_stream_test test, pk_pdfa **m, pk_pdfa_learn_stats *st, pk_err *err)
 {
-    pk_stream_params sp = pk_stream_params_default();
-    sp.test = test;
-    if (test == PK_STREAM_ALERGIA)
-        sp.horizons = 4; /* prefix tree 3 levels below each blue state */
+    pk_stream_params sp = pk_stream_params_default_test(test);
     pk_pdfa_stream *s = NULL;
     int rc = pk_pdfa_stream_new(tr->nsym, &sp, &s, err);
     for (size_t i = 0; !rc && i < tr->n; i++)
@@ -186,11 +183,7 @@ static int scaling(pk_repro_ctx *ctx, int quick)
         pk_pdfa_stream *s[2] = {NULL, NULL};
         pk_err err;
         for (int v = 0; v < 2; v++) {
-            pk_stream_params sp = pk_stream_params_default();
-            if (v == 1) {
-                sp.test = PK_STREAM_ALERGIA;
-                sp.horizons = 4;
-            }
+            pk_stream_params sp = pk_stream_params_default_test(v ? PK_STREAM_ALERGIA : PK_STREAM_SKETCH);
             if ((rc = pk_pdfa_stream_new(6, &sp, &s[v], &err))) {
                 pk_pdfa_stream_free(s[0]);
                 goto done;

@@ -19,8 +19,10 @@ static const char *HELP =
     "learn options:\n"
     "  --method M      alergia (batch, default), stream (streaming Alergia) or\n"
     "                  sketch (streaming, count-min sketches of futures)\n"
-    "  --alpha A       Hoeffding test confidence in (0,1) (default 0.05 batch, 0.2 streaming)\n"
-    "  --t0 N          minimum visits before a state is promoted/tested (default 10 / 30)\n"
+    "  --alpha A       Hoeffding test confidence in (0,1) (default 0.05 alergia and stream,\n"
+    "                  0.2 sketch)\n"
+    "  --t0 N          minimum visits before a state is promoted/tested (default 10 alergia,\n"
+    "                  50 stream, 30 sketch)\n"
     "  --batch N       streaming batch size (default 500)\n"
     "  --horizons H    futures up to length H: sketched (sketch, default 5) or kept\n"
     "                  as a prefix tree H-1 levels below blue states (stream, default 4)\n"
@@ -107,14 +109,14 @@ static int learn(int argc, char **argv)
         pk_seqs_free(s);
     } else {
         /* the streaming learners read the file one line at a time */
-        pk_stream_params p = pk_stream_params_default();
-        p.test = m == 1 ? PK_STREAM_ALERGIA : PK_STREAM_SKETCH;
+        pk_stream_params p = pk_stream_params_default_test(m == 1 ? PK_STREAM_ALERGIA : PK_STREAM_SKETCH);
         if (!isnan(alpha))
             p.alpha = alpha;
         if (t0 > 0)
             p.t0 = t0;
         p.batch = (size_t)batch;
-        p.horizons = horizons > 0 ? (int)horizons : m == 1 ? 4 : 5;
+        if (horizons > 0)
+            p.horizons = (int)horizons;
         p.smoothing = smoothing;
         pk_pautomac_reader *rd = NULL;
         pk_pdfa_stream *ls = NULL;

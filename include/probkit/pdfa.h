@@ -184,20 +184,23 @@ typedef enum pk_stream_test {
 
 typedef struct pk_stream_params {
     size_t batch;        /**< strings per batch (default 500, >= 1) */
-    double alpha;        /**< Hoeffding confidence (default 0.2: the streaming test sees only local and
-                              sketched futures, not whole subtrees, so it needs a looser bound) */
-    int64_t t0;          /**< visits before a blue state is tested (default 30) */
+    double alpha;        /**< Hoeffding confidence in (0,1) (default sketch 0.2: the sketch test sees
+                              local and sketched futures only, so it needs a tighter bound; Alergia 0.05,
+                              as batch Alergia) */
+    int64_t t0;          /**< visits before a blue state is tested (default sketch 30, Alergia 50) */
     pk_stream_test test; /**< default PK_STREAM_SKETCH */
-    int horizons;        /**< H (default 5, 1..8): sketch mode sketches future lengths 2..H; Alergia mode
-                              keeps the prefix tree H-1 levels below each blue state (the reproduction
-                              and `probkit pdfa learn --method stream` use 4) */
+    int horizons;        /**< H in 1..8 (default sketch 5, Alergia 4): sketch mode sketches future lengths
+                              2..H; Alergia mode keeps the prefix tree H-1 levels below each blue state */
     int sketch_rows;     /**< count-min depth (default 2, 1..8) */
     int sketch_width;    /**< count-min width (default 64, 8..4096) */
     double min_cosine;   /**< sketch mode: also require cosine >= this (default 0, in [0,1]) */
     double smoothing;    /**< as in Alergia (default 1) */
 } pk_stream_params;
 
+/** Defaults of the sketch learner (test = PK_STREAM_SKETCH). */
 pk_stream_params pk_stream_params_default(void);
+/** Defaults for the given test (chosen on PAutomaC 1-12 and random PDFAs). */
+pk_stream_params pk_stream_params_default_test(pk_stream_test test);
 int pk_stream_params_check(const pk_stream_params *p, pk_err *err);
 
 typedef struct pk_pdfa_stream pk_pdfa_stream;

@@ -51,6 +51,18 @@ pk_stream_params pk_stream_params_default(void)
     return p;
 }
 
+pk_stream_params pk_stream_params_default_test(pk_stream_test test)
+{
+    pk_stream_params p = pk_stream_params_default();
+    if (test == PK_STREAM_ALERGIA) {
+        p.test = PK_STREAM_ALERGIA;
+        p.alpha = 0.05;
+        p.t0 = 50;
+        p.horizons = 4;
+    }
+    return p;
+}
+
 int pk_stream_params_check(const pk_stream_params *p, pk_err *err)
 {
     if (!p)
@@ -326,7 +338,9 @@ static void add_stats(pk_pdfa_stream *s, int32_t r, int32_t b, double sign)
     }
 }
 
-static int merge(pk_pdfa_stream *s, int32_t r, int32_t b)
+/* Log "y's statistics were added to x"; a merge's own pair (the blue node
+ * itself) is stored as -(y+1) so that undo can recolour it. */
+static int log_pair(pk_pdfa_stream *s, int32_t y, int32_t x, int root)
 {
     if (s->nlog + 2 > s->caplog) {
         size_t c = s->caplog ? s->caplog * 2 : 64;
@@ -336,20 +350,54 @@ static int merge(pk_pdfa_stream *s, int32_t r, int32_t b)
         s->log = l;
         s->caplog = c;
     }
-    s->log[s->nlog++] = b;
-    s->log[s->nlog++] = r;
-    add_stats(s, r, b, +1);
+    s->log[s->nlog++] = root ? -y - 1 : y;
+    s->log[s->nlog++] = x;
+    add_stats(s, x, y, +1);
+    return PK_OK;
+}
+
+/* Merge blue b into red r.  Sketch mode adds b's statistics to r.  Alergia
+ * mode folds b's prefix tree into the hypothesis from r, as batch Alergia
+ * does (a branch the hypothesis lacks is left out), so that the merged
+ * machine carries the counts of the strings that reached b. */
+static int merge(pk_pdfa_stream *s, int32_t r, int32_t b)
+{
     s->color[b] = MERGED;
     s->prev[b] = r;
+    if (log_pair(s, b, r, 1))
+        return PK_ENOMEM;
+    if (s->sk)
+        return PK_OK;
+    size_t k = (size_t)s->k, n = 0;
+    if (push_pair(s, &n, r, b))
+        return PK_ENOMEM;
+    while (n) {
+        int32_t y = s->stk[--n], x = s->stk[--n];
+        if (y != b && log_pair(s, y, x, 0))
+            return PK_ENOMEM;
+        for (size_t a = 0; a < k; a++) {
+            int32_t u = s->child[(size_t)x * k + a], v = s->child[(size_t)y * k + a];
+            if (u < 0 || v < 0)
+                continue;
+            if (s->color[u] == MERGED)
+                u = s->prev[u];
+            if (push_pair(s, &n, u, v))
+                return PK_ENOMEM;
+        }
+    }
     return PK_OK;
 }
 
 static void undo_all(pk_pdfa_stream *s)
 {
     while (s->nlog) {
-        int32_t r = s->log[--s->nlog], b = s->log[--s->nlog];
-        add_stats(s, r, b, -1);
-        s->color[b] = BLUE;
+        int32_t x = s->log[--s->nlog], y = s->log[--s->nlog];
+        int root = y < 0;
+        if (root)
+            y = -y - 1;
+        add_stats(s, x, y, -1);
+        if (root)
+            s->color[y] = BLUE;
     }
 }
 
@@ -361,9 +409,14 @@ static int process_batch(pk_pdfa_stream *s, int final)
     if (s->batch->n == 0 && !final)
         return PK_OK;
     size_t k = (size_t)s->k;
-    /* parse through the current hypothesis: a merged blue node still records
-     * its own statistics (so the merge can be undone) while the walk goes on
-     * from its red target, as it would in the merged machine */
+    /* Alergia mode undoes the previous merges first (a fold added the merged
+     * tree's counts as they were; new counts would not subtract) and parses
+     * into the unmerged tree.  Sketch mode parses through the current
+     * hypothesis: a merged blue node still records its own statistics (so the
+     * merge can be undone) while the walk goes on from its red target, as it
+     * would in the merged machine; its merges are undone after the parse. */
+    if (!s->sk)
+        undo_all(s);
     for (size_t i = 0; i < s->batch->n; i++) {
         const int32_t *x = pk_seqs_at(s->batch, i);
         size_t len = pk_seqs_len(s->batch, i);
@@ -385,14 +438,20 @@ static int process_batch(pk_pdfa_stream *s, int final)
                 continue;
             }
             observe(s, b, x, len, j);
-            if (!s->sk && fringe(s, b, x, len, j))
-                return PK_ENOMEM;
+            if (!s->sk) {
+                /* Alergia mode parses into the unmerged tree (merges are
+                 * folds, undone before each batch), so the walk ends here */
+                if (fringe(s, b, x, len, j))
+                    return PK_ENOMEM;
+                break;
+            }
             if (s->color[b] == BLUE)
                 break;
             q = s->prev[b]; /* merged: observe the same position at the target */
         }
     }
-    undo_all(s);
+    if (s->sk)
+        undo_all(s);
     s->batch->n = 0;
     s->round++;
     for (;;) {

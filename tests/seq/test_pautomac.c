@@ -73,11 +73,7 @@ static void problem(const char *dir, int id, int check_learning)
         pk_pdfa_free(m);
         double pp_batch = pp;
         for (int mode = 0; mode < 2; mode++) {
-            pk_stream_params sp = pk_stream_params_default();
-            if (mode == 1) {
-                sp.test = PK_STREAM_ALERGIA;
-                sp.horizons = 4;
-            }
+            pk_stream_params sp = pk_stream_params_default_test(mode ? PK_STREAM_ALERGIA : PK_STREAM_SKETCH);
             pk_pdfa_stream *s = NULL;
             PK_CHECK_OK(pk_pdfa_stream_new(tr->nsym, &sp, &s, &err));
             for (size_t i = 0; i < tr->n; i++)

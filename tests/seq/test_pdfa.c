@@ -226,8 +226,7 @@ static void test_learn(void)
 
     /* the streaming learners get close to batch Alergia on the same data */
     for (int mode = 0; mode < 2; mode++) {
-        pk_stream_params sp = pk_stream_params_default();
-        sp.test = mode ? PK_STREAM_SKETCH : PK_STREAM_ALERGIA;
+        pk_stream_params sp = pk_stream_params_default_test(mode ? PK_STREAM_SKETCH : PK_STREAM_ALERGIA);
         pk_pdfa_stream *ls = NULL;
         PK_CHECK_OK(pk_pdfa_stream_new(4, &sp, &ls, &err));
         for (size_t i = 0; i < train->n; i++)
@@ -282,8 +281,7 @@ static void test_stream_deep(void)
     pk_pdfa *bm = NULL;
     PK_CHECK_OK(pk_alergia_learn(train, &ap, &bm, &st, &err));
     double bb = pk_pdfa_bits_per_symbol(bm, test, NULL);
-    pk_stream_params sp = pk_stream_params_default();
-    sp.test = PK_STREAM_ALERGIA;
+    pk_stream_params sp = pk_stream_params_default_test(PK_STREAM_ALERGIA);
     pk_pdfa_stream *ls = NULL;
     PK_CHECK_OK(pk_pdfa_stream_new(2, &sp, &ls, &err));
     for (size_t i = 0; i < train->n; i++)
