@@ -1,7 +1,7 @@
 /* bench_cluster — time K-means or GMM-EM iterations on one problem; driven by bench/cluster.py.
  *
  *   bench_cluster kmeans X.npy C0.npy ITERS [lloyd|hamerly]
- *   bench_cluster gmm X.npy W0.npy M0.npy COV0.npy ITERS
+ *   bench_cluster gmm X.npy W0.npy M0.npy COV0.npy ITERS [REG_COVAR]
  *   bench_cluster sdp X.npy K [TOL]
  *
  * Loading is not timed.  kmeans: one fit from the given centres with tol = 0 and max_iter =
@@ -89,6 +89,8 @@ int main(int argc, char **argv)
         p.init_means = M;
         p.init_covs = S;
         p.tol = 0;
+        if (argc > 7) /* reg_covar (mclust has none: 0) */
+            p.reg_covar = atof(argv[7]);
         pk_rng rng;
         pk_rng_seed(&rng, 1);
         double t[2];
