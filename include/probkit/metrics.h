@@ -205,8 +205,10 @@ double pk_capacity_paper(double d, double eps);
 #define PK_CAPACITY_C_JL 3.03      /**< the paper's fit of the JL form on random packings */
 #define PK_CAPACITY_C_ADJ 1.29     /**< the paper's fit of the adjusted form on optimised packings */
 
-/** Random packing: the smallest, over `trials` draws of k Gaussian directions in R^d,
- *  of the largest pairwise |cos|. k >= 2, d >= 1, trials >= 1. */
+/** Random packing, the authors' protocol: the smallest, over `trials` draws of k
+ *  Gaussian directions in R^d, of the largest pairwise |cos| of the draw.  Directions
+ *  are stored as float and the Gram matrix is formed 256 rows at a time (memory
+ *  k d + 256 k floats).  k >= 2, d >= 1, trials >= 1; PK_ENOMEM if out of memory. */
 int pk_packing_random(size_t d, size_t k, size_t trials, pk_rng *rng, double *eps, pk_err *err);
 /** Optimised packing: Adam (lr 0.005) on sum_{i != j} |cos_ij|^power over k directions
  *  in R^d started at random, `steps` steps; returns the final largest |cos|. */
