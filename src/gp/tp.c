@@ -67,6 +67,27 @@ int pk_tp_set_data(pk_tp *tp, const pk_mat *X, const double *y, pk_err *err)
     return pk_gp_set_data(tp->gp, X, y, err);
 }
 
+/* log Gamma(a + x) - log Gamma(a), a > 0, x >= 0: directly while the two
+ * terms are moderate, else by the difference of Stirling's series (error
+ * O(a^-3)) with log1p, so it stays exact for any large a. */
+static double lnpoch(double a, double x)
+{
+    if (a < 1e5)
+        return lgamma(a + x) - lgamma(a);
+    double ax = a + x;
+    return (a - 0.5) * log1p(x / a) + x * log(ax) - x + 1.0 / (12.0 * ax) - 1.0 / (12.0 * a);
+}
+
+/* psi(a + x) - psi(a); for large a by the asymptotic series of psi, whose
+ * error is O(a^-4), instead of a difference of two nearly equal numbers. */
+static double dpsi(double a, double x)
+{
+    if (a < 1e5)
+        return gsl_sf_psi(a + x) - gsl_sf_psi(a);
+    double ax = a + x;
+    return log1p(x / a) - 0.5 / ax + 0.5 / a - 1.0 / (12.0 * ax * ax) + 1.0 / (12.0 * a * a);
+}
+
 int pk_tp_log_marginal(pk_tp *tp, double *lml, double *grad)
 {
     pk_gp *gp = tp->gp;
@@ -79,14 +100,18 @@ int pk_tp_log_marginal(pk_tp *tp, double *lml, double *grad)
     for (size_t i = 0; i < n; i++)
         beta += gp->y[i] * gp->alpha[i];
     beta *= 0.5;
+    /* Written so that nothing cancels when a or b is huge (ML-II drives a
+     * upwards, and the textbook form a log b - (a + n/2) log(b + beta) +
+     * lgamma(a + n/2) - lgamma(a) lost every digit there, which once let an
+     * optimiser "find" a likelihood of 1e42 at a = 1e56). */
     if (lml)
-        *lml = a * log(b) - lgamma(a) + lgamma(a + hn) - hn * log(2.0 * M_PI) - 0.5 * pk_cholesky_logdet(gp->L) -
-               (a + hn) * log(b + beta);
+        *lml = lnpoch(a, hn) - a * log1p(beta / b) - hn * log(b + beta) - hn * log(2.0 * M_PI) -
+               0.5 * pk_cholesky_logdet(gp->L);
     if (!grad)
         return PK_OK;
     memset(grad, 0, (ng + 2) * sizeof *grad);
-    grad[ng] = a * (log(b) - gsl_sf_psi(a) + gsl_sf_psi(a + hn) - log(b + beta));
-    grad[ng + 1] = b * (a / b - (a + hn) / (b + beta));
+    grad[ng] = a * (dpsi(a, hn) - log1p(beta / b));
+    grad[ng + 1] = (a * beta - hn * b) / (b + beta);
     if (n == 0)
         return PK_OK;
     double tr;

@@ -109,6 +109,23 @@ int main(void)
         PK_CHECK_MSG(gp5[3] > 0, "a = %g: d/dlog a = %g", aa, gp5[3]);
         prev = lp;
     }
+    /* ... to the GP with scale c = b / a, N(0, c (K + noise I)); the formula
+     * must not lose its digits on the way (a once reached 1e56 in a fit) */
+    double logdet_k = pk_cholesky_logdet(pk_gp_chol(pk_tp_gp(tp))), c = 0.7;
+    double gp_lim = -0.5 * qf / c - 0.5 * logdet_k - 0.5 * n * log(2 * M_PI * c);
+    /* the gap closes like 1/a: its first-order term is bounded by big / a */
+    double hb = 0.5 * qf / c, big = 0.25 * n * n + hb * hb + 0.5 * n * hb;
+    for (double aa = 1e3; aa <= 1e60; aa *= 10) {
+        h[3] = log(aa);
+        h[4] = log(aa * c);
+        pk_tp_set_hyper(tp, h);
+        double lp, gp5[5];
+        PK_CHECK_OK(pk_tp_log_marginal(tp, &lp, gp5));
+        PK_CHECK_MSG(fabs(lp - gp_lim) < 1e-9 + big / aa, "a = %g: lml %.12g, GP limit %.12g", aa, lp, gp_lim);
+        /* along b = c a (the profile direction) the slope vanishes too */
+        PK_CHECK_MSG(isfinite(gp5[3]) && fabs(gp5[3] + gp5[4]) < 1e-9 + big / aa, "a = %g: slope %g", aa,
+                     gp5[3] + gp5[4]);
+    }
     pk_tp_free(tp);
     pk_mat_free(X);
     return pk_test_done();
