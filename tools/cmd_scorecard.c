@@ -116,14 +116,33 @@ static double level_code(const pk_table *t, int c, const char *name)
     return (double)t->nlevels[c];
 }
 
+/* a JSON string: quotes, backslashes and control characters escaped */
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (*q == '"' || *q == '\\')
+            printf("\\%c", *q);
+        else if (*q < 0x20)
+            printf("\\u%04x", *q);
+        else
+            putchar(*q);
+    }
+    putchar('"');
+}
+
 /* the levels of categorical column c that fall in bin k, comma-separated */
 static void print_levels(const pk_table *t, int c, const pk_binning *b, size_t k, int json)
 {
     int first = 1;
     for (size_t l = 0; l < t->nlevels[c]; l++)
         if (b->level_bin[l] == k) {
-            printf(json ? "%s\"%s\"" : "%s%s", first ? "" : ", ", t->levels[c][l]);
+            printf("%s", first ? "" : ", ");
             first = 0;
+            if (json)
+                json_str(t->levels[c][l]);
+            else
+                printf("%s", t->levels[c][l]);
         }
 }
 
@@ -335,9 +354,13 @@ static int cmd_main(int argc, char **argv)
         fi[j] = F[j].fiv;
         fs[j] = F[j].fse;
     }
-    if (json)
-        printf("{\"file\": \"%s\", \"n\": %zu, \"target\": \"%s\", \"iv0\": %g, \"auc_lr_woe_in_sample\": ", file, n,
-               tcol, iv0);
+    if (json) {
+        printf("{\"file\": ");
+        json_str(file);
+        printf(", \"n\": %zu, \"target\": ", n);
+        json_str(tcol);
+        printf(", \"iv0\": %g, \"auc_lr_woe_in_sample\": ", iv0);
+    }
     if (json) {
         jd(auc);
         printf(", \"features\": [");
@@ -355,7 +378,9 @@ static int cmd_main(int argc, char **argv)
         if (F[j].has_drift)
             dz = pk_divergence_ztest(&F[j].drift, psi0, NULL);
         if (json) {
-            printf("%s\n  {\"name\": \"%s\", \"bins\": %zu, \"iv\": ", j ? "," : "", t->names[F[j].col], b->nbins);
+            printf("%s\n  {\"name\": ", j ? "," : "");
+            json_str(t->names[F[j].col]);
+            printf(", \"bins\": %zu, \"iv\": ", b->nbins);
             jd(iv[j]);
             printf(", \"iv_se\": ");
             jd(b->nbins > 1 ? b->div.jeffreys_se : NAN);
@@ -448,7 +473,8 @@ static int cmd_main(int argc, char **argv)
                 int first = 1;
                 for (size_t j = 0; j < nf; j++)
                     if (mask >> j & 1) {
-                        printf("%s\"%s\"", first ? "" : ", ", t->names[F[j].col]);
+                        printf("%s", first ? "" : ", ");
+                        json_str(t->names[F[j].col]);
                         first = 0;
                     }
                 printf("]}");

@@ -46,6 +46,10 @@ psi=$(awk '/^grade/ { print $8 }' "$tmp/c.txt")
 check "categorical drift PSI" close "$psi" "$(awk 'BEGIN { printf "%.5f", (3/6 - 1/3) * log((3/6) / (1/3)) + (3/6 - 2/3) * log((3/6) / (2/3)) }')" 1e-5
 "$bin" scorecard "$tmp/cat.csv" --target y --json > "$tmp/c.json"
 check "categorical json levels" grep -q '"levels": \[\["[ac]", "[ac]"\], \["b"\]\]' "$tmp/c.json"
+# level names are escaped in JSON
+sed 's/^a,/a\\x,/' "$tmp/cat.csv" > "$tmp/cat3.csv"
+"$bin" scorecard "$tmp/cat3.csv" --target y --json > "$tmp/c3.json"
+check "escaped level name" grep -q '"a\\\\x"' "$tmp/c3.json"
 # errors: missing target, single-class target, non-binary target, NaN feature
 "$bin" scorecard "$tmp/sim.csv" > /dev/null 2> "$tmp/e"
 check "no --target exit 2" test $? -eq 2
