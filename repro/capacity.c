@@ -65,7 +65,7 @@ static int run(pk_repro_ctx *ctx)
             pk_plot_scatter(pl, "random packings", x, E, m);
             pk_plot_scatter(pl, "JL law, refitted C", x, yf, m);
             pk_plot_scatter(pl, "JL law, paper's C = 3.03", x, y3, m);
-            pk_repro_plot(ctx, "capacity_random", pl);
+            pk_repro_plot(ctx, "random_packing", pl);
             pk_plot_free(pl);
         }
     }
@@ -137,7 +137,7 @@ static int run(pk_repro_ctx *ctx)
         }
         pk_plot_scatter(pl, "optimised packings", x, E2, m2);
         pk_plot_scatter(pl, "adjusted law fit", x, yfit, m2);
-        pk_repro_plot(ctx, "capacity_packing", pl);
+        pk_repro_plot(ctx, "optimised_packing", pl);
         pk_plot_free(pl);
     }
     pk_repro_note(ctx, "Capacities of real models need their embedding matrices: `probkit embeddings E.npy` "

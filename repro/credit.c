@@ -459,7 +459,7 @@ static int run(pk_repro_ctx *ctx)
         if (pl) {
             pk_plot_line(pl, "frontier", eps, val, 21);
             pk_plot_scatter(pl, NULL, eps, val, 21);
-            pk_repro_plot(ctx, "credit_frontier", pl);
+            pk_repro_plot(ctx, "sim_frontier", pl);
             pk_plot_free(pl);
         }
     }
