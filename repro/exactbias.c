@@ -26,6 +26,23 @@ static int exact_bits(const pk_gchisq *q, double eps, double *bits)
     return PK_OK;
 }
 
+/* q <- q + p / k (the components of independent outputs side by side) */
+static int gchisq_add(pk_gchisq **acc, const pk_gchisq *p, double k)
+{
+    size_t n0 = *acc ? (*acc)->k : 0;
+    pk_gchisq *q = pk_gchisq_new(n0 + p->k);
+    if (!q)
+        return PK_ENOMEM;
+    for (size_t i = 0; i < n0; i++)
+        q->w[i] = (*acc)->w[i], q->delta[i] = (*acc)->delta[i];
+    for (size_t i = 0; i < p->k; i++)
+        q->w[n0 + i] = p->w[i] / k, q->delta[n0 + i] = p->delta[i];
+    q->c0 = (n0 ? (*acc)->c0 : 0) + p->c0 / k;
+    pk_gchisq_free(*acc);
+    *acc = q;
+    return PK_OK;
+}
+
 static int run(pk_repro_ctx *ctx)
 {
     int quick = pk_repro_quick(ctx);
@@ -44,18 +61,41 @@ static int run(pk_repro_ctx *ctx)
     static const size_t ds_q[] = {2, 8, 32}, ds_f[] = {2, 4, 8, 16, 32};
     static const size_t ns_q[] = {100, 300}, ns_f[] = {100, 300, 1000};
     const size_t *ds = quick ? ds_q : ds_f, *ns = quick ? ns_q : ns_f;
-    size_t nd = quick ? 3 : 5, nn = quick ? 2 : 3, m = quick ? 100 : 200, nsamp = quick ? 500 : 2000;
-    const double eps = 0.5; /* target test MSE on labels +-1 (the zero predictor has 1) */
-    double bits[5][3], fitb[5][3], worst_fit = 0;
+    enum { K = 10 };
+    size_t nd = quick ? 3 : 5, nn = quick ? 2 : 3, m = quick ? 100 : 200, nsamp = quick ? 300 : 2000;
+    /* The authors' kernel hypothesis space (kernel_inductive_bias.py): RBF of
+     * width 1 on the inputs as given (pixels / 255, here their PCA scores, NOT
+     * rescaled per d), one output per class against one-hot targets, loss the
+     * MSE over test points and outputs.  The target error is set on that loss's
+     * scale: the zero predictor scores 1/K = 0.1, and eps = 0.8 of it.  eps must
+     * exceed the error of the posterior mean (0.04..0.12 here), else no
+     * hypothesis reaches it and the count is dominated by an unreachable tail
+     * (session 1's failure at a fixed eps on +-1 labels).  The hypotheses fit
+     * the training targets up to a jitter of 0.01 on the unit kernel diagonal:
+     * an exact interpolant is numerically meaningless in d = 2 (the authors fit
+     * theirs approximately, by Adam). */
+    const double eps = 0.08, eps2 = 0.05, jit = 1e-2;
+    double bits[5][3], bits2[5][3], fitb[5][3], worst_fit = 0;
     pk_rng rng;
     pk_rng_seed(&rng, pk_repro_seed(ctx));
-    int st = pk_pca_scores(X, 32, 2000, &Z, NULL);
-    double *v = malloc(nsamp * sizeof *v), *y = malloc((1000 + 200) * sizeof *y);
-    if (st || !v || !y) {
+    double ev[32];
+    static size_t perm[10000];
+    int st = pk_pca_scores(X, 32, 2000, &Z, ev);
+    double *v = malloc(nsamp * sizeof *v), *vk = malloc(nsamp * sizeof *vk), *y = malloc((1000 + 200) * K * sizeof *y),
+           *yj = malloc((1000 + 200) * sizeof *yj);
+    if (st || !v || !vk || !y || !yj) {
         st = st ? st : PK_ENOMEM;
         goto done;
     }
-    /* training points from the first 8000 digits, test points from the last 2000 */
+    /* back to the data's own scale: scores times the component's standard deviation */
+    for (size_t i = 0; i < Z->rows; i++)
+        for (size_t j = 0; j < 32; j++)
+            *pk_mat_at(Z, i, j) *= sqrt(ev[j]);
+    /* training points from the first 8000 digits, test points from the last
+     * 2000: one test set for the whole grid and nested training sets (the first
+     * n of one permutation), so the trends compare like with like */
+    pk_rng_permutation(&rng, perm, 8000);
+    pk_rng_permutation(&rng, perm + 8000, 2000);
     for (size_t a = 0; a < nd; a++) {
         for (size_t b = 0; b < nn; b++) {
             size_t n = ns[b], d = ds[a];
@@ -66,41 +106,44 @@ static int run(pk_repro_ctx *ctx)
                 goto done;
             }
             for (size_t i = 0; i < n + m; i++) {
-                size_t row = i < n ? (size_t)pk_rng_below(&rng, 8000) : 8000 + (size_t)pk_rng_below(&rng, 2000);
+                size_t row = i < n ? perm[i] : 8000 + perm[8000 + i - n];
                 pk_mat *T = i < n ? Xtr : Xte;
                 for (size_t j = 0; j < d; j++)
                     *pk_mat_at(T, i < n ? i : i - n, j) = *pk_mat_at(Z, row, j);
-                y[i] = labels[row] >= 5 ? 1.0 : -1.0;
+                for (size_t c = 0; c < K; c++)
+                    y[c * (n + m) + i] = labels[row] == (int)c ? 1.0 : 0.0;
             }
             pk_gp_kernel *k = pk_gp_kernel_new(PK_GP_KERNEL_SE, d, 0, 1);
             pk_gchisq *q = NULL;
             if (!k) {
                 st = PK_ENOMEM;
             } else {
-                double th[2];
-                pk_gp_kernel_get_params(k, th);
-                /* length scale sqrt(d): unit-variance scores are ~sqrt(2d) apart */
-                for (size_t p = 0; p < pk_gp_kernel_nparams(k); p++)
-                    th[p] = 0;
-                pk_gp_kernel_set_params(k, th);
-                char name[64];
-                for (size_t p = 0; p < pk_gp_kernel_nparams(k); p++) {
-                    pk_gp_kernel_param_name(k, p, name, sizeof name);
-                    if (strstr(name, "ell"))
-                        th[p] = 0.5 * log((double)d);
+                double th[8] = {0};
+                pk_gp_kernel_set_params(k, th); /* unit width and variance */
+                memset(v, 0, nsamp * sizeof *v);
+                for (size_t c = 0; c < K && !st; c++) {
+                    pk_gchisq *qc = NULL;
+                    memcpy(yj, y + c * (n + m), (n + m) * sizeof *yj);
+                    st = pk_gp_hyp_loss(k, Xtr, yj, Xte, yj + n, jit, &qc);
+                    if (!st)
+                        st = gchisq_add(&q, qc, K);
+                    pk_gchisq_free(qc);
+                    if (!st)
+                        st = pk_gp_hyp_sample_losses(k, Xtr, yj, Xte, yj + n, jit, nsamp, &rng, vk);
+                    for (size_t t = 0; !st && t < nsamp; t++)
+                        v[t] += vk[t] / K;
                 }
-                pk_gp_kernel_set_params(k, th);
-                st = pk_gp_hyp_loss(k, Xtr, y, Xte, y + n, 1e-6, &q);
-                if (!st)
-                    st = pk_gp_hyp_sample_losses(k, Xtr, y, Xte, y + n, 1e-6, nsamp, &rng, v);
             }
             double s, df, nc;
             if (!st)
                 st = exact_bits(q, eps, &bits[a][b]);
             if (!st)
+                st = exact_bits(q, eps2, &bits2[a][b]);
+            if (!st)
                 st = pk_ncx2_fit_moments(v, nsamp, &s, &df, &nc);
             if (!st)
                 fitb[a][b] = -pk_ncx2_logcdf(eps, s, df, nc) / M_LN2;
+            double mq = q ? pk_gchisq_mean(q) : NAN, c0 = q ? q->c0 : NAN;
             pk_gp_kernel_free(k);
             pk_gchisq_free(q);
             pk_mat_free(Xtr), pk_mat_free(Xte);
@@ -108,7 +151,10 @@ static int run(pk_repro_ctx *ctx)
                 goto done;
             double rel = fabs(fitb[a][b] - bits[a][b]) / fmax(bits[a][b], 1.0);
             worst_fit = fmax(worst_fit, rel);
-            pk_repro_log(ctx, "d=%zu n=%zu: exact %.4g bits, ncx2 fit %.4g bits", d, n, bits[a][b], fitb[a][b]);
+            pk_repro_log(ctx,
+                         "d=%zu n=%zu: mean test MSE %.4f (floor %.4f): exact %.4g bits at eps %.2f (%.4g at %.2f), "
+                         "ncx2 fit %.4g",
+                         d, n, mq, c0, bits[a][b], eps, bits2[a][b], eps2, fitb[a][b]);
         }
     }
     int up_d = 1, down_n = 1;
@@ -120,8 +166,8 @@ static int run(pk_repro_ctx *ctx)
             down_n &= bits[a][b] <= bits[a][b - 1];
     char sc[200];
     snprintf(sc, sizeof sc,
-             "MNIST 10k, PCA d = %zu..%zu, n = %zu..%zu, %zu test points, SE kernel (ell = sqrt d), eps = %.1f, "
-             "labels +-1 (digit >= 5)",
+             "MNIST 10k, PCA d = %zu..%zu (pixel scale), n = %zu..%zu, %zu test points, RBF width 1, one-hot "
+             "10 outputs, eps = %.2f (0.8 x the zero predictor's 0.1)",
              ds[0], ds[nd - 1], ns[0], ns[nn - 1], m, eps);
     pk_repro_row(ctx, "inductive bias (bits) non-decreasing in d at every n", up_d, 1, NAN, NULL, sc,
                  up_d ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
@@ -131,15 +177,25 @@ static int run(pk_repro_ctx *ctx)
                  "ncx2 fit", sc, PK_VERDICT_INFO);
     pk_repro_row(ctx, "worst relative error of the ncx2 fit vs the exact law", worst_fit, NAN, NAN, NULL, sc,
                  PK_VERDICT_INFO);
-    pk_repro_note(ctx, "Exact: the test MSE of an interpolating GP posterior draw is a generalised chi-square "
-                       "(eigenvalues of the posterior covariance on the test set); its CDF by Imhof's integral "
-                       "(F > 1e-6) or the r* saddlepoint (deeper tail). Fit: the paper's scaled non-central "
-                       "chi-square by three moments of %zu sampled hypotheses. With eps fixed at 0.5, the "
-                       "protocol here does NOT reproduce the paper's trends: in few PCA dimensions the interpolating "
-                       "hypotheses are pinned near the posterior mean, whose test error exceeds eps, so reaching eps "
-                       "is astronomically unlikely (many bits), and more data pins them further. Where the tail is "
-                       "deep the moment fit misses the exact law by large factors (worst relative error %.2f), which "
-                       "is what computing the law exactly buys.",
+    int up2 = 1, down2 = 1;
+    for (size_t b = 0; b < nn; b++)
+        for (size_t a = 1; a < nd; a++)
+            up2 &= bits2[a][b] >= bits2[a - 1][b];
+    for (size_t a = 0; a < nd; a++)
+        for (size_t b = 1; b < nn; b++)
+            down2 &= bits2[a][b] <= bits2[a][b - 1];
+    pk_repro_row(ctx, "both trends at the stricter eps = 0.05 (1 = yes)", up2 && down2, NAN, NAN, NULL,
+                 "same grid; 0.05 lies below the posterior-mean error in d = 2", PK_VERDICT_INFO);
+    pk_repro_note(ctx, "Exact: the test MSE of a posterior draw that fits the training data is a generalised "
+                       "chi-square (eigenvalues of the posterior covariance on the test set, one block per output); "
+                       "its CDF by Imhof's integral (F > 1e-6) or the r* saddlepoint (deeper tail). Fit: the paper's "
+                       "scaled non-central chi-square by three moments of %zu sampled hypotheses. Protocol as in the "
+                       "authors' kernel code (RBF width 1 on the data's own scale, one-hot outputs), eps on the loss's "
+                       "scale (0.8 x the zero predictor's MSE). Session 1 rescaled the PCA scores to unit variance and "
+                       "the kernel width to sqrt(d), which removes the dimension effect the paper measures, and used "
+                       "eps = 0.5 on +-1 labels, below what the interpolants reach in low d. Where the tail is deep "
+                       "the moment fit misses the exact law by large factors (worst relative error %.2f), which is "
+                       "what computing the law exactly buys.",
                   nsamp, worst_fit);
     pk_plot *pl = pk_plot_new("Inductive bias of an MNIST task relative to a GP hypothesis space", "PCA dimension d",
                               "bits");
@@ -163,11 +219,13 @@ done:
     pk_mat_free(Z);
     free(labels);
     free(v);
+    free(vk);
     free(y);
+    free(yj);
     return st;
 }
 
-const pk_repro pk_repro_exactbias = {"exactbias", PK_REPRO_PARTIAL,
+const pk_repro pk_repro_exactbias = {"exactbias", PK_REPRO_IMPLEMENTED,
                                      "inductive bias -log2 P(loss <= eps) of an MNIST task for a GP hypothesis space: "
                                      "exact generalised chi-square vs the paper's fit",
                                      run};

@@ -25,7 +25,7 @@ static int estimate(const pk_mat *X, const int *lab, size_t reps, size_t nq, siz
     for (size_t r = 0; r < reps; r++) {
         int st = pk_levina_bickel(X, nq, 5, rng, &ms[r]);
         if (!st && lab)
-            st = pk_class_separation_evt(X, lab, ns, ns / 200, rng, &ds[r]);
+            st = pk_class_separation_evt(X, lab, ns, ns / 2000, rng, &ds[r]);
         if (st)
             return st;
     }
@@ -60,7 +60,11 @@ static int run(pk_repro_ctx *ctx)
     pk_repro_row(ctx, "log10 bits, MNIST (60k) with the authors' constants", lb_mn, NAN, NAN, NULL,
                  "n = 60,000, m = 14, R = 17.18, delta = 2.399, eps = 0.001", PK_VERDICT_INFO);
 
-    size_t reps = quick ? 3 : 8, nq = quick ? 100 : 500, ns = quick ? 200000 : 1000000;
+    /* the authors' estimator settings: Levina-Bickel k = 5 (they query 10,000
+     * points; we query 500 / 2,000 of them, the mean is the same, the interval
+     * says how well), extreme-value separation from 4e6 pairs with k = 2,000
+     * (quick: 4e5 pairs, k = 200) */
+    size_t reps = quick ? 3 : 8, nq = quick ? 300 : 2000, ns = quick ? 400000 : 4000000;
     char img[1024], lab[1024];
     const char *names[2] = {"MNIST (10k digits)", "Fashion-MNIST (first 10k)"};
     double lbits[2] = {NAN, NAN};
@@ -94,15 +98,50 @@ static int run(pk_repro_ctx *ctx)
         double lo = bits_at((double)X->rows, e.m_lo, e.R, e.delta_hi, 10, 0.001);
         double hi = bits_at((double)X->rows, e.m_hi, e.R, fmax(e.delta_lo, 1e-3), 10, 0.001);
         snprintf(sc, sizeof sc,
-                 "n = %zu, m = %.2f [%.2f, %.2f] (Levina-Bickel k = 5, %zu x %zu queries), delta = %.3f [%.3f, %.3f] "
-                 "(extreme-value extrapolation, %zu x %zu pairs), R = %.2f, eps = 0.001; log10 bits 95%% CI [%.2f, %.2f]",
-                 X->rows, e.m_mean, e.m_lo, e.m_hi, reps, nq, e.delta, e.delta_lo, e.delta_hi, reps, ns, e.R, lo, hi);
+                 "n = %zu, m = %.2f [%.2f, %.2f] (Levina-Bickel k = 5, %zu x %zu queries, rounded), delta = %.3f "
+                 "[%.3f, %.3f] (extreme-value extrapolation, %zu x %zu pairs, k = %zu), R = %.2f, eps = 0.001; "
+                 "log10 bits 95%% CI [%.2f, %.2f]",
+                 X->rows, e.m_mean, e.m_lo, e.m_hi, reps, nq, e.delta, e.delta_lo, e.delta_hi, reps, ns, ns / 2000, e.R,
+                 lo, hi);
         pk_repro_row(ctx, metric, lbits[which], which == 0 ? 16.0 : NAN, NAN, NULL, sc,
                      which == 0 ? pk_verdict_le(fabs(lbits[which] - 16.0), 1.0) : PK_VERDICT_INFO);
-        if (which == 0)
-            pk_repro_note(ctx, "MNIST (10k): log10 bits %.2f, 95%% interval [%.2f, %.2f] from the estimators' "
-                               "spread; the issue's anchor 16 %s inside it (pass above requires within one decade).",
-                          lbits[0], lo, hi, lo <= 16 && 16 <= hi ? "lies" : "does not lie");
+        if (which == 0) {
+            /* where the decades go: swap one estimated input at a time for the
+             * authors' 60k-training-set constant (m 14, delta 2.399, R 17.18) */
+            double n0 = (double)X->rows, sw_m = bits_at(n0, 14, e.R, e.delta, 10, 0.001),
+                   sw_d = bits_at(n0, e.m_mean, e.R, 2.3987084824335305, 10, 0.001),
+                   sw_r = bits_at(n0, e.m_mean, 17.179045827183984, e.delta, 10, 0.001),
+                   all = bits_at(n0, 14, 17.179045827183984, 2.3987084824335305, 10, 0.001);
+            pk_repro_row(ctx, "log10 bits, MNIST 10k with the authors' 60k constants (m 14, delta 2.399, R 17.18)", all,
+                         16.0, NAN, NULL, "n = 10,000, eps = 0.001: the issue's anchor comes from these constants",
+                         pk_verdict_le(fabs(all - 16.0), 1.0));
+            /* the separation the 60,000-image training set would show, extrapolated
+             * by the same extreme-value fit from these 10,000 digits */
+            double d60 = 0, dd;
+            for (size_t r = 0; r < reps; r++) {
+                if ((st = pk_class_separation_evt_pop(X, labels, ns, ns / 2000, 60000, &rng, &dd))) {
+                    pk_mat_free(X);
+                    free(labels);
+                    return st;
+                }
+                d60 += dd / (double)reps;
+            }
+            double l60 = bits_at(60000, e.m_mean, e.R, d60, 10, 0.001);
+            snprintf(sc, sizeof sc,
+                     "delta extrapolated to 60,000 images: %.3f (authors 2.399); m, R as estimated on the 10k", d60);
+            pk_repro_row(ctx, "log10 bits, MNIST, separation extrapolated to the 60k training set", l60, 16.0, NAN, NULL,
+                         sc, PK_VERDICT_INFO);
+            pk_repro_note(ctx,
+                          "MNIST (10k): log10 bits %.2f, 95%% interval [%.2f, %.2f] from the estimators' spread. "
+                          "The anchor 1e16 is the authors' own constants, measured on the 60,000-image training set "
+                          "(10^%.2f with n = 10,000). Swapping one input at a time for theirs: m 14 gives 10^%.2f, "
+                          "delta 2.399 gives 10^%.2f, R 17.18 gives 10^%.2f. The separation dominates, and it is a "
+                          "property of the sample, not of the estimator: the exact smallest distance between "
+                          "differently labelled digits among these 10,000 is 3.238 (all 5e7 pairs, numpy, session 2), "
+                          "so no faithful estimate from them reaches 2.399; the extreme-value fit extrapolated to "
+                          "60,000 images gives %.3f.",
+                          lbits[0], lo, hi, all, sw_m, sw_d, sw_r, d60);
+        }
         if (which == 0) {
             Xm = X;
             labm = labels;
@@ -139,7 +178,7 @@ static int run(pk_repro_ctx *ctx)
             double mhat = NAN, delta = NAN, R = pk_data_radius(P);
             st = pk_levina_bickel(P, quick ? 200 : 1000, 5, &rng, &mhat);
             if (!st)
-                st = pk_class_separation_evt(P, labm, quick ? 200000 : 1000000, quick ? 1000 : 5000, &rng, &delta);
+                st = pk_class_separation_evt(P, labm, quick ? 200000 : 1000000, quick ? 100 : 500, &rng, &delta);
             pk_mat_free(P);
             if (st)
                 break;
@@ -159,10 +198,13 @@ static int run(pk_repro_ctx *ctx)
         free(labm);
         if (st)
             return st;
-        pk_repro_row(ctx, "bits grow with PCA dimension d (2..32) at every n", up, 1, NAN, NULL,
-                     "MNIST 10k, unit-variance PCA scores, m by Levina-Bickel per d", up ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
-        pk_repro_row(ctx, "bits shrink with training-set size n (100, 300, 1000) at every d", down, 1, NAN, NULL,
-                     "same", down ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+        /* not a claim of this paper (the issue's trend claim belongs to the exact
+         * inductive bias, checked by `reproduce exactbias`): here delta grows
+         * with d as fast as m, so the bits need not grow */
+        pk_repro_row(ctx, "bits grow with PCA dimension d (2..32) at every n (1 = yes)", up, NAN, NAN, NULL,
+                     "MNIST 10k, unit-variance PCA scores, m by Levina-Bickel per d", PK_VERDICT_INFO);
+        pk_repro_row(ctx, "bits shrink with training-set size n (100, 300, 1000) at every d (1 = yes)", down, NAN, NAN,
+                     NULL, "same", PK_VERDICT_INFO);
         pk_plot *pl = pk_plot_new("Inductive-bias complexity of MNIST reduced by PCA", "PCA dimension d",
                                   "log10 bits");
         if (pl) {

@@ -175,6 +175,17 @@ int pk_deep_classify(const pk_dual_act *a, int L, int use_ntk, const pk_mat *Xtr
                      const pk_mat *Xte, double ridge, double *score);
 
 
+/** The infinite-depth limit of pk_deep_classify in the SINGULAR regime: the
+ *  singular-kernel (Nadaraya-Watson) classifier score(x) = sum_i y_i |x - x_i|^-alpha
+ *  (the paper's limit: K(X, X) becomes diagonal-dominant, so the solve drops
+ *  out).  With alpha equal to the data's intrinsic dimension it is the Hilbert
+ *  kernel estimate, consistent (Bayes-optimal as n grows), slowly.  Scores are
+ *  rescaled per test point (only the sign matters); a training point equal to
+ *  x decides alone (the sum of the labels at distance 0).  Cost O(n m d).
+ *  PK_EINVAL for alpha <= 0, shape mismatch or no training rows. */
+int pk_singular_kernel_classify(double alpha, const pk_mat *Xtr, const double *ytr, const pk_mat *Xte,
+                                double *score);
+
 /** n0 random examples of class c0 (y = +1) and n1 of class c1 (y = -1) from an
  *  IDX image/label pair (raw or .gz), each image flattened and scaled to unit
  *  norm.  *X ((n0 + n1) x pixels) and *y are the caller's (pk_mat_free / free).
@@ -327,6 +338,13 @@ int pk_class_separation(const pk_mat *X, const int *labels, size_t ns, double mi
  *  minimum.  Labels in 0..255.  PK_EDOM if too few pairs. */
 int pk_class_separation_evt(const pk_mat *X, const int *labels, size_t nsamples, size_t k, pk_rng *rng,
                             double *delta);
+/** As pk_class_separation_evt, but the expected extreme is taken over the
+ *  npop^2 (1 - 1/classes) pairs of a population of npop points drawn like the
+ *  rows of X (npop = 0: X->rows), e.g. to ask what separation a 60,000-image
+ *  training set would show from 10,000 of its images.  The authors' settings
+ *  are nsamples = 4e6, k = 2000.  PK_EINVAL also for npop < 0. */
+int pk_class_separation_evt_pop(const pk_mat *X, const int *labels, size_t nsamples, size_t k, double npop,
+                                pk_rng *rng, double *delta);
 /** The largest row norm of X. */
 double pk_data_radius(const pk_mat *X);
 

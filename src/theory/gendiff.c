@@ -180,7 +180,13 @@ double pk_data_radius(const pk_mat *X)
 int pk_class_separation_evt(const pk_mat *X, const int *labels, size_t nsamples, size_t k, pk_rng *rng,
                             double *delta)
 {
-    if (!X || !labels || !rng || !delta || k < 10 || nsamples < 2 * k || X->rows < 2)
+    return pk_class_separation_evt_pop(X, labels, nsamples, k, 0, rng, delta);
+}
+
+int pk_class_separation_evt_pop(const pk_mat *X, const int *labels, size_t nsamples, size_t k, double npop,
+                                pk_rng *rng, double *delta)
+{
+    if (!X || !labels || !rng || !delta || k < 10 || nsamples < 2 * k || X->rows < 2 || !(npop >= 0))
         return PK_EINVAL;
     size_t n = X->rows, d = X->cols;
     double *inv = malloc(nsamples * sizeof *inv);
@@ -219,7 +225,8 @@ int pk_class_separation_evt(const pk_mat *X, const int *labels, size_t nsamples,
     }
     M1 /= (double)k, M2 /= (double)k;
     double g = M1 + 1 - 0.5 / (1 - M1 * M1 / M2);
-    double pairs = (double)n * (double)n * (1 - 1.0 / (double)classes), a = (double)k / (double)got * pairs;
+    double N = npop > 0 ? npop : (double)n;
+    double pairs = N * N * (1 - 1.0 / (double)classes), a = (double)k / (double)got * pairs;
     double ext = fabs(g) > 1e-12 ? (pow(a, g) - 1) / g : log(a);
     double est = 1 / (ext * ok * M1 + ok), smin = 1 / inv[got - 1];
     free(inv);

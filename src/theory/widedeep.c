@@ -329,3 +329,45 @@ done:
     free(sg);
     return st;
 }
+
+int pk_singular_kernel_classify(double alpha, const pk_mat *Xtr, const double *ytr, const pk_mat *Xte,
+                                double *score)
+{
+    if (!(alpha > 0) || !isfinite(alpha) || !Xtr || !ytr || !Xte || !score || Xtr->cols != Xte->cols ||
+        Xtr->rows == 0)
+        return PK_EINVAL;
+    size_t n = Xtr->rows, d = Xtr->cols;
+    for (size_t t = 0; t < Xte->rows; t++) {
+        const double *x = pk_mat_at(Xte, t, 0);
+        /* weights |x - x_i|^-alpha relative to the nearest point's, so that no
+         * power over- or underflows; a training point at distance 0 carries
+         * infinite weight: the score is then the sum of the coinciding labels */
+        double dmin = INFINITY, hit = 0;
+        int nhit = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double *z = pk_mat_at(Xtr, i, 0);
+            double s = 0;
+            for (size_t j = 0; j < d; j++)
+                s += (x[j] - z[j]) * (x[j] - z[j]);
+            if (s == 0)
+                hit += ytr[i], nhit++;
+            else if (s < dmin)
+                dmin = s;
+        }
+        if (nhit) {
+            score[t] = hit;
+            continue;
+        }
+        double acc = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double *z = pk_mat_at(Xtr, i, 0);
+            double s = 0;
+            for (size_t j = 0; j < d; j++)
+                s += (x[j] - z[j]) * (x[j] - z[j]);
+            double r = dmin / s; /* pow is the cost here: the common exponents without it */
+            acc += ytr[i] * (alpha == 1 ? sqrt(r) : alpha == 2 ? r : pow(r, 0.5 * alpha));
+        }
+        score[t] = acc;
+    }
+    return PK_OK;
+}

@@ -66,6 +66,14 @@ int main(void)
     PK_CHECK_OK(pk_class_separation_evt(X, lab, 20000, 200, &r, &de));
     PK_CHECK(de > 0 && de < 0.2);
     PK_CHECK(pk_class_separation_evt(X, lab, 100, 200, &r, &de) == PK_EINVAL);
+    /* extrapolating to a larger population (same pair draws) can only lower the estimate */
+    pk_rng r1, r2;
+    pk_rng_seed(&r1, 9), pk_rng_seed(&r2, 9);
+    double d0, d6;
+    PK_CHECK_OK(pk_class_separation_evt_pop(X, lab, 20000, 200, 0, &r1, &d0));
+    PK_CHECK_OK(pk_class_separation_evt_pop(X, lab, 20000, 200, 6 * 4000, &r2, &d6));
+    PK_CHECK_MSG(d6 <= d0 && d6 > 0, "population 24000: %g, 4000: %g", d6, d0);
+    PK_CHECK(pk_class_separation_evt_pop(X, lab, 20000, 200, -1, &r1, &d0) == PK_EINVAL);
     double R = pk_data_radius(X);
     PK_CHECK(R > 0);
     for (size_t i = 0; i < 4000; i++)

@@ -211,5 +211,42 @@ int main(void)
         pk_mat_free(X);
         pk_mat_free(Xt);
     }
+    /* singular-kernel limit: hand-computed scores, an exact hit decides alone,
+     * and the deep NTK classifier of the matching activation approaches it as L grows */
+    {
+        double xr[3] = {0.0, 1.0, 3.0}, yr[3] = {1, -1, 1}, q[2] = {0.5, 3.0}, sc2[2];
+        pk_mat Xr = pk_mat_view(xr, 3, 1), Q = pk_mat_view(q, 2, 1);
+        PK_CHECK_OK(pk_singular_kernel_classify(2.0, &Xr, yr, &Q, sc2));
+        /* at 0.5: 1/0.25 - 1/0.25 + 1/6.25, relative to the nearest (0.25) */
+        PK_CHECK_CLOSE(sc2[0], (4.0 - 4.0 + 0.16) * 0.25, 1e-12, 0);
+        PK_CHECK_CLOSE(sc2[1], 1.0, 0, 0);
+        PK_CHECK(pk_singular_kernel_classify(0.0, &Xr, yr, &Q, sc2) == PK_EINVAL);
+        pk_rng rc;
+        pk_rng_seed(&rc, 3);
+        enum { NC = 60, TC = 400 };
+        pk_mat *C = pk_mat_new(NC, 2), *CT = pk_mat_new(TC, 2);
+        double yc[NC], s_lim[TC], s_deep[TC];
+        for (int i = 0; i < NC + TC; i++) {
+            double th = 2 * M_PI * pk_rng_uniform(&rc);
+            pk_mat *M = i < NC ? C : CT;
+            *pk_mat_at(M, i < NC ? i : i - NC, 0) = cos(th);
+            *pk_mat_at(M, i < NC ? i : i - NC, 1) = sin(th);
+            if (i < NC)
+                yc[i] = pk_rng_uniform(&rc) < (cos(th) > 0 ? 0.85 : 0.15) ? 1 : -1;
+        }
+        pk_dual_act as;
+        PK_CHECK_OK(pk_dual_act_singular(1.0, &as));
+        PK_CHECK_OK(pk_singular_kernel_classify(1.0, C, yc, CT, s_lim));
+        int ag[2] = {0, 0}, Ls[2] = {30, 3000};
+        for (int l = 0; l < 2; l++) {
+            PK_CHECK_OK(pk_deep_classify(&as, Ls[l], 1, C, yc, CT, 0, s_deep));
+            for (int t = 0; t < TC; t++)
+                ag[l] += (s_deep[t] > 0) == (s_lim[t] > 0);
+        }
+        PK_CHECK_MSG(ag[1] >= ag[0] && ag[1] >= 0.95 * TC, "agreement with the limit: L=30 %d, L=3000 %d of %d", ag[0],
+                     ag[1], TC);
+        pk_mat_free(C);
+        pk_mat_free(CT);
+    }
     return pk_test_done();
 }
