@@ -17,6 +17,9 @@ sides read text and write their result:
                  fstcompose, fstprint (the OpenFst pipeline from text to text)
   distance ours: probkit transduce distance C.att
            peer: fstcompile C.att | fstshortestdistance --reverse
+and, as a harder reference, OpenFst's operation alone on binary files
+compiled beforehand (fstcompose on the arc-sorted A and B; fstshortestdistance
+--reverse on the compiled C) against the same text-to-text probkit commands.
 The total weights (-log sum over all paths) must agree to 1e-6 relative
 before anything is timed.  Writes bench/results/seq_fst.json.
 """
@@ -176,6 +179,44 @@ results.append(harness.compare(
     "seq_fst_distance",
     ours=("probkit transduce distance", lambda: ours_total(C_ours)),
     peer=("OpenFst fstcompile | fstshortestdistance --reverse", lambda: peer_total(C_ours)),
+    check=check_distance,
+    runs=args.runs, params={"input": "the composed FST"}, write=False))
+
+
+# OpenFst's core operations alone, on binaries compiled outside the timing
+sh(f"fstcompile --arc_type=log {A} {tmp}/a.fst && fstcompile --arc_type=log {B} {tmp}/b.fst && "
+   f"fstarcsort --sort_type=olabel {tmp}/a.fst {tmp}/as.fst && fstcompile --arc_type=log {C_ours} {tmp}/cb.fst")
+
+
+def peer_compose_binary_only():
+    sh(f"fstcompose {tmp}/as.fst {tmp}/b.fst {tmp}/c_core.fst")
+    return f"{tmp}/c_core.fst"
+
+
+def peer_distance_core():
+    out = sh(f"fstshortestdistance --reverse {tmp}/cb.fst")
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[0] == "0":
+            return float(f[1])
+    return float("inf")
+
+
+# the binary result, printed once (untimed), must carry the same total as ours
+peer_compose_binary_only()
+sh(f"fstprint {tmp}/c_core.fst > {C_peer}")
+if rel(ours_total(C_ours), ours_total(C_peer)) >= 1e-6:
+    raise harness.BenchDisagree("seq_fst_compose_core: totals differ")
+results.append(harness.compare(
+    "seq_fst_compose_core",
+    ours=("probkit transduce compose (text in/out)", ours_compose),
+    peer=("OpenFst fstcompose alone (binary in/out, compiled and arc-sorted beforehand)", peer_compose_binary_only),
+    check=lambda o, p: (True, "binary result printed once and its total checked above"),
+    runs=args.runs, params={"a_states": args.states, "b_states": 10, "labels": 50}, write=False))
+results.append(harness.compare(
+    "seq_fst_distance_core",
+    ours=("probkit transduce distance (text in)", lambda: ours_total(C_ours)),
+    peer=("OpenFst fstshortestdistance --reverse alone (binary in)", peer_distance_core),
     check=check_distance,
     runs=args.runs, params={"input": "the composed FST"}, write=False))
 with open(C_ours) as f:

@@ -1,20 +1,24 @@
 #!/usr/bin/python3
 """PDFA learning time and peak memory against stream length: the streaming
-sketch learner against batch Alergia (both probkit; no external PDFA learner
-is packaged in Debian), on strings sampled from one random PDFA.
+learners (sketch and streaming Alergia) against batch Alergia (all probkit; no
+external PDFA learner is packaged in Debian), on strings sampled from one
+random PDFA.
 
     /usr/bin/python3 bench/seq_pdfa.py [--lengths 10000,100000,1000000] [--runs 3] [--seed 42]
 
 For each length N: `probkit pdfa sample` writes N strings from a random
-12-state, 6-symbol PDFA; `probkit pdfa learn --method sketch` and
-`--method alergia` run alternately `runs` times; we record the median wall
-time, the peak RSS of the learner process (GNU time) and the
-held-out bits/symbol of each model against the generating machine's.  Batch
-Alergia is skipped above --batch-max strings (its prefix tree grows linearly).
-Writes bench/results/seq_pdfa.json.
+12-state, 6-symbol PDFA; `probkit pdfa learn --method sketch`, `--method
+stream` and `--method alergia` run in rotating order `runs` times; we record
+the median wall time, the peak RSS of the learner process (GNU time), the
+learner's own bytes and the held-out bits/symbol of each model against the
+generating machine's; per length the ratios of each streaming learner to
+batch Alergia, and over all lengths the log-log growth exponent of time and
+memory in N.  Batch Alergia is skipped above --batch-max strings (its prefix
+tree grows linearly).  Writes bench/results/seq_pdfa.json.
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -75,10 +79,10 @@ for n in [int(x) for x in args.lengths.split(",")]:
     with open(train, "w") as f:
         subprocess.run([prog, "pdfa", "sample", "--model", target, "--n", str(n), "--seed", str(args.seed + 2)],
                        check=True, stdout=f, stderr=subprocess.DEVNULL)
-    methods = ["sketch"] + (["alergia"] if n <= args.batch_max else [])
+    methods = ["sketch", "stream"] + (["alergia"] if n <= args.batch_max else [])
     res = {m: {"seconds": [], "rss_kib": None} for m in methods}
     for r in range(args.runs):
-        for m in (methods if r % 2 == 0 else methods[::-1]):
+        for m in methods[r % len(methods):] + methods[:r % len(methods)]:
             dt, st, rss = learn(train, m, os.path.join(tmp, f"{m}.json"))
             res[m]["seconds"].append(dt)
             res[m]["learner_peak_bytes"] = st["peak_bytes"]
@@ -90,17 +94,39 @@ for n in [int(x) for x in args.lengths.split(",")]:
         res[m]["heldout_excess_bits_per_symbol"] = bits(os.path.join(tmp, f"{m}.json")) - target_bits
     row = {"strings": n, "methods": res}
     if "alergia" in res:
-        row["time_ratio_sketch_over_batch"] = res["sketch"]["median"] / res["alergia"]["median"]
-        row["learner_bytes_ratio_sketch_over_batch"] = (res["sketch"]["learner_peak_bytes"] /
-                                                       res["alergia"]["learner_peak_bytes"])
+        for m in ("sketch", "stream"):
+            row[f"time_ratio_{m}_over_batch"] = res[m]["median"] / res["alergia"]["median"]
+            row[f"learner_bytes_ratio_{m}_over_batch"] = (res[m]["learner_peak_bytes"] /
+                                                         res["alergia"]["learner_peak_bytes"])
+            if res[m]["rss_kib"] and res["alergia"]["rss_kib"]:
+                row[f"rss_ratio_{m}_over_batch"] = res[m]["rss_kib"] / res["alergia"]["rss_kib"]
     rows.append(row)
     print(f"{n} strings: " + ", ".join(f"{m} {res[m]['median']:.3f} s, {res[m]['learner_peak_bytes'] / 1024:.0f} KiB"
                                        f" learner, {res[m]['states']} states" for m in methods))
+
+
+def slope(key, method):
+    """log-log growth exponent of a per-method figure in N (first to last length that has it)."""
+    pts = [(r["strings"], key(r["methods"][method])) for r in rows if method in r["methods"]]
+    pts = [(x, y) for x, y in pts if y]
+    if len(pts) < 2:
+        return None
+    (x0, y0), (x1, y1) = pts[0], pts[-1]
+    return math.log(y1 / y0) / math.log(x1 / x0)
+
+
+growth = {m: {"time": slope(lambda r: r["median"], m),
+              "learner_bytes": slope(lambda r: r["learner_peak_bytes"], m),
+              "rss": slope(lambda r: r["rss_kib"], m)} for m in ("sketch", "stream", "alergia")}
+for m, g in growth.items():
+    print(f"{m}: growth exponents " + ", ".join(f"{k} {v:.2f}" for k, v in g.items() if v is not None))
 harness.write_result("seq_pdfa", {
     "name": "seq_pdfa",
     "params": {"target_states": 12, "symbols": 6, "runs": args.runs, "seed": args.seed},
     "rows": rows,
-    "protocol": "alternating runs per length; medians; learner bytes = the learner's own structures; "
+    "growth_exponents": growth,
+    "protocol": "rotating order of methods per run and length; medians; learner bytes = the learner's own "
+                "structures; growth exponents = log-log slope from the first to the last length; "
                 "rss_kib = peak RSS of the learning process (GNU time %M), max over runs",
     "machine": harness.machine_info(),
     "notes": "peer: probkit's own batch Alergia (no packaged external PDFA learner); times include parsing the "

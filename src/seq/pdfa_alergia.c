@@ -105,13 +105,7 @@ static int tree_node(tree *t, int32_t parent, int32_t sym, int32_t *id)
     return PK_OK;
 }
 
-/* Pair stack for the iterative test and fold. */
-typedef struct pstack {
-    int32_t *v;
-    size_t n, cap;
-} pstack;
-
-static int push2(pstack *s, int32_t a, int32_t b)
+int pk_pdfa_pairs_push(pk_pdfa_pairs *s, int32_t a, int32_t b)
 {
     if (s->n + 2 > s->cap) {
         size_t c = s->cap ? s->cap * 2 : 256;
@@ -129,12 +123,12 @@ static int push2(pstack *s, int32_t a, int32_t b)
 /* 1 if the subtree at b is compatible with the (possibly cyclic) machine at r.
  * The walk follows b's finite subtree, so it terminates.  *score gets the sum
  * over compared pairs of the smaller visit count (evidence, larger = better). */
-static int compatible(const tree *t, int32_t r, int32_t b, double alpha, pstack *st, double *score, int *oom)
+static int compatible(const tree *t, int32_t r, int32_t b, double alpha, pk_pdfa_pairs *st, double *score, int *oom)
 {
     size_t k = (size_t)t->k;
     st->n = 0;
     *score = 0;
-    if (push2(st, r, b)) {
+    if (pk_pdfa_pairs_push(st, r, b)) {
         *oom = 1;
         return 0;
     }
@@ -150,7 +144,7 @@ static int compatible(const tree *t, int32_t r, int32_t b, double alpha, pstack 
                 return 0;
         for (size_t a = 0; a < k; a++) {
             int32_t cx = t->child[(size_t)x * k + a], cy = t->child[(size_t)y * k + a];
-            if (cx >= 0 && cy >= 0 && push2(st, cx, cy)) {
+            if (cx >= 0 && cy >= 0 && pk_pdfa_pairs_push(st, cx, cy)) {
                 *oom = 1;
                 return 0;
             }
@@ -160,12 +154,12 @@ static int compatible(const tree *t, int32_t r, int32_t b, double alpha, pstack 
 }
 
 /* Merge blue b into red r: redirect b's parent edge, fold counts down. */
-static int fold(tree *t, int32_t r, int32_t b, pstack *st)
+static int fold(tree *t, int32_t r, int32_t b, pk_pdfa_pairs *st)
 {
     size_t k = (size_t)t->k;
     t->child[(size_t)t->parent[b] * k + (size_t)t->psym[b]] = r;
     st->n = 0;
-    if (push2(st, r, b))
+    if (pk_pdfa_pairs_push(st, r, b))
         return PK_ENOMEM;
     while (st->n) {
         int32_t y = st->v[--st->n], x = st->v[--st->n];
@@ -179,7 +173,7 @@ static int fold(tree *t, int32_t r, int32_t b, pstack *st)
                 continue;
             int32_t cx = t->child[(size_t)x * k + a];
             if (cx >= 0) {
-                if (push2(st, cx, cy))
+                if (pk_pdfa_pairs_push(st, cx, cy))
                     return PK_ENOMEM;
             } else {
                 t->child[(size_t)x * k + a] = cy;
@@ -265,7 +259,7 @@ int pk_alergia_learn(const pk_seqs *train, const pk_alergia_params *p, pk_pdfa *
     tree t = {0};
     t.k = train->nsym;
     size_t k = (size_t)t.k;
-    pstack st = {0};
+    pk_pdfa_pairs st = {0};
     int32_t *reds = NULL, *blues = NULL;
     double *bg = NULL;
     int32_t root;

@@ -34,10 +34,8 @@ struct pk_pdfa_stream {
     int32_t *sketch; /* [cap*sk] */
     int32_t *reds;
     size_t nred;
-    int32_t *log; /* merges of the last batch: pairs (blue, red) */
-    size_t nlog, caplog;
-    int32_t *stk; /* pair stack of the recursive Alergia test */
-    size_t capstk;
+    pk_pdfa_pairs log; /* statistics added by the last batch's merges: (from, into); see log_pair */
+    pk_pdfa_pairs stk; /* work list of the recursive Alergia test and fold */
     pk_seqs *batch;
     double *bg; /* [k+1] running symbol/END counts */
     uint64_t rowseed[8];
@@ -186,8 +184,8 @@ void pk_pdfa_stream_free(pk_pdfa_stream *s)
     free(s->stamp);
     free(s->sketch);
     free(s->reds);
-    free(s->log);
-    free(s->stk);
+    free(s->log.v);
+    free(s->stk.v);
     pk_seqs_free(s->batch);
     free(s->bg);
     free(s);
@@ -242,18 +240,20 @@ static int fringe(pk_pdfa_stream *s, int32_t b, const int32_t *x, size_t len, si
     return PK_OK;
 }
 
-static int push_pair(pk_pdfa_stream *s, size_t *n, int32_t a, int32_t b)
+/* Queue the pairs of children of x (hypothesis; a merged child stands for
+ * its red target) and y (prefix tree) that both exist. */
+static int push_children(pk_pdfa_stream *s, int32_t x, int32_t y)
 {
-    if (*n + 2 > s->capstk) {
-        size_t c = s->capstk ? s->capstk * 2 : 256;
-        int32_t *v = realloc(s->stk, c * sizeof *v);
-        if (!v)
+    size_t k = (size_t)s->k;
+    for (size_t a = 0; a < k; a++) {
+        int32_t u = s->child[(size_t)x * k + a], v = s->child[(size_t)y * k + a];
+        if (u < 0 || v < 0)
+            continue;
+        if (s->color[u] == MERGED)
+            u = s->prev[u];
+        if (pk_pdfa_pairs_push(&s->stk, u, v))
             return PK_ENOMEM;
-        s->stk = v;
-        s->capstk = c;
     }
-    s->stk[(*n)++] = a;
-    s->stk[(*n)++] = b;
     return PK_OK;
 }
 
@@ -263,12 +263,13 @@ static int push_pair(pk_pdfa_stream *s, size_t *n, int32_t a, int32_t b)
  * evidence (sum of the smaller visit counts). */
 static int consistent_tree(pk_pdfa_stream *s, int32_t r, int32_t b, double *score)
 {
-    size_t k = (size_t)s->k, n = 0;
+    size_t k = (size_t)s->k;
     *score = 0;
-    if (push_pair(s, &n, r, b))
+    s->stk.n = 0;
+    if (pk_pdfa_pairs_push(&s->stk, r, b))
         return -1;
-    while (n) {
-        int32_t y = s->stk[--n], x = s->stk[--n];
+    while (s->stk.n) {
+        int32_t y = s->stk.v[--s->stk.n], x = s->stk.v[--s->stk.n];
         double nx = s->tot[x], ny = s->tot[y];
         if (nx <= 0 || ny <= 0)
             continue;
@@ -277,15 +278,8 @@ static int consistent_tree(pk_pdfa_stream *s, int32_t r, int32_t b, double *scor
         for (size_t a = 0; a <= k; a++)
             if (pk_pdfa_hoeffding_differ(cx[a], nx, cy[a], ny, s->p.alpha))
                 return 0;
-        for (size_t a = 0; a < k; a++) {
-            int32_t u = s->child[(size_t)x * k + a], v = s->child[(size_t)y * k + a];
-            if (u < 0 || v < 0)
-                continue;
-            if (s->color[u] == MERGED)
-                u = s->prev[u];
-            if (push_pair(s, &n, u, v))
-                return -1;
-        }
+        if (push_children(s, x, y))
+            return -1;
     }
     return 1;
 }
@@ -342,16 +336,8 @@ static void add_stats(pk_pdfa_stream *s, int32_t r, int32_t b, double sign)
  * itself) is stored as -(y+1) so that undo can recolour it. */
 static int log_pair(pk_pdfa_stream *s, int32_t y, int32_t x, int root)
 {
-    if (s->nlog + 2 > s->caplog) {
-        size_t c = s->caplog ? s->caplog * 2 : 64;
-        int32_t *l = realloc(s->log, c * sizeof *l);
-        if (!l)
-            return PK_ENOMEM;
-        s->log = l;
-        s->caplog = c;
-    }
-    s->log[s->nlog++] = root ? -y - 1 : y;
-    s->log[s->nlog++] = x;
+    if (pk_pdfa_pairs_push(&s->log, root ? -y - 1 : y, x))
+        return PK_ENOMEM;
     add_stats(s, x, y, +1);
     return PK_OK;
 }
@@ -368,30 +354,21 @@ static int merge(pk_pdfa_stream *s, int32_t r, int32_t b)
         return PK_ENOMEM;
     if (s->sk)
         return PK_OK;
-    size_t k = (size_t)s->k, n = 0;
-    if (push_pair(s, &n, r, b))
+    s->stk.n = 0;
+    if (pk_pdfa_pairs_push(&s->stk, r, b))
         return PK_ENOMEM;
-    while (n) {
-        int32_t y = s->stk[--n], x = s->stk[--n];
-        if (y != b && log_pair(s, y, x, 0))
+    while (s->stk.n) {
+        int32_t y = s->stk.v[--s->stk.n], x = s->stk.v[--s->stk.n];
+        if ((y != b && log_pair(s, y, x, 0)) || push_children(s, x, y))
             return PK_ENOMEM;
-        for (size_t a = 0; a < k; a++) {
-            int32_t u = s->child[(size_t)x * k + a], v = s->child[(size_t)y * k + a];
-            if (u < 0 || v < 0)
-                continue;
-            if (s->color[u] == MERGED)
-                u = s->prev[u];
-            if (push_pair(s, &n, u, v))
-                return PK_ENOMEM;
-        }
     }
     return PK_OK;
 }
 
 static void undo_all(pk_pdfa_stream *s)
 {
-    while (s->nlog) {
-        int32_t x = s->log[--s->nlog], y = s->log[--s->nlog];
+    while (s->log.n) {
+        int32_t x = s->log.v[--s->log.n], y = s->log.v[--s->log.n];
         int root = y < 0;
         if (root)
             y = -y - 1;
@@ -500,7 +477,7 @@ static int process_batch(pk_pdfa_stream *s, int final)
             }
         }
     }
-    int64_t bytes = (int64_t)(s->cap * node_bytes(s) + s->caplog * 4 + s->capstk * 4 + s->batch->cap_sym * 4 +
+    int64_t bytes = (int64_t)(s->cap * node_bytes(s) + s->log.cap * 4 + s->stk.cap * 4 + s->batch->cap_sym * 4 +
                               s->batch->cap_n * sizeof(size_t));
     if (bytes > s->peak)
         s->peak = bytes;
