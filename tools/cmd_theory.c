@@ -20,10 +20,16 @@ static const char *HELP =
     "           --alpha A --beta B (default 1.5)  --noise S2 (default 0.5)  --modes M (default 10000)\n"
     "  gamp     Bayes-optimal MSE of the extensive-width quadratic network\n"
     "           --kappa K (default 0.5)  --alpha A (default 0.2)  --noise D (default 0)\n"
+    "           --run D: also run GAMP-RIE on the network's own design at dimension D\n"
+    "           (m = kappa D, n = alpha D^2)  --iters T (default 100)  --damping W (default 0.5)\n"
+    "           --seed S (default 42)\n"
     "  gendiff  inductive-bias complexity (bits) of a classification data set\n"
     "           IMAGES LABELS (IDX, raw or .gz): estimates m (Levina-Bickel), delta\n"
-    "           (extreme-value), R from the first --max images (default 10000)\n"
-    "           --error E (default 0.001)  --n N (default: images used)  --seed S (default 42)\n\n"
+    "           (extreme-value), R from the first --max images (default 10000), with the\n"
+    "           authors' settings (k = 5 neighbours; 1e6 pairs, tail k = 500) repeated\n"
+    "           --reps R times (default 5) for 95%% t-intervals on m, delta and the bits\n"
+    "           --error E (default 0.001)  --n N (default: images used)  --seed S (default 42)\n"
+    "           --pop N: extrapolate delta to a population of N images (default: images used)\n\n"
     "common: --json  machine-readable output;  --help  this text\n";
 
 static int parse_act(const char *s, pk_dual_act *a)
@@ -166,12 +172,22 @@ static int sub_rf(int argc, char **argv, int json)
 static int sub_gamp(int argc, char **argv, int json)
 {
     const char *cmd = "theory gamp";
-    double kappa = 0.5, alpha = 0.2, noise = 0;
+    double kappa = 0.5, alpha = 0.2, noise = 0, run_d = 0, iters = 100, damping = 0.5;
+    uint64_t seed = PK_CLI_DEFAULT_SEED;
     for (int i = 2; i < argc; i++) {
-        double *t = pk_cli_is_opt(argv[i], "--kappa")   ? &kappa
-                    : pk_cli_is_opt(argv[i], "--alpha") ? &alpha
-                    : pk_cli_is_opt(argv[i], "--noise") ? &noise
-                                                         : NULL;
+        if (pk_cli_is_opt(argv[i], "--seed")) {
+            const char *v = pk_cli_optarg(cmd, argc, argv, &i);
+            if (!v || pk_cli_parse_u64(v, &seed))
+                return pk_cli_usage(cmd, "--seed: want a non-negative integer");
+            continue;
+        }
+        double *t = pk_cli_is_opt(argv[i], "--kappa")     ? &kappa
+                    : pk_cli_is_opt(argv[i], "--alpha")   ? &alpha
+                    : pk_cli_is_opt(argv[i], "--noise")   ? &noise
+                    : pk_cli_is_opt(argv[i], "--run")     ? &run_d
+                    : pk_cli_is_opt(argv[i], "--iters")   ? &iters
+                    : pk_cli_is_opt(argv[i], "--damping") ? &damping
+                                                           : NULL;
         if (!t) {
             if (strcmp(argv[i], "--json"))
                 return pk_cli_usage(cmd, "unknown option '%s'", argv[i]);
@@ -182,17 +198,53 @@ static int sub_gamp(int argc, char **argv, int json)
     }
     if (!(kappa > 0) || !(alpha > 0) || isinf(kappa) || isinf(alpha) || isinf(noise))
         return pk_cli_usage(cmd, "--kappa and --alpha must be positive and finite");
+    if (run_d != 0 && (run_d < 4 || run_d > 2000 || run_d != floor(run_d)))
+        return pk_cli_usage(cmd, "--run: want an integer dimension in [4, 2000]");
+    if (iters < 1 || iters > 100000 || iters != floor(iters))
+        return pk_cli_usage(cmd, "--iters: want an integer in [1, 100000]");
+    if (!(damping < 1))
+        return pk_cli_usage(cmd, "--damping: want a number in [0, 1)");
     double mse;
     int st = pk_gamp_theory(kappa, alpha, noise, &mse);
     if (st)
         return pk_cli_fail_status(cmd, st, NULL);
-    if (json)
-        printf("{\"kappa\": %.17g, \"alpha\": %.17g, \"noise\": %.17g, \"mse\": %.17g, \"test_error\": %.17g}\n", kappa,
+    double amp = NAN;
+    size_t d = (size_t)run_d, m = (size_t)fmax(1.0, round(kappa * run_d)), n = (size_t)(alpha * run_d * run_d);
+    if (d) {
+        if (n < 1)
+            return pk_cli_usage(cmd, "--run: alpha D^2 must be at least 1");
+        pk_rng rng;
+        pk_rng_seed(&rng, seed);
+        pk_gamp_problem *p;
+        if ((st = pk_gamp_problem_new(d, m, n, noise, PK_GAMP_RANK1, &rng, &p)))
+            return pk_cli_fail_status(cmd, st, NULL);
+        pk_mat *S = pk_mat_new(d, d);
+        double *tr = malloc((size_t)iters * sizeof *tr);
+        st = S && tr ? pk_gamp_rie(p, (size_t)iters, damping, S, tr) : PK_ENOMEM;
+        if (!st)
+            amp = tr[(size_t)iters - 1];
+        pk_mat_free(S);
+        free(tr);
+        pk_gamp_problem_free(p);
+        if (st)
+            return pk_cli_fail_status(cmd, st, NULL);
+    }
+    if (json) {
+        printf("{\"kappa\": %.17g, \"alpha\": %.17g, \"noise\": %.17g, \"mse\": %.17g, \"test_error\": %.17g", kappa,
                alpha, noise, mse, 2 * mse + noise);
-    else
+        if (d)
+            printf(", \"seed\": %llu, \"d\": %zu, \"m\": %zu, \"n\": %zu, \"gamp_rie_mse\": %.17g",
+                   (unsigned long long)seed, d, m, n, amp);
+        printf("}\n");
+    } else {
         printf("Bayes-optimal MSE of S* %.6g (network test error 2 mse + noise = %.6g); perfect recovery at alpha = "
                "%.6g\n",
                mse, 2 * mse + noise, kappa < 1 ? kappa - kappa * kappa / 2 : 0.5);
+        if (d)
+            printf("GAMP-RIE on the network's design (seed %llu, d = %zu, m = %zu, n = %zu, %g iterations, damping "
+                   "%g): MSE %.6g\n",
+                   (unsigned long long)seed, d, m, n, iters, damping, amp);
+    }
     return PK_EXIT_OK;
 }
 
@@ -201,10 +253,16 @@ static int sub_gendiff(int argc, char **argv, int json)
     const char *cmd = "theory gendiff";
     const char *files[2] = {NULL, NULL};
     int nf = 0;
-    double err = 0.001, n = 0, maxn = 10000;
+    double err = 0.001, n = 0, maxn = 10000, reps = 5, pop = 0;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     for (int i = 2; i < argc; i++) {
-        if (pk_cli_is_opt(argv[i], "--error")) {
+        if (pk_cli_is_opt(argv[i], "--reps")) {
+            if (num_opt(cmd, argc, argv, &i, &reps, 2) || reps > 30 || reps != floor(reps))
+                return pk_cli_usage(cmd, "--reps: want an integer in [2, 30]");
+        } else if (pk_cli_is_opt(argv[i], "--pop")) {
+            if (num_opt(cmd, argc, argv, &i, &pop, 0) || isinf(pop))
+                return PK_EXIT_USAGE;
+        } else if (pk_cli_is_opt(argv[i], "--error")) {
             if (num_opt(cmd, argc, argv, &i, &err, 0) || !(err > 0 && err < 1))
                 return pk_cli_usage(cmd, "--error: want a number in (0, 1)");
         } else if (pk_cli_is_opt(argv[i], "--n")) {
@@ -236,14 +294,18 @@ static int sub_gendiff(int argc, char **argv, int json)
         return pk_cli_fail_status(cmd, st, &e);
     pk_rng rng;
     pk_rng_seed(&rng, seed);
-    double m, delta, R = pk_data_radius(X);
+    double ms[30], ds[30], R = pk_data_radius(X);
     int classes = 0, seen[256] = {0};
     for (size_t i = 0; i < X->rows; i++)
         if (lab[i] >= 0 && lab[i] < 256 && !seen[lab[i]]++)
             classes++;
-    st = pk_levina_bickel(X, 500, 5, &rng, &m);
-    if (!st)
-        st = pk_class_separation_evt(X, lab, 500000, 2500, &rng, &delta);
+    size_t R_ = (size_t)reps, nq = X->rows < 1000 ? X->rows : 1000;
+    st = PK_OK;
+    for (size_t r = 0; r < R_ && !st; r++) {
+        st = pk_levina_bickel(X, nq, 5, &rng, &ms[r]);
+        if (!st)
+            st = pk_class_separation_evt_pop(X, lab, 1000000, 500, pop, &rng, &ds[r]);
+    }
     size_t rows = X->rows;
     pk_mat_free(X);
     free(lab);
@@ -251,18 +313,34 @@ static int sub_gendiff(int argc, char **argv, int json)
         return pk_cli_fail(cmd, "%s: estimators failed: %s", files[0], pk_strerror(st));
     if (classes < 2)
         return pk_cli_fail(cmd, "%s: fewer than two classes", files[1]);
-    pk_gendiff_in in = {err, n > 0 ? n : (double)rows, fmax(1.0, round(m)), R, classes, delta, classes - 1, 1};
-    double bits, lb;
+    /* 95% t-intervals over the repetitions */
+    static const double t975[] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262};
+    double tq = R_ - 1 < 10 ? t975[R_ - 1] : 2.1, m, vm, delta, vd;
+    pk_mean_var(ms, R_, &m, &vm);
+    pk_mean_var(ds, R_, &delta, &vd);
+    double hm = tq * sqrt(vm / (double)R_), hd = tq * sqrt(vd / (double)R_);
+    double nn = n > 0 ? n : pop > 0 ? pop : (double)rows, lb, lo, hi, bits;
+    pk_gendiff_in in = {err, nn, fmax(1.0, round(m)), R, classes, delta, classes - 1, 1};
     if ((st = pk_gendiff_bits(&in, &bits, &lb)))
         return pk_cli_fail_status(cmd, st, NULL);
+    /* bits fall with delta and rise with m: the interval's ends pair them so */
+    pk_gendiff_in a = in, b = in;
+    a.m = fmax(1.0, round(m - hm)), a.delta = delta + hd;
+    b.m = fmax(1.0, round(m + hm)), b.delta = fmax(delta - hd, 1e-6 * delta);
+    if (pk_gendiff_bits(&a, &bits, &lo) || pk_gendiff_bits(&b, &bits, &hi))
+        lo = hi = NAN;
     if (json)
-        printf("{\"seed\": %llu, \"images\": %zu, \"classes\": %d, \"m\": %.17g, \"delta\": %.17g, \"R\": %.17g, "
-               "\"error\": %.17g, \"n\": %.17g, \"log10_bits\": %.17g}\n",
-               (unsigned long long)seed, rows, classes, m, delta, R, err, in.n, lb);
+        printf("{\"seed\": %llu, \"images\": %zu, \"classes\": %d, \"reps\": %zu, \"m\": %.17g, \"m_ci\": [%.17g, "
+               "%.17g], \"delta\": %.17g, \"delta_ci\": [%.17g, %.17g], \"R\": %.17g, \"error\": %.17g, \"n\": %.17g, "
+               "\"log10_bits\": %.17g, \"log10_bits_ci\": [%.17g, %.17g]}\n",
+               (unsigned long long)seed, rows, classes, R_, m, m - hm, m + hm, delta, delta - hd, delta + hd, R, err,
+               nn, lb, lo, hi);
     else
-        printf("seed %llu, %zu images, %d classes\nintrinsic dimension %.3f (used %g), separation %.4g, radius %.4g\n"
-               "inductive-bias complexity: 10^%.3f bits (error %g, n %g)\n",
-               (unsigned long long)seed, rows, classes, m, in.m, delta, R, lb, err, in.n);
+        printf("seed %llu, %zu images, %d classes, %zu repetitions\n"
+               "intrinsic dimension %.3f [%.3f, %.3f] (used %g), separation %.4g [%.4g, %.4g], radius %.4g\n"
+               "inductive-bias complexity: 10^%.3f bits, 95%% interval [10^%.3f, 10^%.3f] (error %g, n %g)\n",
+               (unsigned long long)seed, rows, classes, R_, m, m - hm, m + hm, in.m, delta, delta - hd, delta + hd, R, lb,
+               lo, hi, err, nn);
     return PK_EXIT_OK;
 }
 

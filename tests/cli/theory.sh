@@ -11,6 +11,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$P" theory ntk --act relu --depth 1 --xi 0 --json | grep -q '"nngp_log": -1.1447298858494' || fail "relu nngp"
 out=$("$P" theory gamp --kappa 0.5 --alpha 0.231 --json) || fail "gamp run"
 echo "$out" | grep -q '"mse": 0.299' || fail "gamp anchor: $out"
+# GAMP-RIE on the network's own design (d = 40, alpha = 0.45: near-perfect recovery)
+out=$("$P" theory gamp --kappa 0.5 --alpha 0.45 --run 40 --iters 200 --seed 3 --json) || fail "gamp --run"
+echo "$out" | grep -q '"seed": 3' || fail "gamp --run prints its seed: $out"
+amp=$(echo "$out" | sed 's/.*"gamp_rie_mse": \([^,}]*\).*/\1/')
+awk -v a="$amp" 'BEGIN { exit !(a < 0.01) }' || fail "gamp --run mse $amp not < 0.01"
+"$P" theory gamp --run 2 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--run 2 should exit 2"
+"$P" theory gamp --damping 1 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--damping 1 should exit 2"
+"$P" theory gendiff --reps 1 a b >/dev/null 2>&1; [ $? -eq 2 ] || fail "--reps 1 should exit 2"
 "$P" theory rf --n 64 --k 16 --ridge 0.01 --modes 300 | grep -q "test MSE" || fail "rf"
 "$P" theory rf --ridge -1 >/dev/null 2>&1; [ $? -eq 2 ] || fail "negative ridge should exit 2"
 "$P" theory gendiff /nonexistent/img /nonexistent/lab >/dev/null 2>"${TMPDIR:-/tmp}/pk_theory_err.$$"; rc=$?
