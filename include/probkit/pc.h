@@ -132,6 +132,12 @@ typedef struct pk_pc_em_params {
     double inertia_start; /**< in [0, 1) (default 0.2) */
     double inertia_end;   /**< in [0, 1) (default 0.9) */
     int shuffle;          /**< reshuffle rows every mini-batch epoch (default 1) */
+    double theta_sigma;   /**< [0, 16] (default 0 = off): before each M-step, blur every input node's
+                               expected counts along the value axis with a Gaussian of this width
+                               (levels; values 0 and ncat-1 are kept apart).  Helps 8-bit pixels with
+                               few training images; EM is then smoothed, so the full-batch likelihood
+                               is no longer guaranteed to rise every epoch.  pk_pc_em_full_step never
+                               smooths. */
 } pk_pc_em_params;
 
 pk_pc_em_params pk_pc_em_params_default(void);

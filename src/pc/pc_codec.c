@@ -1,7 +1,7 @@
 /* pc_codec.c — the compressed-image container.
  *
  * little-endian layout (docs/pc.md):
- *   "PKPZ"  u32 version (1)  u64 model hash  u32 height  u32 width  u32 ncat
+ *   "PKPZ"  u32 version (2)  u64 model hash  u32 height  u32 width  u32 ncat
  *   u32 rANS precision  u32 mode  u64 count
  *   mode SEPARATE: u8 b, then the byte length of each image's stream in b bits
  *                  (packed LSB first, padded to a byte), then the streams
@@ -20,7 +20,7 @@
 #include "pc_internal.h"
 
 #define PZ_MAGIC "PKPZ"
-#define PZ_VERSION 1u
+#define PZ_VERSION 2u /* 2: linear-domain coder with float mixtures (session 2); version-1 streams decode differently */
 #define PZ_HDR 44
 
 static void wr32(uint8_t *p, uint32_t v)

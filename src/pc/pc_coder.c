@@ -76,8 +76,74 @@ int pk_pc_coder_new(const pk_pc *pc, pk_pc_coder **out)
 
 static void reset(pk_pc_coder *c)
 {
-    /* An uncoded subtree sums to one: log value 0 for every state. */
-    memset(c->U, 0, sizeof(double) * (size_t)c->pc->nvars * (size_t)c->pc->k);
+    /* An uncoded subtree sums to one in every state. */
+    size_t n = (size_t)c->pc->nvars * (size_t)c->pc->k;
+    for (size_t i = 0; i < n; i++)
+        c->U[i] = 1.0;
+}
+
+/* The incremental path works in the linear domain: every cached vector is
+ * only needed up to a constant factor (a conditional is normalised at the
+ * end), so each is rescaled by a power of two (exact) to keep its largest
+ * entry in [0.5, 1).  That replaces the exp/log pair per state and edge of
+ * log-space evaluation by one frexp per vector.  Underflow cannot lose the
+ * ratios that matter: every factor is a theta entry or a sum over a W row,
+ * so entries of one vector differ by at most the parameters' dynamic range
+ * (~1e-9 per factor with the EM pseudocount), far inside double's. */
+static void rescale(double *u, int k)
+{
+    double mx = 0;
+    for (int i = 0; i < k; i++)
+        mx = u[i] > mx ? u[i] : mx;
+    if (!(mx > 0) || mx > 1e300)
+        return; /* all zero (impossible values): the conditional is degenerate anyway */
+    int e;
+    frexp(mx, &e);
+    double f = ldexp(1.0, -e);
+    for (int i = 0; i < k; i++)
+        u[i] *= f;
+}
+
+/* Entries below this (relative to the largest, which rescale keeps >= 0.5)
+ * are skipped when mixing the input distributions: their share of any
+ * q[a] is below 1e-15 / theta_min, far under the coder's 2^-24 resolution. */
+#define MIX_SKIP 1e-15
+
+/* q[a] = sum_j g[j] theta_v[j][a], normalised; -1 if degenerate. */
+static int mix_lin(const pc_dmodel *m, int v, const double *g, double *q)
+{
+    const int k = m->k, nc = m->nc;
+    for (int a = 0; a < nc; a++)
+        q[a] = 0;
+    const float *th = m->thetaf + (size_t)v * k * nc;
+    /* Four rows per pass over q: a quarter of the loads and stores of q. */
+    int act[1024], na = 0;
+    for (int j = 0; j < k; j++)
+        if (g[j] > MIX_SKIP)
+            act[na++] = j;
+    int t = 0;
+    for (; t + 4 <= na; t += 4) {
+        const float *r0 = th + (size_t)act[t] * nc, *r1 = th + (size_t)act[t + 1] * nc;
+        const float *r2 = th + (size_t)act[t + 2] * nc, *r3 = th + (size_t)act[t + 3] * nc;
+        double w0 = g[act[t]], w1 = g[act[t + 1]], w2 = g[act[t + 2]], w3 = g[act[t + 3]];
+        for (int a = 0; a < nc; a++)
+            q[a] = (((q[a] + w0 * (double)r0[a]) + w1 * (double)r1[a]) + w2 * (double)r2[a]) + w3 * (double)r3[a];
+    }
+    for (; t < na; t++) {
+        const float *row = th + (size_t)act[t] * nc;
+        double w = g[act[t]];
+        for (int a = 0; a < nc; a++)
+            q[a] += w * (double)row[a];
+    }
+    double s = 0;
+    for (int a = 0; a < nc; a++)
+        s += q[a];
+    if (!(s > 0) || s > 1e300)
+        return -1;
+    double inv = 1.0 / s;
+    for (int a = 0; a < nc; a++)
+        q[a] *= inv;
+    return 0;
 }
 
 /* Conditional of variable v = order[t] given everything coded before it. */
@@ -89,30 +155,44 @@ static int inc_dist(pk_pc_coder *c, int v, const uint8_t *x)
     double *op = c->OP + (size_t)v * k, *coef = c->coef;
     double ou[1024];
     if (p < 0) {
-        memcpy(op, c->m->logrootw, sizeof(double) * (size_t)k);
+        memcpy(op, c->m->rootw, sizeof(double) * (size_t)k);
     } else {
-        const double *opp = c->OP + (size_t)p * k, *lt = c->m->logtheta + (size_t)p * k * nc + x[p];
+        const double *opp = c->OP + (size_t)p * k, *th = c->m->theta + (size_t)p * k * nc + x[p];
         for (int i = 0; i < k; i++)
-            ou[i] = opp[i] + lt[(size_t)i * nc];
+            ou[i] = opp[i] * th[(size_t)i * nc];
         for (int e = pc->child_start[p]; e < pc->child_start[p + 1]; e++) {
             int s = pc->children[e];
             if (s == v)
                 continue;
             const double *us = c->U + (size_t)s * k;
             for (int i = 0; i < k; i++)
-                ou[i] += us[i];
+                ou[i] *= us[i];
         }
+        rescale(ou, k);
         if (pc_is_leaf(pc, v))
-            return pc_mix_theta(c->m, v, ou, c->q);
-        pc_log_vecmat(c->m->W + (size_t)v * k * k, ou, k, op);
+            return mix_lin(c->m, v, ou, c->q);
+        /* op[j] = sum_i ou[i] W[i][j] */
+        const double *W = c->m->W + (size_t)v * k * k;
+        for (int j = 0; j < k; j++)
+            op[j] = 0;
+        for (int i = 0; i < k; i++) {
+            double w = ou[i];
+            if (w == 0)
+                continue;
+            const double *a = W + (size_t)i * k;
+            for (int j = 0; j < k; j++)
+                op[j] += w * a[j];
+        }
+        rescale(op, k);
     }
     memcpy(coef, op, sizeof(double) * (size_t)k);
     for (int e = pc->child_start[v]; e < pc->child_start[v + 1]; e++) {
         const double *uc = c->U + (size_t)pc->children[e] * k;
         for (int j = 0; j < k; j++)
-            coef[j] += uc[j];
+            coef[j] *= uc[j];
     }
-    return pc_mix_theta(c->m, v, coef, c->q);
+    rescale(coef, k);
+    return mix_lin(c->m, v, coef, c->q);
 }
 
 /* x[v] is now known: finish the upward values of every subtree it completes. */
@@ -122,24 +202,37 @@ static void inc_commit(pk_pc_coder *c, int v, const uint8_t *x)
     const int k = pc->k, nc = pc->ncat;
     if (!pc_is_leaf(pc, v))
         return;
-    const double *lt = c->m->logtheta + (size_t)v * k * nc + x[v];
+    const double *th = c->m->theta + (size_t)v * k * nc + x[v];
+    double *uv = c->U + (size_t)v * k;
     for (int i = 0; i < k; i++)
-        c->U[(size_t)v * k + i] = lt[(size_t)i * nc];
+        uv[i] = th[(size_t)i * nc];
+    rescale(uv, k);
     int u = v;
     while (pc->parent[u] >= 0) {
         int p = pc->parent[u];
         if (pc->children[pc->child_start[p + 1] - 1] != u || p == pc->root)
             break; /* p still has uncoded children, or p is the root (value not needed) */
         double *pp = c->P + (size_t)p * k;
-        const double *ltp = c->m->logtheta + (size_t)p * k * nc + x[p];
+        const double *thp = c->m->theta + (size_t)p * k * nc + x[p];
         for (int j = 0; j < k; j++)
-            pp[j] = ltp[(size_t)j * nc];
+            pp[j] = thp[(size_t)j * nc];
         for (int e = pc->child_start[p]; e < pc->child_start[p + 1]; e++) {
             const double *uc = c->U + (size_t)pc->children[e] * k;
             for (int j = 0; j < k; j++)
-                pp[j] += uc[j];
+                pp[j] *= uc[j];
         }
-        pc_log_matvec(c->m->W + (size_t)p * k * k, pp, k, c->U + (size_t)p * k);
+        rescale(pp, k);
+        /* U_p[i] = sum_j W[i][j] P_p[j] */
+        const double *W = c->m->W + (size_t)p * k * k;
+        double *up = c->U + (size_t)p * k;
+        for (int i = 0; i < k; i++) {
+            const double *a = W + (size_t)i * k;
+            double s = 0;
+            for (int j = 0; j < k; j++)
+                s += a[j] * pp[j];
+            up[i] = s;
+        }
+        rescale(up, k);
         u = p;
     }
 }

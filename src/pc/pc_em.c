@@ -287,19 +287,53 @@ PC_OMP(omp for schedule(dynamic, 1))
 }
 
 /* Parameters <- inertia * old + (1 - inertia) * smoothed MLE from counts. */
-static void m_step(pk_pc *pc, const ws *w, double pseudo, double inertia)
+/* Gaussian taps g[-r..r] for theta smoothing (r = round(4 sigma), at most 64). */
+static int theta_taps(double sigma, double *g)
+{
+    if (!(sigma > 0))
+        return -1;
+    int r = (int)(4.0 * sigma + 0.5);
+    r = r > 64 ? 64 : r;
+    double s = 0;
+    for (int i = -r; i <= r; i++)
+        s += g[i + r] = exp(-0.5 * (double)i * i / (sigma * sigma));
+    for (int i = 0; i <= 2 * r; i++)
+        g[i] /= s;
+    return r;
+}
+
+/* M-step.  With sigma > 0 each input node's expected counts are blurred
+ * along the value axis first (interior values 1..nc-2 only, edges repeated;
+ * the saturated values 0 and nc-1 keep their counts): neighbouring
+ * intensities share statistics, which a 256-way categorical cannot learn
+ * from few examples. */
+static void m_step(pk_pc *pc, const ws *w, double pseudo, double sigma, double inertia)
 {
     const size_t D = (size_t)pc->nvars, k = (size_t)pc->k, nc = (size_t)pc->ncat;
-    double tmp[1024];
+    double tmp[1024], g[129], cb[256], cs[256];
+    int r = nc > 2 ? theta_taps(sigma, g) : -1;
     for (size_t v = 0; v < D; v++) {
         const double *ct = w->cnt_theta + v * nc * k;
         float *th = pc->theta + v * k * nc;
         for (size_t j = 0; j < k; j++) {
             double s = 0;
             for (size_t a = 0; a < nc; a++)
-                s += ct[a * k + j];
+                s += cb[a] = ct[a * k + j];
+            if (r >= 0) {
+                const int lo = 1, hi = (int)nc - 1;
+                for (int a = lo; a < hi; a++) {
+                    double t = 0;
+                    for (int i = -r; i <= r; i++) {
+                        int c = a + i < lo ? lo : a + i >= hi ? hi - 1 : a + i;
+                        t += g[i + r] * cb[c];
+                    }
+                    cs[a] = t;
+                }
+                for (int a = lo; a < hi; a++)
+                    cb[a] = cs[a];
+            }
             for (size_t a = 0; a < nc; a++) {
-                double nw = s + pseudo > 0 ? (ct[a * k + j] + pseudo / (double)nc) / (s + pseudo) : th[j * nc + a];
+                double nw = s + pseudo > 0 ? (cb[a] + pseudo / (double)nc) / (s + pseudo) : th[j * nc + a];
                 th[j * nc + a] = (float)(inertia * th[j * nc + a] + (1 - inertia) * nw);
             }
         }
@@ -424,7 +458,7 @@ int pk_pc_bpd(const pk_pc *pc, const uint8_t *x, size_t n, double *bpd, pk_err *
 
 pk_pc_em_params pk_pc_em_params_default(void)
 {
-    pk_pc_em_params p = {5, 2, 512, 0.1, 0.2, 0.9, 1};
+    pk_pc_em_params p = {5, 2, 512, 0.1, 0.2, 0.9, 1, 0.0};
     return p;
 }
 
@@ -438,6 +472,8 @@ int pk_pc_em_params_check(const pk_pc_em_params *p, pk_err *err)
         return pk_err_set(err, PK_EINVAL, "pseudocount must be finite and >= 0");
     if (!(p->inertia_start >= 0 && p->inertia_start < 1) || !(p->inertia_end >= 0 && p->inertia_end < 1))
         return pk_err_set(err, PK_EINVAL, "inertia must be in [0, 1)");
+    if (!(p->theta_sigma >= 0 && p->theta_sigma <= 16))
+        return pk_err_set(err, PK_EINVAL, "theta_sigma = %g: must be in [0, 16]", p->theta_sigma);
     return PK_OK;
 }
 
@@ -454,7 +490,7 @@ int pk_pc_em_full_step(pk_pc *pc, const uint8_t *x, size_t n, double pseudocount
     double tot;
     st = run_pass(pc, &c.mf, c.wss, c.nth, x, NULL, NULL, n, 1, NULL, &tot);
     if (!st) {
-        m_step(pc, &c.wss[0], pseudocount, 0.0);
+        m_step(pc, &c.wss[0], pseudocount, 0.0, 0.0);
         if (ll_before)
             *ll_before = tot / (double)n;
     }
@@ -500,7 +536,7 @@ int pk_pc_em(pk_pc *pc, const uint8_t *x, size_t n, const pk_pc_em_params *p, pk
                 break;
             epoch_ll += tot;
             double frac = steps > 1 ? (double)step / (double)(steps - 1) : 1.0;
-            m_step(pc, &c.wss[0], p->pseudocount, p->inertia_start + frac * (p->inertia_end - p->inertia_start));
+            m_step(pc, &c.wss[0], p->pseudocount, p->theta_sigma, p->inertia_start + frac * (p->inertia_end - p->inertia_start));
             model_f_update(&c.mf, pc);
         }
         if (!st && cb)
@@ -514,7 +550,7 @@ int pk_pc_em(pk_pc *pc, const uint8_t *x, size_t n, const pk_pc_em_params *p, pk
             st = run_pass(pc, &c.mf, c.wss, c.nth, x, NULL, NULL, n, 1, NULL, &tot);
             if (st)
                 break;
-            m_step(pc, &c.wss[0], p->pseudocount, 0.0);
+            m_step(pc, &c.wss[0], p->pseudocount, p->theta_sigma, 0.0);
             model_f_update(&c.mf, pc);
             if (cb)
                 stop = cb(user, "full", ep + 1, p->epochs_full, tot / (double)n * scale);

@@ -11,7 +11,7 @@
 
 void pc_dmodel_free(pc_dmodel *m)
 {
-    free(m->theta), free(m->logtheta), free(m->W), free(m->logW), free(m->rootw), free(m->logrootw);
+    free(m->theta), free(m->thetaf), free(m->logtheta), free(m->W), free(m->logW), free(m->rootw), free(m->logrootw);
     free(m->maxlogtheta);
     memset(m, 0, sizeof *m);
 }
@@ -76,13 +76,14 @@ int pc_dmodel_init(pc_dmodel *m, const pk_pc *pc)
     size_t D = (size_t)pc->nvars, k = (size_t)pc->k, nc = (size_t)pc->ncat;
     m->D = pc->nvars, m->k = pc->k, m->nc = pc->ncat;
     m->theta = malloc(D * k * nc * sizeof(double));
+    m->thetaf = malloc(D * k * nc * sizeof(float));
     m->logtheta = malloc(D * k * nc * sizeof(double));
     m->W = malloc(D * k * k * sizeof(double));
     m->logW = malloc(D * k * k * sizeof(double));
     m->rootw = malloc(k * sizeof(double));
     m->logrootw = malloc(k * sizeof(double));
     m->maxlogtheta = malloc(D * k * sizeof(double));
-    if (!m->theta || !m->logtheta || !m->W || !m->logW || !m->rootw || !m->logrootw || !m->maxlogtheta) {
+    if (!m->theta || !m->thetaf || !m->logtheta || !m->W || !m->logW || !m->rootw || !m->logrootw || !m->maxlogtheta) {
         pc_dmodel_free(m);
         return PK_ENOMEM;
     }
@@ -93,6 +94,7 @@ int pc_dmodel_init(pc_dmodel *m, const pk_pc *pc)
         for (size_t a = 0; a < nc; a++) {
             double t = s > 0 ? pc->theta[r * nc + a] / s : 1.0 / (double)nc;
             m->theta[r * nc + a] = t;
+            m->thetaf[r * nc + a] = (float)t;
             m->logtheta[r * nc + a] = safe_log(t);
             if (m->logtheta[r * nc + a] > mx)
                 mx = m->logtheta[r * nc + a];

@@ -28,6 +28,8 @@ typedef struct pc_dmodel {
     double *logW;     /* [D][k][k] */
     double *rootw, *logrootw; /* [k] */
     double *maxlogtheta;      /* [D][k]: max_a logtheta (max-product with a missing value) */
+    float *thetaf;            /* [D][k][nc]: theta rounded to float, for the coder's mixtures
+                                 (half the memory traffic of the double copy) */
 } pc_dmodel;
 
 int pc_dmodel_init(pc_dmodel *m, const pk_pc *pc);

@@ -162,9 +162,10 @@ void pk_rans_table_build(pk_rans_table *t, const double *p, int n)
     int64_t used = 0;
     int best = 0;
     t->n = n;
+    /* One division per table, not per symbol. */
+    const double scale = s > 0 ? (double)spare / s : 0, uni = floor((double)spare / n);
     for (int a = 0; a < n; a++) {
-        double q = (s > 0 && p[a] >= 0 && p[a] <= 1e300) ? p[a] / s : 1.0 / n;
-        double f = floor(q * (double)spare);
+        double f = s > 0 ? ((p[a] >= 0 && p[a] <= 1e300) ? floor(p[a] * scale) : 0) : uni;
         if (f > spare)
             f = spare;
         t->freq[a] = 1 + (uint32_t)f;

@@ -126,7 +126,9 @@ int main(void)
         PK_CHECK_OK(pk_pc_coder_chain_bits(coder, x + i * D, 0, &bi));
         PK_CHECK_OK(pk_pc_coder_chain_bits(coder, x + i * D, 1, &bn));
         PK_CHECK_CLOSE(bi, -ll[i] / log(2.0), 1e-3, 1e-6);
-        PK_CHECK_CLOSE(bi, bn, 1e-8, 1e-10);
+        /* The incremental coder mixes float-rounded input distributions
+         * (relative error 6e-8), the naive path double ones. */
+        PK_CHECK_CLOSE(bi, bn, 1e-6, 1e-9);
         info += bi;
     }
     pk_pc_coder_free(coder);
