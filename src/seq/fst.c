@@ -268,12 +268,15 @@ int pk_fst_read_att(const char *path, pk_fst **out, pk_err *err)
     return rc;
 }
 
-static void put_weight(pk_sbuf *sb, double w)
+/* "\tW" unless w is 0 (the AT&T default), then the newline. */
+static void put_weight_nl(pk_sbuf *sb, double w)
 {
-    if (isinf(w))
-        pk_sbuf_printf(sb, "Infinity");
-    else
-        pk_sbuf_printf(sb, "%.17g", w);
+    if (w != 0) {
+        char b[40];
+        int n = isinf(w) ? snprintf(b, sizeof b, "\tInfinity") : snprintf(b, sizeof b, "\t%.17g", w);
+        pk_sbuf_put(sb, b, (size_t)n);
+    }
+    pk_sbuf_put(sb, "\n", 1);
 }
 
 int pk_fst_to_att(const pk_fst *f, char **text)
@@ -286,20 +289,17 @@ int pk_fst_to_att(const pk_fst *f, char **text)
         int32_t s = k == 0 ? f->start : k <= f->start ? k - 1 : k;
         for (size_t i = 0; i < f->st[s].narc; i++) {
             const pk_fst_arc *a = &f->st[s].arcs[i];
-            pk_sbuf_printf(&sb, "%d\t%d\t%d\t%d", s, a->next, a->ilabel, a->olabel);
-            if (a->weight != 0) {
-                pk_sbuf_printf(&sb, "\t");
-                put_weight(&sb, a->weight);
+            const int32_t v[4] = {s, a->next, a->ilabel, a->olabel};
+            for (int j = 0; j < 4; j++) {
+                pk_sbuf_i32(&sb, v[j]);
+                if (j < 3)
+                    pk_sbuf_put(&sb, "\t", 1);
             }
-            pk_sbuf_printf(&sb, "\n");
+            put_weight_nl(&sb, a->weight);
         }
         if (f->st[s].final < INFINITY) {
-            pk_sbuf_printf(&sb, "%d", s);
-            if (f->st[s].final != 0) {
-                pk_sbuf_printf(&sb, "\t");
-                put_weight(&sb, f->st[s].final);
-            }
-            pk_sbuf_printf(&sb, "\n");
+            pk_sbuf_i32(&sb, s);
+            put_weight_nl(&sb, f->st[s].final);
         }
     }
     if (!sb.failed && !sb.buf)

@@ -19,6 +19,11 @@ void pk_sbuf_printf(pk_sbuf *sb, const char *fmt, ...)
 #endif
     ;
 
+/* Append n raw bytes; and a decimal int32 (no printf: the AT&T writer
+ * prints hundreds of thousands of them). */
+void pk_sbuf_put(pk_sbuf *sb, const char *s, size_t n);
+void pk_sbuf_i32(pk_sbuf *sb, int32_t v);
+
 /* splitmix64 finaliser: a fast, well-mixed 64-bit hash of x. */
 static inline uint64_t pk_seq_mix64(uint64_t x)
 {
