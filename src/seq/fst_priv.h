@@ -43,6 +43,11 @@ struct pk_tlm {
     int32_t *flen;          /* [nv] */
     int32_t *obuf;
     size_t nobuf, cobuf;
+    /* source symbols of each state grouped by their first output symbol:
+     * gsym[v*ns ..] is a permutation, group g (0: empty output, 1 + y:
+     * output starting with y) is gsym[v*ns + goff[v*(nt+2) + g] ..
+     * v*ns + goff[v*(nt+2) + g + 1]) */
+    int32_t *gsym, *goff;
     int64_t budget;
     /* search scratch */
     size_t nn, cn;

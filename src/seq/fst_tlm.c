@@ -30,6 +30,8 @@ void pk_tlm_free(pk_tlm *t)
     free(t->foff);
     free(t->flen);
     free(t->obuf);
+    free(t->gsym);
+    free(t->goff);
     free(t->parent);
     free(t->sym);
     free(t->len);
@@ -86,6 +88,38 @@ static int32_t follow(pk_tlm *t, const pk_fst *f, int32_t s, int *rc)
         s = a->next;
     }
     return s;
+}
+
+/* Group each state's source symbols by first output symbol (counting sort),
+ * so that the search visits only the symbols that can match y[p]. */
+static int group_symbols(pk_tlm *t)
+{
+    size_t ns = (size_t)t->ns, ng = (size_t)t->nt + 2;
+    t->gsym = malloc((size_t)t->nv * ns * sizeof *t->gsym);
+    t->goff = calloc((size_t)t->nv * ng, sizeof *t->goff);
+    if (!t->gsym || !t->goff)
+        return PK_ENOMEM;
+    for (size_t v = 0; v < (size_t)t->nv; v++) {
+        int32_t *off = t->goff + v * ng;
+        for (size_t s = 0; s < ns; s++) {
+            size_t k = v * ns + s;
+            off[t->olen[k] ? 2 + t->obuf[t->ooff[k]] : 1]++;
+        }
+        for (size_t g = 1; g < ng; g++)
+            off[g] += off[g - 1];
+        /* off[g] is now the end of group g-1, i.e. the start of group g */
+        int32_t *fill = malloc(ng * sizeof *fill);
+        if (!fill)
+            return PK_ENOMEM;
+        memcpy(fill, off, ng * sizeof *fill);
+        for (size_t s = 0; s < ns; s++) {
+            size_t k = v * ns + s;
+            size_t g = t->olen[k] ? 1 + (size_t)t->obuf[t->ooff[k]] : 0;
+            t->gsym[v * ns + (size_t)fill[g]++] = (int32_t)s;
+        }
+        free(fill);
+    }
+    return PK_OK;
 }
 
 int pk_tlm_new(const pk_seq_lm *lm, const pk_fst *f, int32_t ntarget, pk_tlm **out, pk_err *err)
@@ -205,7 +239,7 @@ int pk_tlm_new(const pk_seq_lm *lm, const pk_fst *f, int32_t ntarget, pk_tlm **o
             }
     }
     t->logp = malloc(((size_t)t->ns + 1) * sizeof *t->logp);
-    if (!t->logp) {
+    if (!t->logp || group_symbols(t)) {
         rc = PK_ENOMEM;
         goto fail;
     }
@@ -572,7 +606,12 @@ static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double rel, d
                 }
             }
             size_t base = (size_t)v * (size_t)t->ns;
-            for (int32_t s = 0; s < t->ns && !rc; s++) {
+            /* below the end of y only symbols with no output or output
+             * starting with y[p] can match; at the end every symbol counts */
+            const int32_t *gs = t->gsym + base, *go = t->goff + (size_t)v * ((size_t)t->nt + 2);
+            int32_t n0 = p < n ? go[1] : t->ns, lo1 = p < n ? go[1 + y[p]] : 0, n1 = p < n ? go[2 + y[p]] - lo1 : 0;
+            for (int32_t i = 0; i < n0 + n1 && !rc; i++) {
+                int32_t s = i < n0 ? gs[i] : gs[lo1 + i - n0];
                 if (logp[s] == -INFINITY)
                     continue;
                 double w = r + logp[s];
