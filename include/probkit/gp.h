@@ -102,7 +102,9 @@ const pk_gp_kernel *pk_gp_kernel_const(const pk_gp *gp);
 /** The noise variance in use (exp(log noise) + floor). */
 double pk_gp_noise_var(const pk_gp *gp);
 
-/** Hyperparameters: [kernel log-params..., log noise variance, (mean)]. */
+/** Hyperparameters: [kernel log-params..., log noise variance, (mean)].
+ *  Setting exactly the values already held keeps the factorisation (so a
+ *  value and then a gradient at one point cost one Cholesky). */
 size_t pk_gp_nhyper(const pk_gp *gp);
 void pk_gp_get_hyper(const pk_gp *gp, double *h);
 void pk_gp_set_hyper(pk_gp *gp, const double *h);
