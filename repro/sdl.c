@@ -105,6 +105,23 @@ static int make_task(const double *img, const uint8_t *lab, size_t nimg, size_t 
     return PK_OK;
 }
 
+/* L2 logistic regression (lambda = 1) on the pixels: rows are i.i.d., the first ntr train and
+ * the next nte test; Youden threshold from the training split.  p: scratch (ntr + nte). */
+static double logreg_accuracy(const double *X, const int32_t *y, size_t ntr, size_t nte, double *p)
+{
+    pk_mat Xtr = pk_mat_view((double *)X, ntr, PIX), Xte = pk_mat_view((double *)X + ntr * PIX, nte, PIX);
+    pk_logreg *lr = NULL;
+    double acc = 0;
+    if (pk_logreg_fit(&Xtr, y, 1.0, 50, &lr, NULL) == PK_OK) {
+        pk_logreg_predict_proba(lr, &Xtr, p);
+        double thr = youden(p, y, ntr);
+        pk_logreg_predict_proba(lr, &Xte, p);
+        acc = accuracy(p, y + ntr, nte, thr);
+    }
+    pk_logreg_free(lr);
+    return acc;
+}
+
 static int mnist_part(pk_repro_ctx *ctx, pk_rng *r, int quick)
 {
     char ip[1024], lp[1024];
@@ -144,30 +161,11 @@ static int mnist_part(pk_repro_ctx *ctx, pk_rng *r, int quick)
         st = make_task(img, lab, nimg, n, 1, r, X, y);
         if (st)
             goto done;
-        {
-            pk_mat Xtr = pk_mat_view(X, ntr, PIX), Xte = pk_mat_view(X + ntr * PIX, nte, PIX);
-            pk_logreg *lr = NULL;
-            if (pk_logreg_fit(&Xtr, y, 1.0, 50, &lr, NULL) == PK_OK) {
-                pk_logreg_predict_proba(lr, &Xtr, p);
-                double thr = youden(p, y, ntr);
-                pk_logreg_predict_proba(lr, &Xte, p);
-                acc_lr_y += accuracy(p, y + ntr, nte, thr) / reps;
-            }
-            pk_logreg_free(lr);
-        }
+        acc_lr_y += logreg_accuracy(X, y, ntr, nte, p) / reps;
         st = make_task(img, lab, nimg, n, 0, r, X, y);
         if (st)
             goto done;
-        /* rows are i.i.d.: the first 400 train, the last 100 test */
-        pk_mat Xtr = pk_mat_view(X, ntr, PIX), Xte = pk_mat_view(X + ntr * PIX, nte, PIX);
-        pk_logreg *lr = NULL;
-        if (pk_logreg_fit(&Xtr, y, 1.0, 50, &lr, NULL) == PK_OK) {
-            pk_logreg_predict_proba(lr, &Xtr, p);
-            double thr = youden(p, y, ntr);
-            pk_logreg_predict_proba(lr, &Xte, p);
-            acc_lr += accuracy(p, y + ntr, nte, thr) / reps;
-        }
-        pk_logreg_free(lr);
+        acc_lr += logreg_accuracy(X, y, ntr, nte, p) / reps;
         /* SDL works on X / 10 as in the authors' runs */
         for (size_t i = 0; i < n * PIX; i++)
             Xs[i] = X[i] / 10;

@@ -81,7 +81,10 @@ typedef struct pk_kmeans {
     int64_t n_dist;   /**< point-centre distances computed (all restarts): shows Hamerly's savings */
 } pk_kmeans;
 
-/** Fit K-means to X (n x d). Deterministic given the rng state.
+/** Fit K-means to X (n x d). Deterministic given the rng state (for any OpenMP thread count).
+ *  The nearest-centre search runs on a float copy of X (n*d floats of extra memory) with a
+ *  certified error bound; rows whose two nearest centres are too close to call in float are
+ *  rescanned in double, so the labels equal an all-double search (up to exact ties).
  *  @return PK_OK; PK_EINVAL (params), PK_EDOM (non-finite data), PK_ENOMEM. */
 int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_kmeans **out, pk_err *err);
 /** Nearest-centre labels for the rows of X (X->cols must equal km->d); labels has X->rows entries.
