@@ -90,32 +90,126 @@ static double peer_num(json_t *root, const char *problem, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* Simulated asynchronous workers on Branin with an input-dependent cost
- * (duration exp(3 u1) seconds, 1 to 20): W workers ask as soon as they are
- * free (running trials are pending points, handled by fantasies); returns the
- * simulated time at which the best value first has regret < thr (INFINITY if
- * never within `evals` evaluations). */
-static double simulate(pk_bo_method m, int workers, int evals, double thr, uint64_t seed, uint64_t stream)
+/* ---- parallel and cost-aware search on a precomputed grid ---------------------------- */
+
+/* tests/fixtures/bo/logreg_grid.csv (bench_bo_logreg grid): 800 real trainings
+ * of logistic regression on MNIST-10k, 8 learning rates x 5 L2 x 4 batch
+ * sizes x 5 epoch counts, with validation error and CPU seconds.  Each
+ * coordinate maps to [0, 1] by its level's rank (the levels are log-spaced). */
+#define GRID_MAX 1024
+typedef struct {
+    size_t n;
+    double u[GRID_MAX][4], err[GRID_MAX], sec[GRID_MAX];
+    double thr; /* error of the best 1% */
+} lr_grid;
+
+static int level_rank(const double *levels, size_t nl, double v)
+{
+    for (size_t i = 0; i < nl; i++)
+        if (fabs(v - levels[i]) <= 1e-9 * fabs(levels[i]))
+            return (int)i;
+    return -1;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int grid_load(lr_grid *g)
+{
+    static const double lrs[] = {1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3}, l2s[] = {1e-6, 1e-4, 1e-3, 1e-2, 1e-1},
+                        bs[] = {10, 50, 200, 1000}, es[] = {1, 2, 4, 8, 16};
+    FILE *f = fopen(PK_SOURCE_DIR "/tests/fixtures/bo/logreg_grid.csv", "r");
+    if (!f)
+        return PK_EIO;
+    char line[256];
+    g->n = 0;
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return PK_EFORMAT;
+    }
+    double lr, l2, b, e, er, sec;
+    while (g->n < GRID_MAX && fgets(line, sizeof line, f) &&
+           sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf", &lr, &l2, &b, &e, &er, &sec) == 6) {
+        int r[4] = {level_rank(lrs, 8, lr), level_rank(l2s, 5, l2), level_rank(bs, 4, b), level_rank(es, 5, e)};
+        if (r[0] < 0 || r[1] < 0 || r[2] < 0 || r[3] < 0 || !(sec > 0))
+            break;
+        g->u[g->n][0] = r[0] / 7.0;
+        g->u[g->n][1] = r[1] / 4.0;
+        g->u[g->n][2] = r[2] / 3.0;
+        g->u[g->n][3] = r[3] / 4.0;
+        g->err[g->n] = er;
+        g->sec[g->n] = sec;
+        g->n++;
+    }
+    fclose(f);
+    if (g->n != 800)
+        return PK_EFORMAT;
+    double sorted[GRID_MAX];
+    memcpy(sorted, g->err, g->n * sizeof *sorted);
+    qsort(sorted, g->n, sizeof *sorted, cmp_dbl);
+    g->thr = sorted[g->n / 100 - 1];
+    return PK_OK;
+}
+
+/* The unused grid point nearest to u (the optimiser proposes in the cube). */
+static size_t grid_snap(const lr_grid *g, const double *u, const unsigned char *used)
+{
+    size_t best = 0;
+    double bd = INFINITY;
+    for (size_t i = 0; i < g->n; i++) {
+        if (used[i])
+            continue;
+        double dd = 0;
+        for (int j = 0; j < 4; j++)
+            dd += (g->u[i][j] - u[j]) * (g->u[i][j] - u[j]);
+        if (dd < bd) {
+            bd = dd;
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* W asynchronous workers on a simulated clock: a free worker asks at once
+ * (running trials are pending points, handled by fantasies), the proposal
+ * snaps to the nearest untried grid point, and the trial takes the grid's
+ * measured CPU seconds.  Returns the simulated time at which a finished trial
+ * first lies in the grid's best 1% (INFINITY if not within max_evals). */
+static double grid_simulate(const lr_grid *g, pk_bo_method m, int workers, int max_evals, uint64_t seed,
+                            uint64_t stream)
 {
     pk_bo_params p = pk_bo_params_default();
     p.method = m;
-    pk_bo *bo = pk_bo_new(2, &p, NULL);
-    if (!bo)
+    pk_bo *bo = pk_bo_new(4, &p, NULL);
+    unsigned char *used = calloc(g->n, 1);
+    if (!bo || !used) {
+        pk_bo_free(bo);
+        free(used);
         return NAN;
+    }
     pk_rng rng;
     pk_rng_seed_stream(&rng, seed, stream);
-    double fin[8], u[8][2], now = 0, hit = INFINITY, best = INFINITY;
+    double fin[8], now = 0, hit = INFINITY;
+    size_t idx[8];
     int64_t tk[8];
-    int started = 0, done = 0;
+    int started = 0;
     for (int w = 0; w < workers; w++)
         fin[w] = -1;
-    while (done < evals) {
-        for (int w = 0; w < workers && started < evals; w++) {
+    while (!isfinite(hit)) {
+        for (int w = 0; w < workers && started < max_evals; w++) {
             if (fin[w] >= 0)
                 continue;
-            if (pk_bo_ask(bo, &rng, u[w], &tk[w], NULL))
+            double u[4];
+            if (pk_bo_ask(bo, &rng, u, &tk[w], NULL) || pk_bo_tell_failed(bo, tk[w]))
                 break;
-            fin[w] = now + exp(3.0 * u[w][1]);
+            idx[w] = grid_snap(g, u, used);
+            used[idx[w]] = 1;
+            if (pk_bo_add_pending(bo, g->u[idx[w]], &tk[w]))
+                break;
+            fin[w] = now + g->sec[idx[w]];
             started++;
         }
         int k = -1;
@@ -125,56 +219,123 @@ static double simulate(pk_bo_method m, int workers, int evals, double thr, uint6
         if (k < 0)
             break;
         now = fin[k];
-        double y = branin(u[k]);
-        pk_bo_tell(bo, tk[k], y, exp(3.0 * u[k][1]));
+        pk_bo_tell(bo, tk[k], g->err[idx[k]], g->sec[idx[k]]);
         fin[k] = -1;
-        done++;
-        best = fmin(best, y);
-        if (best - BRANIN_OPT < thr && !isfinite(hit))
+        if (g->err[idx[k]] <= g->thr)
             hit = now;
     }
     pk_bo_free(bo);
+    free(used);
     return hit;
 }
 
 static void parallel_study(pk_repro_ctx *ctx, int quick, uint64_t seed)
 {
-    if (quick) {
-        pk_repro_row(ctx, "Simulated workers / EI per second on Branin with costs", NAN, NAN, NAN, NULL,
-                     "full mode only (about 10 min on 2 cores)", PK_VERDICT_SKIP);
+    lr_grid *g = malloc(sizeof *g);
+    if (!g || grid_load(g)) {
+        pk_repro_row(ctx, "Precomputed grid: parallel and cost-aware search", NAN, NAN, NAN, NULL,
+                     "tests/fixtures/bo/logreg_grid.csv missing or malformed", PK_VERDICT_SKIP);
+        free(g);
         return;
     }
-    const size_t ns = 10;
-    const int evals = 60;
-    const double thr = 1e-2;
-    double t[4][10];
+    const size_t ns = quick ? 2 : 100;
+    const int max_evals = 150;
+    enum { NCFG = 5 };
     const struct {
         pk_bo_method m;
         int w;
-    } cfg[4] = {{PK_BO_EI_MCMC, 1}, {PK_BO_EI_MCMC, 3}, {PK_BO_EI_MCMC, 5}, {PK_BO_EI_PER_SECOND, 1}};
-    for (int c = 0; c < 4; c++)
-        for (size_t s = 0; s < ns; s++) {
-            t[c][s] = simulate(cfg[c].m, cfg[c].w, evals, thr, seed + 2000, s);
-            if (!isfinite(t[c][s]))
-                t[c][s] = 1e9; /* censored: counts as slower than any finite time */
-        }
-    double med[4];
-    for (int c = 0; c < 4; c++) {
-        med[c] = pk_median(t[c], ns);
-        pk_repro_log(ctx, "simulated %s, %d worker(s): median time to regret < 1e-2: %g", pk_bo_method_name(cfg[c].m),
-                     cfg[c].w, med[c]);
+        const char *name;
+    } cfg[NCFG] = {{PK_BO_EI_MCMC, 1, "EI-MCMC, 1 worker"},
+                   {PK_BO_EI_MCMC, 3, "EI-MCMC, 3 workers"},
+                   {PK_BO_EI_MCMC, 5, "EI-MCMC, 5 workers"},
+                   {PK_BO_EI_PER_SECOND, 1, "EI per second, 1 worker"},
+                   {PK_BO_RANDOM, 1, "random, 1 worker"}};
+    double *t = malloc(NCFG * ns * sizeof *t), med[NCFG];
+    if (!t) {
+        free(g);
+        return;
     }
-    char scale[200];
+    for (int c = 0; c < NCFG; c++) {
+        size_t reached = 0;
+        for (size_t s = 0; s < ns; s++) {
+            double h = grid_simulate(g, cfg[c].m, cfg[c].w, max_evals, seed + 2000, s);
+            reached += isfinite(h);
+            t[c * ns + s] = isfinite(h) ? h : 1e9; /* censored: slower than any finite time */
+        }
+        med[c] = pk_median(t + c * ns, ns);
+        pk_repro_log(ctx, "grid %s: median simulated CPU seconds to the best 1%%: %.3f (%zu of %zu repeats reached it)",
+                     cfg[c].name, med[c], reached, ns);
+    }
+    char scale[240];
     snprintf(scale, sizeof scale,
-             "Branin, cost exp(3 u2) s (1..20), %zu seeds x %d evals, simulated clock (1e9 = not reached)", ns, evals);
-    pk_repro_row(ctx, "Simulated time to regret < 1e-2: EI-MCMC, 3 workers (peer: 1 worker; target >= 2x faster)",
-                 med[1], NAN, med[0], "1 worker", scale, pk_verdict_le(2.0 * med[1], med[0]));
-    pk_repro_row(ctx, "Simulated time to regret < 1e-2: EI-MCMC, 5 workers (peer: 1 worker)", med[2], NAN, med[0],
+             "MNIST-10k logistic regression grid (800 real trainings, best 1%% = error <= %.4f), %zu repeats%s, "
+             "simulated clock in measured CPU seconds",
+             g->thr, ns, quick ? " (quick; full: 100)" : "");
+    pk_verdict v = quick ? PK_VERDICT_INFO : PK_VERDICT_PASS;
+    pk_repro_row(ctx, "Grid: median time to the best 1%, EI per second vs EI (MCMC), 1 worker", med[3], NAN, med[0],
+                 "EI-MCMC", scale, v == PK_VERDICT_INFO ? v : pk_verdict_le(med[3], med[0]));
+    pk_repro_row(ctx, "Grid: median time to the best 1%, EI-MCMC 3 workers (peer: 1 worker; target >= 2x faster)",
+                 med[1], NAN, med[0], "1 worker", scale, v == PK_VERDICT_INFO ? v : pk_verdict_le(2.0 * med[1], med[0]));
+    pk_repro_row(ctx, "Grid: median time to the best 1%, EI-MCMC 5 workers (peer: 1 worker)", med[2], NAN, med[0],
                  "1 worker", scale, PK_VERDICT_INFO);
-    pk_repro_row(ctx, "Simulated time to regret < 1e-2: EI per second, 1 worker (peer: EI-MCMC)", med[3], NAN, med[0],
-                 "EI-MCMC", scale, pk_verdict_le(med[3], med[0]));
-    pk_repro_note(ctx, "The paper's precomputed grids (structured SVM, LDA) were not rebuilt; the parallel and "
-                       "cost-aware rows use Branin with a synthetic input-dependent cost on a simulated clock.");
+    pk_repro_row(ctx, "Grid: median time to the best 1%, random search", med[4], NAN, med[0], "EI-MCMC", scale,
+                 PK_VERDICT_INFO);
+    pk_repro_note(ctx, "The parallel / cost-aware grid is built by `build-*/bench_bo_logreg grid` from real "
+                       "trainings (multinomial logistic regression by SGD on MNIST-10k: first 5,000 digits train, "
+                       "last 5,000 validate); its durations are measured CPU seconds.  Proposals snap to the nearest "
+                       "untried grid point, as Spearmint chooses among grid candidates.");
+    free(t);
+    free(g);
+}
+
+/* MNIST logistic regression: bench/bo_logreg.py runs both optimisers on the
+ * real training (minutes) and writes the curves; the reproduction reports them. */
+static void logreg_rows(pk_repro_ctx *ctx)
+{
+    json_error_t e;
+    json_t *root = json_load_file(PK_SOURCE_DIR "/bench/results/bo_logreg.json", 0, &e);
+    json_t *gm = json_object_get(root, "gp_mean_best"), *tm = json_object_get(root, "tpe_mean_best");
+    size_t n = json_array_size(gm);
+    if (!root || n < 20 || json_array_size(tm) != n) {
+        pk_repro_row(ctx, "Logistic regression on MNIST-10k: GP-EI-MCMC vs TPE best-error curve", NAN, NAN, NAN, NULL,
+                     "bench/results/bo_logreg.json missing: run `/usr/bin/python3 bench/bo_logreg.py BUILD_DIR`",
+                     PK_VERDICT_SKIP);
+        json_decref(root);
+        return;
+    }
+    double worst = -INFINITY, xs[512], g[512], t[512];
+    size_t nb = n > 512 ? 512 : n, worse = 0;
+    for (size_t i = 0; i < nb; i++) {
+        xs[i] = (double)(i + 1);
+        g[i] = json_number_value(json_array_get(gm, i));
+        t[i] = json_number_value(json_array_get(tm, i));
+        if (i >= 19) {
+            worst = fmax(worst, g[i] - t[i]);
+            worse += g[i] > t[i] + 1e-12;
+        }
+    }
+    char scale[300];
+    snprintf(scale, sizeof scale,
+             "MNIST-10k (5,000 train / 5,000 validation), epochs <= 20, %d seeds x %zu trainings each, mean over seeds "
+             "(from bench/results/bo_logreg.json)",
+             (int)json_integer_value(json_object_get(root, "seeds")), n);
+    pk_repro_row(ctx, "Logistic regression: mean best validation error after 20 trainings, GP-EI-MCMC", g[19], NAN,
+                 t[19], "Optuna TPE", scale, pk_verdict_le(g[19], t[19]));
+    pk_repro_row(ctx, "Logistic regression: mean best validation error at the last budget, GP-EI-MCMC", g[nb - 1], NAN,
+                 t[nb - 1], "Optuna TPE", scale, pk_verdict_le(g[nb - 1], t[nb - 1]));
+    pk_repro_row(ctx, "Logistic regression: budgets >= 20 where GP-EI-MCMC's mean best error is above TPE's (target 0)",
+                 (double)worse, NAN, NAN, NULL, scale, worse == 0 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    pk_repro_log(ctx, "logreg: largest excess of GP-EI-MCMC's mean best error over TPE's at budgets >= 20: %.4f",
+                 worst);
+    pk_plot *pl = pk_plot_new("MNIST-10k logistic regression: mean best validation error", "trainings",
+                              "best validation error");
+    if (pl) {
+        pk_plot_line(pl, "GP-EI-MCMC", xs, g, nb);
+        pk_plot_line(pl, "Optuna TPE", xs, t, nb);
+        pk_repro_plot(ctx, "spearmint_logreg", pl);
+        pk_plot_free(pl);
+    }
+    json_decref(root);
 }
 
 static int run(pk_repro_ctx *ctx)
@@ -195,9 +356,20 @@ static int run(pk_repro_ctx *ctx)
         return PK_ENOMEM;
     }
     char scale[160];
-    double med_evals[3], med_regret[3], ask_total[3] = {0, 0, 0};
+    double med_evals[3], med_regret[3], ask_total[3] = {0, 0, 0}, mean_evals[3], mean_lreg[3];
+    size_t reached[3];
     for (int m = 0; m < 3; m++) {
         double *hit = malloc(b_seeds * sizeof *hit), *fin = malloc(b_seeds * sizeof *fin);
+        if (!hit || !fin) {
+            free(hit);
+            free(fin);
+            free(tr);
+            free(htr);
+            json_decref(peer);
+            return PK_ENOMEM;
+        }
+        reached[m] = 0;
+        mean_evals[m] = mean_lreg[m] = 0;
         for (size_t s = 0; s < b_seeds; s++) {
             double *t = tr + ((size_t)m * b_seeds + s) * b_evals, a;
             int r = run_one(methods[m], branin, 2, b_evals, seed, s, t, &a);
@@ -214,14 +386,20 @@ static int run(pk_repro_ctx *ctx)
             for (int i = 0; i < b_evals; i++)
                 if (t[i] - BRANIN_OPT < 1e-3) {
                     hit[s] = i + 1;
+                    reached[m]++;
                     break;
                 }
             fin[s] = t[b_evals - 1] - BRANIN_OPT;
+            mean_evals[m] += hit[s] / (double)b_seeds;
+            mean_lreg[m] += log10(fmax(fin[s], 1e-9)) / (double)b_seeds;
         }
         med_evals[m] = median_of(hit, b_seeds);
         med_regret[m] = median_of(fin, b_seeds);
-        pk_repro_log(ctx, "branin %-10s median evals to regret<1e-3: %g, median final regret %.2e, ask %.2f s/run",
-                     mnames[m], med_evals[m], med_regret[m], ask_total[m] / b_seeds);
+        pk_repro_log(ctx,
+                     "branin %-10s median evals to regret<1e-3: %g (mean %.1f, %zu of %zu seeds reach it), median final "
+                     "regret %.2e, mean log10 final regret %.2f, ask %.2f s/run",
+                     mnames[m], med_evals[m], mean_evals[m], reached[m], b_seeds, med_regret[m], mean_lreg[m],
+                     ask_total[m] / b_seeds);
         free(hit);
         free(fin);
     }
@@ -238,6 +416,14 @@ static int run(pk_repro_ctx *ctx)
                  isfinite(tpe_evals) ? pk_verdict_le(med_evals[2], 0.5 * tpe_evals) : PK_VERDICT_INFO);
     pk_repro_row(ctx, "Branin: median evaluations to regret < 1e-3, GP-EI-MCMC vs GP-EI-Opt", med_evals[2], NAN,
                  med_evals[1], "GP-EI-Opt (ours)", scale, pk_verdict_le(med_evals[2], med_evals[1]));
+    pk_repro_row(ctx, "Branin: seeds reaching regret < 1e-3 within 50 evaluations, GP-EI-MCMC vs GP-EI-Opt",
+                 (double)reached[2], NAN, (double)reached[1], "GP-EI-Opt (ours)", scale,
+                 pk_verdict_le((double)reached[1], (double)reached[2]));
+    pk_repro_row(ctx, "Branin: mean evaluations to regret < 1e-3 (51 if not reached), GP-EI-MCMC vs GP-EI-Opt",
+                 mean_evals[2], NAN, mean_evals[1], "GP-EI-Opt (ours)", scale,
+                 pk_verdict_le(mean_evals[2], mean_evals[1]));
+    pk_repro_row(ctx, "Branin: mean log10 regret after 50 evaluations, GP-EI-MCMC vs GP-EI-Opt", mean_lreg[2], NAN,
+                 mean_lreg[1], "GP-EI-Opt (ours)", scale, pk_verdict_le(mean_lreg[2], mean_lreg[1]));
     pk_repro_row(ctx, "Branin: median evaluations to regret < 1e-3, random search", med_evals[0], NAN, NAN, NULL,
                  scale, PK_VERDICT_INFO);
     pk_repro_row(ctx, "Branin: median regret after 50 evaluations, GP-EI-MCMC", med_regret[2], NAN, tpe_regret,
@@ -249,6 +435,23 @@ static int run(pk_repro_ctx *ctx)
     if (!isfinite(tpe_evals))
         pk_repro_note(ctx, "Optuna TPE figures are missing: run `/usr/bin/python3 bench/bo_optuna.py` "
                            "(needs Debian's python3-optuna) to write bench/results/bo_optuna.json.");
+
+    /* mean log10 regret against evaluations (the comparison that uses every seed) */
+    pk_plot *plm = pk_plot_new("Branin: mean log10 regret over seeds", "evaluations", "mean log10(best - 0.397887)");
+    if (plm) {
+        double xs[50], ys[50];
+        for (int m = 0; m < 3; m++) {
+            for (int i = 0; i < b_evals; i++) {
+                xs[i] = i + 1;
+                ys[i] = 0;
+                for (size_t s = 0; s < b_seeds; s++)
+                    ys[i] += log10(fmax(tr[((size_t)m * b_seeds + s) * b_evals + i] - BRANIN_OPT, 1e-9)) / b_seeds;
+            }
+            pk_plot_line(plm, mnames[m], xs, ys, (size_t)b_evals);
+        }
+        pk_repro_plot(ctx, "spearmint_branin_mean", plm);
+        pk_plot_free(plm);
+    }
 
     /* median log10 regret against evaluations */
     pk_plot *pl = pk_plot_new("Branin: median regret over seeds", "evaluations", "regret (best - 0.397887)");
@@ -322,16 +525,19 @@ static int run(pk_repro_ctx *ctx)
         free(xs);
         free(ys);
     }
-    pk_repro_row(ctx, "Logistic regression on MNIST-10k (GP-EI-MCMC vs TPE best-error curve)", NAN, NAN, NAN, NULL,
-                 "not run in this version", PK_VERDICT_SKIP);
+    logreg_rows(ctx);
     parallel_study(ctx, quick, seed);
     pk_repro_note(ctx,
                   "GP: Matern 5/2 ARD with constant mean on inputs scaled to [0,1]^D, targets standardised; "
-                  "GP-EI-MCMC slice-samples (mean, amplitude, noise) jointly and the length scales one by one "
-                  "with Spearmint's priors (length scales U(0,2), log amplitude N(0,1), horseshoe(0.1) noise), "
-                  "100 burn-in sweeps then 10 samples per ask; EI is averaged over the samples and maximised over "
-                  "1000 shifted Sobol points plus 10 points near the incumbent, the 10 best refined by projected "
-                  "gradient ascent.  2 random points start every run.");
+                  "GP-EI-MCMC samples Spearmint's posterior (length scales U(0,2), log-normal(0,1) amplitude, "
+                  "horseshoe(0.1) noise, mean U[min y, max y]) by slice sampling, 100 burn-in sweeps once, then 10 "
+                  "sweeps per ask continuing the chain, one sample kept per sweep; the mean, log amplitude and log "
+                  "noise are updated one at a time (Spearmint's joint natural-scale update froze the mean and "
+                  "amplitude once the noise posterior reached ~1e-7).  EI is averaged over the samples and "
+                  "maximised over 5000 shifted Sobol points plus 10 points near the incumbent, the 20 best refined "
+                  "by projected gradient ascent (Spearmint: a 20000-point grid and 20 L-BFGS-B refinements).  "
+                  "2 random points start every run.  GP-EI-Opt uses the same kernel and candidates at the "
+                  "type-II ML hyperparameters.");
     free(tr);
     free(htr);
     json_decref(peer);

@@ -87,9 +87,9 @@ typedef struct pk_bo_params {
     size_t n_init;       /**< random points before the model is used, >= 1 (default 2) */
     size_t n_mcmc;       /**< hyperparameter samples per ask, 1..100 (default 10) */
     size_t burnin;       /**< sweeps before the first samples are kept (default 100) */
-    size_t n_candidates; /**< Sobol candidates per ask, >= 1 (default 1000) */
+    size_t n_candidates; /**< Sobol candidates per ask, >= 1 (default 5000) */
     size_t n_spray;      /**< candidates near the incumbent (default 10) */
-    size_t n_refine;     /**< best candidates refined by projected gradient ascent (default 10) */
+    size_t n_refine;     /**< best candidates refined by projected gradient ascent (default 20, as Spearmint) */
     size_t n_fantasies;  /**< Monte Carlo fantasies of the pending outcomes, >= 1 (default 10) */
     double ucb_kappa;    /**< UCB exploration weight, >= 0 (default 2) */
     int maximize;        /**< 1: maximise the objective instead */

@@ -32,9 +32,9 @@ pk_bo_params pk_bo_params_default(void)
                       .n_init = 2,
                       .n_mcmc = 10,
                       .burnin = 100,
-                      .n_candidates = 1000,
+                      .n_candidates = 5000,
                       .n_spray = 10,
-                      .n_refine = 10,
+                      .n_refine = 20,
                       .n_fantasies = 10,
                       .ucb_kappa = 2.0,
                       .maximize = 0};
@@ -248,11 +248,11 @@ static int hyper_states(pk_bo *bo, const pk_mat *X, const double *ys, pk_gp_spea
         if (!bo->chain_ready) {
             pk_gp_spearmint_init(&bo->chain, d, ys, n);
             for (size_t it = 0; it < bo->p.burnin && !r; it++)
-                r = pk_gp_spearmint_sweep(gp, &bo->chain, rng);
+                r = pk_bo_hyper_sweep(gp, &bo->chain, rng);
             bo->chain_ready = !r;
         }
         for (size_t it = 0; it < bo->p.n_mcmc && !r; it++) {
-            r = pk_gp_spearmint_sweep(gp, &bo->chain, rng);
+            r = pk_bo_hyper_sweep(gp, &bo->chain, rng);
             states[it] = bo->chain;
         }
         *S = bo->p.n_mcmc;
