@@ -19,8 +19,10 @@ static const char *HELP =
     "N x H x W u8) or folders of 8-bit grey PNGs of one size.\n\n"
     "commands:\n"
     "  learn       -i TRAIN -o MODEL [--k 16] [--mini-epochs 5] [--full-epochs 2]\n"
-    "              [--batch 512] [--pseudocount 0.1] [--limit N] [--mi-samples 20000]\n"
-    "              [--valid IMAGES] [--seed N] [--json]\n"
+    "              [--batch 512] [--pseudocount 0.1] [--theta-sigma 0] [--limit N]\n"
+    "              [--mi-samples 20000] [--valid IMAGES] [--seed N] [--json]\n"
+    "              --theta-sigma S: blur input-node counts along intensity (levels; 1 helps\n"
+    "              small training sets)\n"
     "  compress    -m MODEL -i IMAGES -o FILE.pkpz [--stream] [--limit N]\n"
     "  decompress  -m MODEL -i FILE.pkpz -o OUT (.idx, or a folder for PNGs) [--index I]\n"
     "  eval        -m MODEL -i IMAGES [--limit N] [--naive N] [--json]\n"
@@ -168,7 +170,7 @@ typedef struct opts {
     uint64_t seed, limit, n, cols, naive, index;
     int have_index;
     long k, mini, full, batch, json, stream, mpe;
-    double pseudo, mi_samples;
+    double pseudo, mi_samples, theta_sigma;
 } opts;
 
 static int parse(int argc, char **argv, opts *o)
@@ -182,7 +184,7 @@ static int parse(int argc, char **argv, opts *o)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
         static const char *const valued[] = {"--input", "--output", "--model", "--seed", "--limit", "--k",
-                                             "--mini-epochs", "--full-epochs", "--batch", "--pseudocount",
+                                             "--mini-epochs", "--full-epochs", "--batch", "--pseudocount", "--theta-sigma",
                                              "--valid", "--mi-samples", "--cols", "--naive", "--mask", "--index",
                                              NULL};
         const char *opt = NULL;
@@ -253,6 +255,9 @@ static int parse(int argc, char **argv, opts *o)
         } else if (OPT("--pseudocount")) {
             if (pk_cli_parse_double(v, &o->pseudo) || !(o->pseudo >= 0))
                 return pk_cli_usage(CMD, "--pseudocount must be a number >= 0");
+        } else if (OPT("--theta-sigma")) {
+            if (pk_cli_parse_double(v, &o->theta_sigma) || !(o->theta_sigma >= 0 && o->theta_sigma <= 16))
+                return pk_cli_usage(CMD, "--theta-sigma must be a number in [0, 16]");
         } else if (OPT("--mi-samples")) {
             if (pk_cli_parse_double(v, &o->mi_samples) || !(o->mi_samples >= 0))
                 return pk_cli_usage(CMD, "--mi-samples must be >= 0 (0 = all)");
@@ -330,6 +335,7 @@ static int cmd_learn(const opts *o)
     ep.epochs_full = (int)o->full;
     ep.batch_size = (size_t)o->batch;
     ep.pseudocount = o->pseudo;
+    ep.theta_sigma = o->theta_sigma;
     learn_cb cb = {NULL, (int)(o->mini + o->full), 0, (int)o->json, pc, o->valid ? &va : NULL};
     st = pk_pc_em(pc, tr.x, tr.n, &ep, &rng, on_epoch, &cb, &err);
     double t_em = pk_time_now() - t0 - t_struct;

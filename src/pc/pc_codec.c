@@ -87,7 +87,7 @@ int pk_pc_compress(const pk_pc *pc, const uint8_t *x, size_t n, pk_pc_mode mode,
         return pk_err_set(err, PK_ENOMEM, "out of memory");
     }
     pc_dmodel dm;
-    if (pc_dmodel_init(&dm, pc)) {
+    if (pc_dmodel_init_coder(&dm, pc)) {
         free(streams), free(lens);
         return pk_err_set(err, PK_ENOMEM, "out of memory");
     }
@@ -274,7 +274,7 @@ int pk_pc_decompress(const pk_pc *pc, const uint8_t *buf, size_t len, const char
     uint8_t *out = malloc(n * D + 1);
     size_t *off = malloc(sizeof(size_t) * (n + 1));
     pc_dmodel dm;
-    if (!out || !off || pc_dmodel_init(&dm, pc)) {
+    if (!out || !off || pc_dmodel_init_coder(&dm, pc)) {
         free(out), free(off);
         return pk_err_set(err, PK_ENOMEM, "%s: out of memory for %zu images", name, n);
     }

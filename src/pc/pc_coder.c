@@ -59,7 +59,7 @@ int pc_coder_new_shared(const pk_pc *pc, const pc_dmodel *shared, pk_pc_coder **
     c->syms = malloc(2 * (size_t)pc->nvars * sizeof(uint32_t));
     int bad = !c->U || !c->P || !c->OP || !c->q || !c->coef || !c->scratch || !c->mask || !c->syms;
     if (!bad && !shared)
-        bad = pc_dmodel_init(&c->own, pc) != PK_OK;
+        bad = pc_dmodel_init_coder(&c->own, pc) != PK_OK;
     if (bad) {
         pk_pc_coder_free(c);
         return PK_ENOMEM;
@@ -254,6 +254,13 @@ int pk_pc_coder_chain_bits(pk_pc_coder *c, const uint8_t *x, int naive, double *
 {
     const pk_pc *pc = c->pc;
     double b = 0;
+    if (naive && !c->m->logtheta) {
+        /* The naive path evaluates in log space: add the log tables on first use. */
+        if (c->m != &c->own)
+            return PK_EINVAL;
+        if (pc_dmodel_add_logs(&c->own))
+            return PK_ENOMEM;
+    }
     reset(c);
     for (int t = 0; t < pc->nvars; t++) {
         int v = pc->order[t];

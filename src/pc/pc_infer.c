@@ -70,52 +70,78 @@ static double safe_log(double v)
     return v > 0 ? pc_log(v) : -INFINITY;
 }
 
-int pc_dmodel_init(pc_dmodel *m, const pk_pc *pc)
+int pc_dmodel_init_coder(pc_dmodel *m, const pk_pc *pc)
 {
     memset(m, 0, sizeof *m);
     size_t D = (size_t)pc->nvars, k = (size_t)pc->k, nc = (size_t)pc->ncat;
     m->D = pc->nvars, m->k = pc->k, m->nc = pc->ncat;
     m->theta = malloc(D * k * nc * sizeof(double));
     m->thetaf = malloc(D * k * nc * sizeof(float));
-    m->logtheta = malloc(D * k * nc * sizeof(double));
     m->W = malloc(D * k * k * sizeof(double));
-    m->logW = malloc(D * k * k * sizeof(double));
     m->rootw = malloc(k * sizeof(double));
-    m->logrootw = malloc(k * sizeof(double));
-    m->maxlogtheta = malloc(D * k * sizeof(double));
-    if (!m->theta || !m->thetaf || !m->logtheta || !m->W || !m->logW || !m->rootw || !m->logrootw || !m->maxlogtheta) {
+    if (!m->theta || !m->thetaf || !m->W || !m->rootw) {
         pc_dmodel_free(m);
         return PK_ENOMEM;
     }
     for (size_t r = 0; r < D * k; r++) {
-        double s = 0, mx = -INFINITY;
+        double s = 0;
         for (size_t a = 0; a < nc; a++)
             s += pc->theta[r * nc + a];
         for (size_t a = 0; a < nc; a++) {
             double t = s > 0 ? pc->theta[r * nc + a] / s : 1.0 / (double)nc;
             m->theta[r * nc + a] = t;
             m->thetaf[r * nc + a] = (float)t;
-            m->logtheta[r * nc + a] = safe_log(t);
-            if (m->logtheta[r * nc + a] > mx)
-                mx = m->logtheta[r * nc + a];
         }
-        m->maxlogtheta[r] = mx;
         double sw = 0;
         for (size_t j = 0; j < k; j++)
             sw += pc->weight[r * k + j];
-        for (size_t j = 0; j < k; j++) {
+        for (size_t j = 0; j < k; j++)
             m->W[r * k + j] = sw > 0 ? pc->weight[r * k + j] / sw : 1.0 / (double)k;
-            m->logW[r * k + j] = safe_log(m->W[r * k + j]);
-        }
     }
     double sr = 0;
     for (size_t j = 0; j < k; j++)
         sr += pc->root_w[j];
-    for (size_t j = 0; j < k; j++) {
+    for (size_t j = 0; j < k; j++)
         m->rootw[j] = sr > 0 ? pc->root_w[j] / sr : 1.0 / (double)k;
-        m->logrootw[j] = safe_log(m->rootw[j]);
-    }
     return PK_OK;
+}
+
+int pc_dmodel_add_logs(pc_dmodel *m)
+{
+    if (m->logtheta)
+        return PK_OK;
+    size_t D = (size_t)m->D, k = (size_t)m->k, nc = (size_t)m->nc;
+    m->logtheta = malloc(D * k * nc * sizeof(double));
+    m->logW = malloc(D * k * k * sizeof(double));
+    m->logrootw = malloc(k * sizeof(double));
+    m->maxlogtheta = malloc(D * k * sizeof(double));
+    if (!m->logtheta || !m->logW || !m->logrootw || !m->maxlogtheta) {
+        free(m->logtheta), free(m->logW), free(m->logrootw), free(m->maxlogtheta);
+        m->logtheta = m->logW = m->logrootw = m->maxlogtheta = NULL;
+        return PK_ENOMEM;
+    }
+    for (size_t r = 0; r < D * k; r++) {
+        double mx = -INFINITY;
+        for (size_t a = 0; a < nc; a++) {
+            m->logtheta[r * nc + a] = safe_log(m->theta[r * nc + a]);
+            if (m->logtheta[r * nc + a] > mx)
+                mx = m->logtheta[r * nc + a];
+        }
+        m->maxlogtheta[r] = mx;
+        for (size_t j = 0; j < k; j++)
+            m->logW[r * k + j] = safe_log(m->W[r * k + j]);
+    }
+    for (size_t j = 0; j < k; j++)
+        m->logrootw[j] = safe_log(m->rootw[j]);
+    return PK_OK;
+}
+
+int pc_dmodel_init(pc_dmodel *m, const pk_pc *pc)
+{
+    int st = pc_dmodel_init_coder(m, pc);
+    if (!st && (st = pc_dmodel_add_logs(m)))
+        pc_dmodel_free(m);
+    return st;
 }
 
 void pc_log_matvec(const double *A, const double *in, int n, double *out)

@@ -67,8 +67,8 @@ expect 1 "truncated or corrupted" "$P" pc decompress -m "$T/m.pkpc" -i "$T/trunc
 cp "$T/c.pkpz" "$T/flip.pkpz"
 printf '\x55' | dd of="$T/flip.pkpz" bs=1 seek=100 conv=notrunc 2> /dev/null
 expect 1 "truncated or corrupted" "$P" pc decompress -m "$T/m.pkpc" -i "$T/flip.pkpz" -o "$T/never.idx"
-"$P" pc learn -i "$T/train.idx" -o "$T/m2.pkpc" --k 4 --mini-epochs 1 --full-epochs 0 --seed 9 2> /dev/null > /dev/null ||
-  fail "second model"
+"$P" pc learn -i "$T/train.idx" -o "$T/m2.pkpc" --k 4 --mini-epochs 1 --full-epochs 0 --seed 9 --theta-sigma 1 \
+  2> /dev/null > /dev/null || fail "second model (with --theta-sigma)"
 expect 1 "different model" "$P" pc decompress -m "$T/m2.pkpc" -i "$T/c.pkpz" -o "$T/never.idx"
 expect 1 "images are 10x10 but the model is for 8x8" "$P" pc compress -m "$T/m.pkpc" -i "$T/wrong.idx" -o "$T/never.pkpz"
 expect 1 "not a probkit compressed-image file" "$P" pc decompress -m "$T/m.pkpc" -i "$T/test.idx" -o "$T/never.idx"
@@ -77,6 +77,7 @@ expect 1 "checksum mismatch" "$P" pc eval -m "$T/badmodel.pkpc" -i "$T/test.idx"
 expect 2 "-m MODEL is required" "$P" pc compress -i "$T/test.idx" -o "$T/never.pkpz"
 expect 2 "unknown command" "$P" pc frobnicate
 expect 2 "--k must be" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --k 0
+expect 2 "--theta-sigma must be" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --theta-sigma -1
 expect 1 "" "$P" pc learn -i "$T/missing.idx" -o "$T/never.pkpc"
 [ ! -e "$T/never.idx" ] && [ ! -e "$T/never.pkpz" ] && [ ! -e "$T/never.pkpc" ] || fail "output written despite an error"
 "$P" pc --help | grep -q 'usage: probkit pc' || fail "--help"

@@ -96,7 +96,8 @@ int main(void)
         PK_CHECK_OK(pk_pc_coder_chain_bits(coder, all + i * D, 0, &bi));
         PK_CHECK_OK(pk_pc_coder_chain_bits(coder, all + i * D, 1, &bn));
         PK_CHECK_CLOSE(bi, -ll[i] / log(2.0), 1e-5, 0);
-        PK_CHECK_CLOSE(bi, bn, 1e-9, 0);
+        /* Incremental mixes float-rounded input distributions (relative 6e-8). */
+        PK_CHECK_CLOSE(bi, bn, 1e-7, 0);
     }
     pk_pc_coder_free(coder);
 
