@@ -71,7 +71,10 @@ int nn_meta_long(const struct pk_tensor_file *f, const char *key, long lo, long 
  * above 88.7; NaN propagates. */
 static inline float nn_expf(float x)
 {
-    float c = x < -87.3f ? -87.3f : x > 88.7f ? 88.7f : x;
+    /* written so that NaN clamps to -87.3 here (converting NaN to int is
+     * undefined) and is restored by the final select */
+    float c = x > -87.3f ? x : -87.3f;
+    c = c < 88.7f ? c : 88.7f;
     float t = c * 1.44269504088896341f;
     int n = (int)(t + (t >= 0 ? 0.5f : -0.5f));
     float fn = (float)n;
