@@ -184,7 +184,8 @@ int pk_pc_parse(const uint8_t *buf, size_t len, const char *name, pk_pc **out, p
 /** Save atomically / load from a file. */
 int pk_pc_save(const pk_pc *pc, const char *path, pk_err *err);
 int pk_pc_load(const char *path, pk_pc **out, pk_err *err);
-/** 64-bit FNV-1a hash of the serialised circuit: names the model in compressed files. */
+/** 64-bit FNV-1a hash of the serialised circuit, taken in little-endian 64-bit
+ *  words (docs/pc.md): names the model in compressed files. */
 uint64_t pk_pc_hash(const pk_pc *pc);
 
 /* ---- rANS ------------------------------------------------------------------------ */

@@ -110,6 +110,9 @@ static void rescale(double *u, int k)
 #define MIX_SKIP 1e-15
 
 /* q[a] = sum_j g[j] theta_v[j][a], normalised; -1 if degenerate. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 static int mix_lin(const pc_dmodel *m, int v, const double *g, double *q)
 {
     const int k = m->k, nc = m->nc;
@@ -157,9 +160,10 @@ static int inc_dist(pk_pc_coder *c, int v, const uint8_t *x)
     if (p < 0) {
         memcpy(op, c->m->rootw, sizeof(double) * (size_t)k);
     } else {
-        const double *opp = c->OP + (size_t)p * k, *th = c->m->theta + (size_t)p * k * nc + x[p];
+        const double *opp = c->OP + (size_t)p * k;
+        const float *th = c->m->thetaf + (size_t)p * k * nc + x[p];
         for (int i = 0; i < k; i++)
-            ou[i] = opp[i] * th[(size_t)i * nc];
+            ou[i] = opp[i] * (double)th[(size_t)i * nc];
         for (int e = pc->child_start[p]; e < pc->child_start[p + 1]; e++) {
             int s = pc->children[e];
             if (s == v)
@@ -202,10 +206,10 @@ static void inc_commit(pk_pc_coder *c, int v, const uint8_t *x)
     const int k = pc->k, nc = pc->ncat;
     if (!pc_is_leaf(pc, v))
         return;
-    const double *th = c->m->theta + (size_t)v * k * nc + x[v];
+    const float *th = c->m->thetaf + (size_t)v * k * nc + x[v];
     double *uv = c->U + (size_t)v * k;
     for (int i = 0; i < k; i++)
-        uv[i] = th[(size_t)i * nc];
+        uv[i] = (double)th[(size_t)i * nc];
     rescale(uv, k);
     int u = v;
     while (pc->parent[u] >= 0) {
@@ -213,9 +217,9 @@ static void inc_commit(pk_pc_coder *c, int v, const uint8_t *x)
         if (pc->children[pc->child_start[p + 1] - 1] != u || p == pc->root)
             break; /* p still has uncoded children, or p is the root (value not needed) */
         double *pp = c->P + (size_t)p * k;
-        const double *thp = c->m->theta + (size_t)p * k * nc + x[p];
+        const float *thp = c->m->thetaf + (size_t)p * k * nc + x[p];
         for (int j = 0; j < k; j++)
-            pp[j] = thp[(size_t)j * nc];
+            pp[j] = (double)thp[(size_t)j * nc];
         for (int e = pc->child_start[p]; e < pc->child_start[p + 1]; e++) {
             const double *uc = c->U + (size_t)pc->children[e] * k;
             for (int j = 0; j < k; j++)
@@ -258,7 +262,7 @@ int pk_pc_coder_chain_bits(pk_pc_coder *c, const uint8_t *x, int naive, double *
         /* The naive path evaluates in log space: add the log tables on first use. */
         if (c->m != &c->own)
             return PK_EINVAL;
-        if (pc_dmodel_add_logs(&c->own))
+        if (pc_dmodel_add_logs(&c->own, pc))
             return PK_ENOMEM;
     }
     reset(c);

@@ -75,11 +75,10 @@ int pc_dmodel_init_coder(pc_dmodel *m, const pk_pc *pc)
     memset(m, 0, sizeof *m);
     size_t D = (size_t)pc->nvars, k = (size_t)pc->k, nc = (size_t)pc->ncat;
     m->D = pc->nvars, m->k = pc->k, m->nc = pc->ncat;
-    m->theta = malloc(D * k * nc * sizeof(double));
     m->thetaf = malloc(D * k * nc * sizeof(float));
     m->W = malloc(D * k * k * sizeof(double));
     m->rootw = malloc(k * sizeof(double));
-    if (!m->theta || !m->thetaf || !m->W || !m->rootw) {
+    if (!m->thetaf || !m->W || !m->rootw) {
         pc_dmodel_free(m);
         return PK_ENOMEM;
     }
@@ -87,11 +86,8 @@ int pc_dmodel_init_coder(pc_dmodel *m, const pk_pc *pc)
         double s = 0;
         for (size_t a = 0; a < nc; a++)
             s += pc->theta[r * nc + a];
-        for (size_t a = 0; a < nc; a++) {
-            double t = s > 0 ? pc->theta[r * nc + a] / s : 1.0 / (double)nc;
-            m->theta[r * nc + a] = t;
-            m->thetaf[r * nc + a] = (float)t;
-        }
+        for (size_t a = 0; a < nc; a++)
+            m->thetaf[r * nc + a] = (float)(s > 0 ? pc->theta[r * nc + a] / s : 1.0 / (double)nc);
         double sw = 0;
         for (size_t j = 0; j < k; j++)
             sw += pc->weight[r * k + j];
@@ -106,22 +102,27 @@ int pc_dmodel_init_coder(pc_dmodel *m, const pk_pc *pc)
     return PK_OK;
 }
 
-int pc_dmodel_add_logs(pc_dmodel *m)
+int pc_dmodel_add_logs(pc_dmodel *m, const pk_pc *pc)
 {
     if (m->logtheta)
         return PK_OK;
     size_t D = (size_t)m->D, k = (size_t)m->k, nc = (size_t)m->nc;
+    m->theta = malloc(D * k * nc * sizeof(double));
     m->logtheta = malloc(D * k * nc * sizeof(double));
     m->logW = malloc(D * k * k * sizeof(double));
     m->logrootw = malloc(k * sizeof(double));
     m->maxlogtheta = malloc(D * k * sizeof(double));
-    if (!m->logtheta || !m->logW || !m->logrootw || !m->maxlogtheta) {
-        free(m->logtheta), free(m->logW), free(m->logrootw), free(m->maxlogtheta);
-        m->logtheta = m->logW = m->logrootw = m->maxlogtheta = NULL;
+    if (!m->theta || !m->logtheta || !m->logW || !m->logrootw || !m->maxlogtheta) {
+        free(m->theta), free(m->logtheta), free(m->logW), free(m->logrootw), free(m->maxlogtheta);
+        m->theta = m->logtheta = m->logW = m->logrootw = m->maxlogtheta = NULL;
         return PK_ENOMEM;
     }
     for (size_t r = 0; r < D * k; r++) {
-        double mx = -INFINITY;
+        double s = 0, mx = -INFINITY;
+        for (size_t a = 0; a < nc; a++)
+            s += pc->theta[r * nc + a];
+        for (size_t a = 0; a < nc; a++)
+            m->theta[r * nc + a] = s > 0 ? pc->theta[r * nc + a] / s : 1.0 / (double)nc;
         for (size_t a = 0; a < nc; a++) {
             m->logtheta[r * nc + a] = safe_log(m->theta[r * nc + a]);
             if (m->logtheta[r * nc + a] > mx)
@@ -139,7 +140,7 @@ int pc_dmodel_add_logs(pc_dmodel *m)
 int pc_dmodel_init(pc_dmodel *m, const pk_pc *pc)
 {
     int st = pc_dmodel_init_coder(m, pc);
-    if (!st && (st = pc_dmodel_add_logs(m)))
+    if (!st && (st = pc_dmodel_add_logs(m, pc)))
         pc_dmodel_free(m);
     return st;
 }

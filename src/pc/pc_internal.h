@@ -33,11 +33,12 @@ typedef struct pc_dmodel {
 } pc_dmodel;
 
 int pc_dmodel_init(pc_dmodel *m, const pk_pc *pc);
-/* Only what the incremental coder needs (theta, thetaf, W, rootw; the log
- * tables stay NULL): a quarter of the work of pc_dmodel_init at load time. */
+/* Only what the incremental coder needs (thetaf, W, rootw; theta and the
+ * log tables stay NULL): a fraction of the work and memory of pc_dmodel_init. */
 int pc_dmodel_init_coder(pc_dmodel *m, const pk_pc *pc);
-/* Add the log tables to a model made by pc_dmodel_init_coder (no-op if there). */
-int pc_dmodel_add_logs(pc_dmodel *m);
+/* Add theta and the log tables to a model made by pc_dmodel_init_coder
+ * from the same pc (no-op if there). */
+int pc_dmodel_add_logs(pc_dmodel *m, const pk_pc *pc);
 void pc_dmodel_free(pc_dmodel *m);
 /* Upward pass for one row: U[v][i] (value of v's sum node i, or of its input
  * node i for a tree leaf) and P[v][j] (products, inner nodes), log domain;

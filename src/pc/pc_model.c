@@ -365,11 +365,25 @@ uint64_t pk_pc_hash(const pk_pc *pc)
     size_t len;
     if (pk_pc_serialize(pc, &buf, &len, NULL))
         return 0;
+    /* FNV-1a over little-endian 64-bit words (the tail zero-padded, then the
+     * length): one multiply per 8 bytes, so hashing a 28 MB model costs a
+     * few ms rather than ~40 ms per process start. */
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= buf[i];
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w = 0;
+        for (int b = 7; b >= 0; b--)
+            w = (w << 8) | buf[i + (size_t)b];
+        h ^= w;
         h *= 1099511628211ull;
     }
+    uint64_t w = 0;
+    for (size_t b = len; b > i; b--)
+        w = (w << 8) | buf[b - 1];
+    h ^= w;
+    h *= 1099511628211ull;
+    h ^= (uint64_t)len;
+    h *= 1099511628211ull;
     free(buf);
     return h;
 }
