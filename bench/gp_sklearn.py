@@ -106,47 +106,58 @@ def theirs(seed):
             "mean5": mu[:5].tolist()}
 
 
-res_o, res_s = [], []
+def summary(res_o, res_s):
+    ls = max(r["lml"] for r in res_s)
+    agree = min(r["lml"] for r in res_o) >= ls - 1e-3 * abs(ls)
+    med = lambda rs, k: float(np.median([r[k] for r in rs]))
+
+    def side(rs, extra):
+        d = {"fit_s_median": med(rs, "fit_s"), "predict_s_median": med(rs, "predict_s"),
+             "fit_cpu_s_median": med(rs, "fit_cpu_s"), "predict_cpu_s_median": med(rs, "predict_cpu_s"),
+             "fit_s": [r["fit_s"] for r in rs], "fit_cpu_s": [r["fit_cpu_s"] for r in rs],
+             "lml": [r["lml"] for r in rs], "starts": [r["starts"] for r in rs],
+             "iterations": [r["iterations"] for r in rs], "evaluations": [r["evaluations"] for r in rs],
+             "cpu_s_per_evaluation": [r["fit_cpu_s"] / r["evaluations"] for r in rs]}
+        for k in extra:
+            d[k] = [r[k] for r in rs]
+        return d
+
+    out = {
+        "what": "exact GP type-II ML (L-BFGS, %d restart(s)) + predictive mean/sd at %d points; n=%d, d=%d" %
+                (a.restarts, a.m, a.n, a.d),
+        "peer": "scikit-learn %s GaussianProcessRegressor" % sklearn.__version__,
+        "machine": "%d logical CPUs, shared; OPENBLAS_NUM_THREADS=%s, OMP_NUM_THREADS=%s" % (
+            os.cpu_count(), os.environ.get("OPENBLAS_NUM_THREADS", "unset"), os.environ.get("OMP_NUM_THREADS", "unset")),
+        "repeats": len(res_o),
+        "restart_points": "probkit's own" if a.own_starts else "the points scikit-learn draws (same for both)",
+        "work_note": "evaluations: points where the objective was computed; scikit-learn (L-BFGS-B) computes the "
+                     "gradient at each, probkit only at accepted line-search points (its 'gradients')",
+        "load_average": load,
+        "probkit": side(res_o, ["gradients"]),
+        "sklearn": side(res_s, []),
+        "lml_probkit_ge_sklearn": bool(agree),
+    }
+    out["fit_speedup"] = out["sklearn"]["fit_s_median"] / out["probkit"]["fit_s_median"]
+    out["predict_speedup"] = out["sklearn"]["predict_s_median"] / out["probkit"]["predict_s_median"]
+    out["fit_speedup_cpu"] = out["sklearn"]["fit_cpu_s_median"] / out["probkit"]["fit_cpu_s_median"]
+    out["predict_speedup_cpu"] = out["sklearn"]["predict_cpu_s_median"] / max(out["probkit"]["predict_cpu_s_median"], 1e-9)
+    return out, agree
+
+
+res_o, res_s, load = [], [], []
 for r in range(a.repeats):
+    load.append(os.getloadavg()[0])
     res_o.append(ours(r))
     res_s.append(theirs(r))
     print("repeat %d: probkit fit %.2f s wall / %.2f s cpu (lml %.3f, %d evals), "
           "sklearn fit %.2f s / %.2f s cpu (lml %.3f, %d evals)" %
           (r, res_o[-1]["fit_s"], res_o[-1]["fit_cpu_s"], res_o[-1]["lml"], res_o[-1]["evaluations"],
            res_s[-1]["fit_s"], res_s[-1]["fit_cpu_s"], res_s[-1]["lml"], res_s[-1]["evaluations"]), flush=True)
-lo = max(r["lml"] for r in res_o)
-ls = max(r["lml"] for r in res_s)
-agree = min(r["lml"] for r in res_o) >= ls - 1e-3 * abs(ls)
-med = lambda rs, k: float(np.median([r[k] for r in rs]))
-out = {
-    "what": "exact GP type-II ML (L-BFGS, %d restart(s)) + predictive mean/sd at %d points; n=%d, d=%d" %
-            (a.restarts, a.m, a.n, a.d),
-    "peer": "scikit-learn %s GaussianProcessRegressor" % sklearn.__version__,
-    "machine": "%d logical CPUs, shared; OPENBLAS_NUM_THREADS=%s" % (os.cpu_count(),
-                                                                    os.environ.get("OPENBLAS_NUM_THREADS", "unset")),
-    "repeats": a.repeats,
-    "restart_points": "probkit's own" if a.own_starts else "the points scikit-learn draws (same for both)",
-    "load_before": os.getloadavg()[0],
-    "probkit": {"fit_s_median": med(res_o, "fit_s"), "predict_s_median": med(res_o, "predict_s"),
-                "fit_cpu_s_median": med(res_o, "fit_cpu_s"), "predict_cpu_s_median": med(res_o, "predict_cpu_s"),
-                "lml": [r["lml"] for r in res_o],
-                "iterations": [r["iterations"] for r in res_o], "evaluations": [r["evaluations"] for r in res_o],
-                "gradients": [r["gradients"] for r in res_o],
-                "seconds_per_evaluation_cpu": med(res_o, "fit_cpu_s") / float(np.median([r["evaluations"] for r in res_o]))},
-    "sklearn": {"fit_s_median": med(res_s, "fit_s"), "predict_s_median": med(res_s, "predict_s"),
-                "fit_cpu_s_median": med(res_s, "fit_cpu_s"), "predict_cpu_s_median": med(res_s, "predict_cpu_s"),
-                "lml": [r["lml"] for r in res_s],
-                "iterations": [r["iterations"] for r in res_s], "evaluations": [r["evaluations"] for r in res_s],
-                "seconds_per_evaluation_cpu": med(res_s, "fit_cpu_s") / float(np.median([r["evaluations"] for r in res_s]))},
-    "lml_probkit_ge_sklearn": bool(agree),
-}
-out["fit_speedup"] = out["sklearn"]["fit_s_median"] / out["probkit"]["fit_s_median"]
-out["predict_speedup"] = out["sklearn"]["predict_s_median"] / out["probkit"]["predict_s_median"]
-out["fit_speedup_cpu"] = out["sklearn"]["fit_cpu_s_median"] / out["probkit"]["fit_cpu_s_median"]
-out["predict_speedup_cpu"] = out["sklearn"]["predict_cpu_s_median"] / max(out["probkit"]["predict_cpu_s_median"], 1e-9)
-with open(a.out + ".tmp", "w") as fh:
-    json.dump(out, fh, indent=1)
-os.replace(a.out + ".tmp", a.out)
+    # written after every repeat, so a long run that is stopped still leaves a complete file
+    out, agree = summary(res_o, res_s)
+    with open(a.out + ".tmp", "w") as fh:
+        json.dump(out, fh, indent=1)
+    os.replace(a.out + ".tmp", a.out)
 print(json.dumps({k: out[k] for k in ("fit_speedup", "predict_speedup", "fit_speedup_cpu", "predict_speedup_cpu",
                                       "lml_probkit_ge_sklearn")}))
 if not agree:
