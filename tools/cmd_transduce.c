@@ -27,8 +27,8 @@ static const char *HELP =
     "likely next bytes after STRING (EOS = end of string).\n"
     "  --order N        n-gram order (default 3)\n"
     "  --merges M       BPE merges (default 300)\n"
-    "  --threshold T    mass-budgeted beam: prune at most T of each position's mass and\n"
-    "                   T x P(prefix) in all (L1 error <= 2T; default 0 = exact)\n"
+    "  --threshold T    beam: at each of the n+1 target positions drop the lightest\n"
+    "                   hypotheses within T/(n+1) of its mass (default 0 = exact)\n"
     "  --top K          next symbols to print (default 10)\n"
     "  --json           machine-readable output\n\n"
     "exit status: 0 ok, 1 bad input or failure, 2 usage error.\n";

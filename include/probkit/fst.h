@@ -137,16 +137,14 @@ void pk_tlm_set_budget(pk_tlm *t, int64_t max_expanded);
 
 /** Next target symbol distribution after target prefix y: p[ntarget + 1],
  *  last = EOS (P(f(X) = y) / P(y is a prefix)).  threshold = 0: exact.
- *  threshold in (0, 1): a mass-budgeted beam.  A coarse first pass (keeping
- *  hypotheses within 0.1 of the best at each target position) gives Z', a
- *  lower bound on P(y is a prefix); the second pass then drops, at each
- *  target position p, the lightest hypotheses while (a) the mass dropped
- *  there stays within threshold times that position's mass (as the paper's
- *  probability-mass pruning) and (b) the mass dropped so far stays within
- *  threshold * Z' * (p+1)/(n+1).  A dropped hypothesis removes at most its
- *  own mass downstream, so by (b) the L1 distance to the exact distribution
- *  is at most 2 * threshold; (a) keeps light positions (the only routes to
- *  rare next symbols) from being emptied.
+ *  threshold in (0, 1): probability-mass pruning as in the paper, with the
+ *  threshold spread over the query: at each of the n+1 target positions the
+ *  lightest hypotheses arriving there are dropped while their share of that
+ *  position's mass stays within threshold/(n+1) (the heaviest always
+ *  stays), so the shares dropped along the whole prefix add up to at most
+ *  threshold.  (A per-position threshold would be spent n+1 times over.)
+ *  This is a heuristic, not a bound: a dropped hypothesis can have a more
+ *  likely future than the ones kept.
  *  *log_prefix (may be NULL) receives log P(y is a prefix of f(X)) (of the
  *  surviving hypotheses when pruned). */
 int pk_tlm_next_dist(pk_tlm *t, const int32_t *y, size_t n, double threshold, double *p, double *log_prefix,

@@ -259,9 +259,6 @@ fail:
 /* ---- search --------------------------------------------------------------- */
 
 enum { MODE_PREFIX = 0, MODE_NEXT = 1 };
-/* The coarse first pass of a pruned query keeps hypotheses within this factor
- * of the best at each target position: cheap, and it finds most of the mass. */
-#define COARSE 0.1
 
 static void lse_add(double *acc, double x) { *acc = pk_logaddexp(*acc, x); }
 
@@ -490,18 +487,14 @@ static int hmass_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Mass budget of bucket p: drop its lightest hypotheses (never the heaviest)
- * while the mass dropped from this bucket stays within budget times the
- * bucket's mass and the mass dropped so far, in units of the prefix
- * probability estimate e^lz (a lower bound), within budget * (p+1)/(n+1).  A
- * dropped hypothesis takes away at most its own mass from every later
- * quantity (its continuations share it out), so the next-symbol masses lose
- * at most budget * P(prefix) in all.  The per-bucket cap matters for rare
- * next symbols: a light bucket (source prefixes that end inside what the
- * likely segmentations cover with one longer step) may be the only route to
- * some symbol, and a global budget alone would empty it. */
-static int prune_bucket(pk_tlm *t, bucket *b, size_t p, size_t n, double budget, double lz, double *dropped,
-                        pk_tlm_stats *st)
+/* Probability-mass pruning of bucket p (the paper's Algorithm 5, with its
+ * threshold split over the n+1 target positions of the query): drop the
+ * lightest hypotheses that arrived from earlier positions while their total
+ * stays within frac times the bucket's mass; the heaviest always stays.
+ * With frac = threshold/(n+1) the shares dropped along the query add up to
+ * at most threshold, where the paper's per-step threshold would add up n
+ * times over a long target. */
+static int prune_bucket(pk_tlm *t, bucket *b, double frac, pk_tlm_stats *st)
 {
     size_t m = b->n - b->head;
     if (m < 2)
@@ -509,19 +502,18 @@ static int prune_bucket(pk_tlm *t, bucket *b, size_t p, size_t n, double budget,
     hmass *hm = malloc(m * sizeof *hm);
     if (!hm)
         return PK_ENOMEM;
+    double top = -INFINITY, total = 0, dropped = 0;
+    for (size_t i = 0; i < m; i++)
+        top = fmax(top, t->res[b->v[b->head + i]]);
     for (size_t i = 0; i < m; i++) {
         int32_t h = b->v[b->head + i];
         hm[i].h = h;
-        hm[i].w = exp(t->res[h] - lz);
+        hm[i].w = exp(t->res[h] - top);
+        total += hm[i].w;
     }
     qsort(hm, m, sizeof *hm, hmass_cmp);
-    double total = 0;
-    for (size_t i = 0; i < m; i++)
-        total += hm[i].w;
-    double allow = budget * (double)(p + 1) / (double)(n + 1), here = 0;
-    for (size_t i = 0; i + 1 < m && *dropped + hm[i].w <= allow && here + hm[i].w <= budget * total; i++) {
-        *dropped += hm[i].w;
-        here += hm[i].w;
+    for (size_t i = 0; i + 1 < m && dropped + hm[i].w <= frac * total; i++) {
+        dropped += hm[i].w;
         t->res[hm[i].h] = -INFINITY;
         st->pruned++;
     }
@@ -530,18 +522,15 @@ static int prune_bucket(pk_tlm *t, bucket *b, size_t p, size_t n, double budget,
 }
 
 /* mode PREFIX: *acc = log P(y prefix).  mode NEXT: mass[0..nt) and *eos.
- * Pruning (mode NEXT only): rel > 0 drops hypotheses below rel times the best
- * at the same target position (the coarse first pass); budget > 0 drops the
- * lightest ones within a total of budget * e^lz (see prune_bucket). */
-static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double rel, double budget, double lz,
-                  double *acc, double *mass, double *eos, pk_tlm_stats *st)
+ * frac > 0 (mode NEXT only): prune each bucket (see prune_bucket). */
+static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double frac, double *acc, double *mass,
+                  double *eos, pk_tlm_stats *st)
 {
     pk_tlm_stats local = {0, 0, 0, 0};
     if (!st)
         st = &local;
     memset(st, 0, sizeof *st);
     size_t npos = n + 1;
-    double dropped = 0;
     bucket *bk = calloc(npos, sizeof *bk);
     if (!bk)
         return PK_ENOMEM;
@@ -563,14 +552,11 @@ static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double rel, d
     }
     for (size_t p = 0; !rc && p <= last; p++) {
         bucket *b = &bk[p];
-        double cutoff = -INFINITY;
-        if (rel > 0) {
-            double best = -INFINITY;
-            for (size_t i = 0; i < b->n; i++)
-                best = fmax(best, t->lp[b->v[i]]);
-            cutoff = best + log(rel);
-        }
-        if (budget > 0 && (rc = prune_bucket(t, b, p, n, budget, lz, &dropped, st)))
+        /* pruning judges only the hypotheses that arrive from earlier
+         * positions: those added at this position later (epsilon outputs,
+         * e.g. inside a codon) sit at other FST states and carry extra
+         * factors, so weighing them against these would be unfair */
+        if (frac > 0 && (rc = prune_bucket(t, b, frac, st)))
             break;
         while (!rc && b->head < b->n) {
             int32_t h = b->v[b->head++];
@@ -579,10 +565,6 @@ static int search(pk_tlm *t, const int32_t *y, size_t n, int mode, double rel, d
             t->res[h] = -INFINITY;
             if (r == -INFINITY)
                 continue;
-            if (t->lp[h] < cutoff) {
-                st->pruned++;
-                continue;
-            }
             if (++st->expanded > t->budget) {
                 rc = PK_EMAXITER;
                 break;
@@ -648,25 +630,10 @@ int pk_tlm_next_dist(pk_tlm *t, const int32_t *y, size_t n, double threshold, do
     for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= t->nt)
             return PK_EINVAL;
-    double acc, eos, lz = -INFINITY;
-    int64_t coarse = 0;
-    int rc;
-    if (threshold > 0) {
-        /* a coarse beam first: its prefix mass is a lower bound on the exact
-         * P(y prefix), so the budget below is never looser than asked */
-        pk_tlm_stats s1;
-        if ((rc = search(t, y, n, MODE_NEXT, COARSE, 0, 0, &acc, p, &eos, &s1)))
-            return rc;
-        lz = eos;
-        for (int32_t a = 0; a < t->nt; a++)
-            lz = pk_logaddexp(lz, p[a]);
-        coarse = s1.expanded;
-    }
-    rc = search(t, y, n, MODE_NEXT, 0, lz > -INFINITY ? threshold : 0, lz, &acc, p, &eos, stats);
+    double acc, eos;
+    int rc = search(t, y, n, MODE_NEXT, threshold / (double)(n + 1), &acc, p, &eos, stats);
     if (rc)
         return rc;
-    if (stats)
-        stats->expanded += coarse;
     double z = eos;
     for (int32_t a = 0; a < t->nt; a++)
         z = pk_logaddexp(z, p[a]);
@@ -692,7 +659,7 @@ int pk_tlm_prefix_logprob(pk_tlm *t, const int32_t *y, size_t n, double *logp, p
     for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= t->nt)
             return PK_EINVAL;
-    return search(t, y, n, MODE_PREFIX, 0, 0, 0, logp, NULL, NULL, stats);
+    return search(t, y, n, MODE_PREFIX, 0, logp, NULL, NULL, stats);
 }
 
 int pk_tlm_string_logprob(pk_tlm *t, const int32_t *y, size_t n, double *logp, pk_tlm_stats *stats)
@@ -705,7 +672,7 @@ int pk_tlm_string_logprob(pk_tlm *t, const int32_t *y, size_t n, double *logp, p
     double *mass = malloc((size_t)t->nt * sizeof *mass), acc;
     if (!mass)
         return PK_ENOMEM;
-    int rc = search(t, y, n, MODE_NEXT, 0, 0, 0, &acc, mass, logp, stats);
+    int rc = search(t, y, n, MODE_NEXT, 0, &acc, mass, logp, stats);
     free(mass);
     return rc;
 }

@@ -465,8 +465,8 @@ static void test_transducers_ngram(void)
 /* Many light hypotheses: with a byte 5-gram in which 'A' is rare, every
  * target position of "aaa..." carries hypotheses whose recent source bytes
  * hold an 'A', each far below the best, with next-symbol distributions of
- * their own.  The mass budget drops at most threshold x P(prefix) in all, so
- * the L1 distance to the exact distribution stays within 2 x threshold. */
+ * their own; pruning them along a 40-symbol prefix must not add up to more
+ * than the threshold (L1 within 2 x threshold). */
 static void test_beam_budget(void)
 {
     pk_err err;
@@ -554,9 +554,10 @@ static void test_beam(void)
         prev = jsd;
     }
     PK_CHECK(prev < 1e-6);
-    /* the mass budget: pruning drops at most threshold x P(prefix) in all, so
-     * the L1 distance to the exact distribution is at most 2 x threshold at
-     * every prefix (and something is pruned, or the check would be idle) */
+    /* pruning drops at most threshold/(n+1) of each position's mass: on this
+     * example the L1 distance to the exact distribution stays within
+     * 2 x threshold at every prefix (and something is pruned, or the check
+     * would be idle) */
     int64_t pruned = 0;
     for (size_t n = 0; n <= 12; n++) {
         PK_CHECK_OK(pk_tlm_next_dist(t, y, n, 0, pe, NULL, NULL));
