@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libgsl-dev zlib1g-dev
             libpng-dev libjansson-dev dataset-fashion-mnist python3-sklearn
-            bible-kjv r-bioc-biostrings libfst-tools)
+            bible-kjv r-bioc-biostrings libfst-tools r-cran-caret)
 # bible-kjv: English text for the language models; r-bioc-biostrings: DNA
-# (dm3_upstream2000.fa.gz); libfst-tools: OpenFst, the transducer peer.
+# (dm3_upstream2000.fa.gz); libfst-tools: OpenFst, the transducer peer;
+# r-cran-caret: the German Credit data (scripts/fetch_german_credit.sh).
 BENCH_PKGS=(python3-numpy python3-scipy python3-sklearn python3-torch python3-optuna python3-emcee r-cran-rstan r-cran-mclust coinor-csdp
             libjxl-tools webp optipng xz-utils hyperfine)
 

@@ -163,6 +163,11 @@ else
     fail=1
 fi
 
+# ---- German Credit: exported once from Debian's r-cran-caret (own script, own checksum)
+if ! bash "$(dirname "$0")/fetch_german_credit.sh"; then
+    fail=1
+fi
+
 # ---- record checksums of what is there ------------------------------------------
 for d in fashion-mnist mnist sklearn kjv; do
     (cd "$data/$d" && ls | grep -v '^SHA256SUMS$' | grep -v '\.tmp$' | xargs -r sha256sum -- > SHA256SUMS) 2>/dev/null
