@@ -69,6 +69,8 @@ static const known KNOWN[] = {
     {"sklearn/digits", "sklearn/digits.csv.gz", "1797x65 CSV, no header", NULL},
     {"sklearn/linnerud_exercise", "sklearn/linnerud_exercise.csv", "20x3 (space-separated)", NULL},
     {"sklearn/linnerud_physiological", "sklearn/linnerud_physiological.csv", "20x3 (space-separated)", NULL},
+    {"credit/german", "credit/german_credit.csv", "1000x22 CSV (UCI Statlog via Debian r-cran-caret)",
+     "4f7eaf3bb7bc964c54a9aa63538dcc900021b45cab2b4c04ff261fe192c3601d"},
 };
 #define N_KNOWN (sizeof KNOWN / sizeof KNOWN[0])
 
