@@ -69,11 +69,34 @@ int pk_cluster_proj_psd(double *A, size_t m, double *w, double *V)
      * there are about k of them: dsyevr with a value range skips most back-transformations. */
     lapack_int found = 0;
     lapack_int *isuppz = malloc(2 * (m ? m : 1) * sizeof(lapack_int));
-    if (!isuppz)
+    double *keep = malloc((m ? m * m : 1) * sizeof(double)); /* dsyevr destroys A */
+    if (!isuppz || !keep) {
+        free(isuppz);
+        free(keep);
         return PK_ENOMEM;
+    }
+    memcpy(keep, A, m * m * sizeof(double));
     lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'V', 'L', (lapack_int)m, A, (lapack_int)m, 0.0, DBL_MAX,
                                      0, 0, 0.0, &found, w, V, (lapack_int)m, isuppz);
     free(isuppz);
+    if (info > 0) {
+        /* MRRR's rare internal failure (seen on an ADMM iterate at n = 150): fall back to the
+         * divide-and-conquer solver on all eigenpairs, keeping the positive ones in front */
+        memcpy(V, keep, m * m * sizeof(double));
+        info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'L', (lapack_int)m, V, (lapack_int)m, w);
+        if (info == 0) {
+            size_t first = 0; /* ascending: the positive ones are at the end */
+            while (first < m && !(w[first] > 0))
+                first++;
+            found = (lapack_int)(m - first);
+            for (size_t j = 0; j < (size_t)found; j++) {
+                w[j] = w[first + j];
+                for (size_t i = 0; i < m; i++)
+                    V[i * m + j] = V[i * m + first + j];
+            }
+        }
+    }
+    free(keep);
     if (info < 0)
         return PK_EINTERNAL;
     if (info > 0)
