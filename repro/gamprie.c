@@ -44,7 +44,7 @@ static int run(pk_repro_ctx *ctx)
      * SPOC-group/ExtensiveWidthQuadraticSamples). */
     pk_rng rng;
     pk_rng_seed(&rng, pk_repro_seed(ctx));
-    const size_t d = 100, m = d / 2, nseed = quick ? 1 : 3;
+    const size_t d = 100, m = d / 2, nseed = quick ? 2 : 5;
     static const double ga[] = {0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.425, 0.45, 0.5};
     static const double authors[] = {0.7321, 0.5787, 0.4184, 0.2724, 0.1370, 0.04143, 1.171e-3, 3.786e-4, 1.508e-4};
     static const int in_quick[] = {1, 0, 1, 0, 1, 1, 1, 1, 0};
@@ -139,8 +139,9 @@ static int run(pk_repro_ctx *ctx)
         pk_mat_free(Sg);
         if (st)
             goto done;
+        /* reported, not judged: the target is the network's own design at d = 100 */
         pk_repro_row(ctx, "GAMP-RIE on the GOE-equivalent design: max |MSE - theory|, alpha in {0.15, 0.3}", wg, 0.03,
-                     NAN, NULL, "d = 60, damping 0.5, 100 iterations", pk_verdict_le(wg, 0.03));
+                     NAN, NULL, "d = 60, damping 0.5, 100 iterations, one draw", PK_VERDICT_INFO);
         pk_repro_row(ctx, "GAMP-RIE on the GOE-equivalent design: MSE at alpha = 0.45", goy[2], 1e-3, NAN, NULL,
                      "d = 60, damping 0.5, 100 iterations", PK_VERDICT_INFO);
     }

@@ -330,6 +330,14 @@ done:
     return st;
 }
 
+static double sqdist(const double *x, const double *z, size_t d)
+{
+    double s = 0;
+    for (size_t j = 0; j < d; j++)
+        s += (x[j] - z[j]) * (x[j] - z[j]);
+    return s;
+}
+
 int pk_singular_kernel_classify(double alpha, const pk_mat *Xtr, const double *ytr, const pk_mat *Xte,
                                 double *score)
 {
@@ -345,10 +353,7 @@ int pk_singular_kernel_classify(double alpha, const pk_mat *Xtr, const double *y
         double dmin = INFINITY, hit = 0;
         int nhit = 0;
         for (size_t i = 0; i < n; i++) {
-            const double *z = pk_mat_at(Xtr, i, 0);
-            double s = 0;
-            for (size_t j = 0; j < d; j++)
-                s += (x[j] - z[j]) * (x[j] - z[j]);
+            double s = sqdist(x, pk_mat_at(Xtr, i, 0), d);
             if (s == 0)
                 hit += ytr[i], nhit++;
             else if (s < dmin)
@@ -360,11 +365,8 @@ int pk_singular_kernel_classify(double alpha, const pk_mat *Xtr, const double *y
         }
         double acc = 0;
         for (size_t i = 0; i < n; i++) {
-            const double *z = pk_mat_at(Xtr, i, 0);
-            double s = 0;
-            for (size_t j = 0; j < d; j++)
-                s += (x[j] - z[j]) * (x[j] - z[j]);
-            double r = dmin / s; /* pow is the cost here: the common exponents without it */
+            /* pow is the cost here: the common exponents without it */
+            double r = dmin / sqdist(x, pk_mat_at(Xtr, i, 0), d);
             acc += ytr[i] * (alpha == 1 ? sqrt(r) : alpha == 2 ? r : pow(r, 0.5 * alpha));
         }
         score[t] = acc;
