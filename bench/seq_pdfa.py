@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -132,3 +133,4 @@ harness.write_result("seq_pdfa", {
     "notes": "peer: probkit's own batch Alergia (no packaged external PDFA learner); times include parsing the "
              "PAutomaC text file",
 })
+shutil.rmtree(tmp, ignore_errors=True)
