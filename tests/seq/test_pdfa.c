@@ -162,6 +162,18 @@ static void test_perplexity(void)
     PK_CHECK(pk_pautomac_perplexity(pt, pw, 3) > exp2(h));
 }
 
+/* A streaming learner fed every string of `train` (the caller frees it). */
+static pk_pdfa_stream *stream_fed(const pk_seqs *train, pk_stream_test test)
+{
+    pk_err err;
+    pk_stream_params sp = pk_stream_params_default_test(test);
+    pk_pdfa_stream *ls = NULL;
+    PK_CHECK_OK(pk_pdfa_stream_new(train->nsym, &sp, &ls, &err));
+    for (size_t i = 0; ls && i < train->n; i++)
+        PK_CHECK_OK(pk_pdfa_stream_add(ls, pk_seqs_at(train, i), pk_seqs_len(train, i), &err));
+    return ls;
+}
+
 static void test_learn(void)
 {
     pk_rng rng;
@@ -226,11 +238,7 @@ static void test_learn(void)
 
     /* the streaming learners get close to batch Alergia on the same data */
     for (int mode = 0; mode < 2; mode++) {
-        pk_stream_params sp = pk_stream_params_default_test(mode ? PK_STREAM_SKETCH : PK_STREAM_ALERGIA);
-        pk_pdfa_stream *ls = NULL;
-        PK_CHECK_OK(pk_pdfa_stream_new(4, &sp, &ls, &err));
-        for (size_t i = 0; i < train->n; i++)
-            PK_CHECK_OK(pk_pdfa_stream_add(ls, pk_seqs_at(train, i), pk_seqs_len(train, i), &err));
+        pk_pdfa_stream *ls = stream_fed(train, mode ? PK_STREAM_SKETCH : PK_STREAM_ALERGIA);
         pk_pdfa *sm = NULL;
         PK_CHECK_OK(pk_pdfa_stream_model(ls, &sm, &st, &err));
         double bs = pk_pdfa_bits_per_symbol(sm, test, NULL);
@@ -281,11 +289,7 @@ static void test_stream_deep(void)
     pk_pdfa *bm = NULL;
     PK_CHECK_OK(pk_alergia_learn(train, &ap, &bm, &st, &err));
     double bb = pk_pdfa_bits_per_symbol(bm, test, NULL);
-    pk_stream_params sp = pk_stream_params_default_test(PK_STREAM_ALERGIA);
-    pk_pdfa_stream *ls = NULL;
-    PK_CHECK_OK(pk_pdfa_stream_new(2, &sp, &ls, &err));
-    for (size_t i = 0; i < train->n; i++)
-        PK_CHECK_OK(pk_pdfa_stream_add(ls, pk_seqs_at(train, i), pk_seqs_len(train, i), &err));
+    pk_pdfa_stream *ls = stream_fed(train, PK_STREAM_ALERGIA);
     pk_pdfa *sm = NULL;
     PK_CHECK_OK(pk_pdfa_stream_model(ls, &sm, &st, &err));
     double bs = pk_pdfa_bits_per_symbol(sm, test, NULL);
