@@ -1,5 +1,5 @@
 /* probkit/pdfa.h — probabilistic automata: PAutomaC files, target PFAs,
- * learned PDFAs (batch Alergia and a streaming sketch-based learner).
+ * learned PDFAs (batch Alergia and two streaming learners).
  *
  * Strings are sequences of int32 symbols 0..nsym-1.  A probabilistic
  * automaton generates a string by starting in an initial state and, in state
@@ -9,10 +9,12 @@
  * read from several threads.
  *
  * Methods: Alergia (Carrasco & Oncina 1994) with red-blue merge order; the
- * streaming learner follows "PAC learning PDFA from data streams"
- * (Baumgartner & Verwer): batches, count-min sketches of future symbols at
- * several horizons, Hoeffding consistency test, cosine score, undo of the
- * previous batch's merges.
+ * streaming learners follow "PAC learning PDFA from data streams"
+ * (Baumgartner & Verwer): batches, replay and re-test of the previous
+ * batch's merges on the grown counts, undo of those that no longer hold;
+ * either count-min sketches of future symbols at several horizons with the
+ * Hoeffding test and a cosine score, or (streaming Alergia) Alergia's
+ * recursive test on the prefix tree kept a few levels below each blue state.
  */
 #ifndef PROBKIT_PDFA_H
 #define PROBKIT_PDFA_H
@@ -210,7 +212,9 @@ typedef struct pk_pdfa_stream pk_pdfa_stream;
  *  below them), not with the stream. */
 int pk_pdfa_stream_new(int32_t nsym, const pk_stream_params *p, pk_pdfa_stream **out, pk_err *err);
 void pk_pdfa_stream_free(pk_pdfa_stream *s);
-/** Feed one string; a batch is processed when `batch` strings have arrived. */
+/** Feed one string; a batch is processed when `batch` strings have arrived.
+ *  Alergia mode undoes the merges, parses the batch into the unmerged tree
+ *  and replays them; sketch mode parses through the current hypothesis. */
 int pk_pdfa_stream_add(pk_pdfa_stream *s, const int32_t *x, size_t len, pk_err *err);
 /** Process the pending partial batch and return the current model (a new
  *  object; the learner may continue to receive strings). */
