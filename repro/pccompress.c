@@ -80,7 +80,7 @@ static void figures(pk_repro_ctx *ctx, const pk_pc *pc, const uint8_t *test, pk_
 
 /* Learn an HCLT with k latent states on train, measure it on test. */
 static int run_fit(pk_repro_ctx *ctx, const uint8_t *train, size_t ntrain, const uint8_t *test, size_t ntest, int k,
-                   int mini, int full, double pseudocount, int code, fit *f)
+                   int mini, int full, double pseudocount, double theta_sigma, int code, fit *f)
 {
     pk_err err = {0};
     pk_rng rng;
@@ -92,6 +92,7 @@ static int run_fit(pk_repro_ctx *ctx, const uint8_t *train, size_t ntrain, const
     ep.epochs_mini = mini;
     ep.epochs_full = full;
     ep.pseudocount = pseudocount;
+    ep.theta_sigma = theta_sigma;
     memset(f, 0, sizeof *f);
     double t0 = pk_time_now();
     pk_pc *pc = NULL;
@@ -200,9 +201,9 @@ static int run(pk_repro_ctx *ctx)
             pk_repro_log(ctx, "pc: %s", err.msg);
     }
     if (!st)
-        st = run_fit(ctx, xtr, ntr, xte, nte, quick ? 4 : 16, mini, full, 0.1, 0, &mid);
+        st = run_fit(ctx, xtr, ntr, xte, nte, quick ? 4 : 16, mini, full, 0.1, 0.0, 0, &mid);
     if (!st)
-        st = run_fit(ctx, xtr, ntr, xte, nte, quick ? 8 : 32, mini, full, 0.1, 1, &big);
+        st = run_fit(ctx, xtr, ntr, xte, nte, quick ? 8 : 32, mini, full, 0.1, 0.0, 1, &big);
     if (st) {
         pk_array_free(tr), pk_array_free(te);
         return st;
@@ -270,16 +271,22 @@ static int run(pk_repro_ctx *ctx)
     pk_rng_permutation(&rng, perm, n);
     for (size_t i = 0; i < n; i++)
         memcpy(sh + i * 784, (uint8_t *)mn->data + perm[i] * 784, 784);
-    /* 9,000 training digits overfit k = 32 (1.43 bpd, train 1.14); k = 16 with a
-     * pseudocount of 1 and one full-batch epoch did best of the settings tried. */
+    /* Chosen on a validation split of the 9,000 training digits (first 8,000
+     * fit, last 1,000 scored; see docs/pc.md): smoothing the input
+     * distributions along intensity (theta_sigma 1) is what helps most. */
+    enum { MN_K = 16, MN_MINI = 12, MN_FULL = 2 };
+    const double MN_SIGMA = 1.0;
     fit m;
-    st = run_fit(ctx, sh, ntrain, sh + ntrain * 784, ntest, 16, 8, 1, 1.0, 1, &m);
+    st = run_fit(ctx, sh, ntrain, sh + ntrain * 784, ntest, MN_K, MN_MINI, MN_FULL, 1.0, MN_SIGMA, 1, &m);
     if (!st) {
-        snprintf(scale, sizeof scale, "full: %zu/%zu seeded split, k=16, pseudocount 1, EM 8+1 epochs", ntrain,
-                 ntest);
-        pk_repro_row(ctx, "MNIST test bpd, HCLT k=16 (<= 1.30)", m.theo, NAN, 1.12, "JPEG-XL tiled", scale,
-                     pk_verdict_le(m.theo, 1.30));
+        snprintf(scale, sizeof scale,
+                 "full: %zu/%zu seeded split, k=%d, pseudocount 1, theta_sigma %g, EM %d+%d epochs", ntrain, ntest,
+                 MN_K, MN_SIGMA, MN_MINI, MN_FULL);
+        char mt[96];
+        snprintf(mt, sizeof mt, "MNIST test bpd, HCLT k=%d (<= 1.30)", MN_K);
+        pk_repro_row(ctx, mt, m.theo, NAN, 1.12, "JPEG-XL tiled", scale, pk_verdict_le(m.theo, 1.30));
         pk_repro_row(ctx, "MNIST actual bpd, each image alone", m.sep, NAN, NAN, NULL, scale, PK_VERDICT_INFO);
+        pk_repro_row(ctx, "MNIST actual bpd, streamed", m.stream, NAN, NAN, NULL, scale, PK_VERDICT_INFO);
     }
     free(perm), free(sh), pk_array_free(mn);
     return st;
