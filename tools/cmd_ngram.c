@@ -131,34 +131,23 @@ static int line_syms(const text_lines *tl, size_t i, const pk_bpe *bpe, charmap 
 
 static int train(int argc, char **argv)
 {
-    const char *text = NULL, *test = NULL, *unit = "byte", *v;
+    const char *text = NULL, *test = NULL;
     long order = 3, merges = 500;
     int json = 0;
-    for (int i = 2; i < argc; i++) {
-        if (pk_cli_is_opt(argv[i], "--order")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 16, &order))
-                return pk_cli_usage(CMD, "--order needs an integer in 1..16");
-        } else if (pk_cli_is_opt(argv[i], "--merges")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 0, 1000000, &merges))
-                return pk_cli_usage(CMD, "--merges needs an integer in 0..1000000");
-        } else if (pk_cli_is_opt(argv[i], "--unit")) {
-            if (!(unit = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (strcmp(unit, "byte") && strcmp(unit, "bpe") && strcmp(unit, "char"))
-                return pk_cli_usage(CMD, "--unit must be byte, char or bpe");
-        } else if (pk_cli_is_opt(argv[i], "--test")) {
-            if (!(test = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return pk_cli_usage(CMD, "unknown option '%s'", argv[i]);
-        } else if (!text) {
-            text = argv[i];
-        } else {
-            return pk_cli_usage(CMD, "more than one TEXT");
-        }
-    }
+    int unit_i = 0;
+    const pk_cli_opt opts[] = {
+        {"--order", PK_CLI_LONG, &order, 1, 16, NULL},
+        {"--merges", PK_CLI_LONG, &merges, 0, 1000000, NULL},
+        {"--unit", PK_CLI_CHOICE, &unit_i, 0, 0, "byte|char|bpe"},
+        {"--test", PK_CLI_STR, &test, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc - 1, argv + 1, opts, &text, 1, NULL);
+    if (prc >= 0)
+        return prc;
+    static const char *const units[] = {"byte", "char", "bpe"};
+    const char *unit = units[unit_i];
     if (!text)
         return pk_cli_usage(CMD, "train needs a TEXT file");
     pk_err err;
@@ -253,26 +242,17 @@ static int train(int argc, char **argv)
 
 static int bpe_cmd(int argc, char **argv, int encode)
 {
-    const char *text = NULL, *out = NULL, *merges_file = NULL, *v;
+    const char *text = NULL, *out = NULL, *merges_file = NULL;
     long merges = -1;
-    for (int i = 2; i < argc; i++) {
-        if (pk_cli_is_opt(argv[i], "--merges")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 0, 1000000, &merges))
-                return pk_cli_usage(CMD, "--merges needs an integer in 0..1000000");
-        } else if (pk_cli_is_opt(argv[i], "--out")) {
-            if (!(out = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--bpe")) {
-            if (!(merges_file = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return pk_cli_usage(CMD, "unknown option '%s'", argv[i]);
-        } else if (!text) {
-            text = argv[i];
-        } else {
-            return pk_cli_usage(CMD, "more than one TEXT");
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--merges", PK_CLI_LONG, &merges, 0, 1000000, NULL},
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {"--bpe", PK_CLI_STR, &merges_file, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc - 1, argv + 1, opts, &text, 1, NULL);
+    if (prc >= 0)
+        return prc;
     if (!text || (encode ? !merges_file : (merges < 0 || !out)))
         return pk_cli_usage(CMD, encode ? "encode needs --bpe and TEXT" : "bpe needs TEXT, --merges and --out");
     pk_err err;

@@ -40,51 +40,30 @@ static const char *CMD = "pdfa";
 
 static int learn(int argc, char **argv)
 {
-    const char *train = NULL, *out = NULL, *dot = NULL, *method = "alergia";
+    const char *train = NULL, *out = NULL, *dot = NULL;
     int json = 0;
     double alpha = NAN, smoothing = 1;
     long t0 = -1, batch = 500, horizons = -1;
-    for (int i = 2; i < argc; i++) {
-        const char *v;
-        if (pk_cli_is_opt(argv[i], "--method")) {
-            if (!(method = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--alpha")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_double(v, &alpha) || !(alpha > 0 && alpha < 1))
-                return pk_cli_usage(CMD, "--alpha needs a number in (0, 1)");
-        } else if (pk_cli_is_opt(argv[i], "--t0")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 1000000000L, &t0))
-                return pk_cli_usage(CMD, "--t0 needs an integer >= 1");
-        } else if (pk_cli_is_opt(argv[i], "--batch")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000000L, &batch))
-                return pk_cli_usage(CMD, "--batch needs an integer >= 1");
-        } else if (pk_cli_is_opt(argv[i], "--horizons")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 8, &horizons))
-                return pk_cli_usage(CMD, "--horizons needs an integer in 1..8");
-        } else if (pk_cli_is_opt(argv[i], "--smoothing")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_double(v, &smoothing) || !(smoothing >= 0))
-                return pk_cli_usage(CMD, "--smoothing needs a number >= 0");
-        } else if (pk_cli_is_opt(argv[i], "--out")) {
-            if (!(out = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--dot")) {
-            if (!(dot = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return pk_cli_usage(CMD, "unknown option '%s'", argv[i]);
-        } else if (!train) {
-            train = argv[i];
-        } else {
-            return pk_cli_usage(CMD, "more than one training file");
-        }
-    }
+    int m = 0;
+    const pk_cli_opt opts[] = {
+        {"--method", PK_CLI_CHOICE, &m, 0, 0, "alergia|stream|sketch"},
+        {"--alpha", PK_CLI_DOUBLE, &alpha, 1e-300, 1 - 1e-16, NULL},
+        {"--t0", PK_CLI_LONG, &t0, 1, 1000000000, NULL},
+        {"--batch", PK_CLI_LONG, &batch, 1, 100000000, NULL},
+        {"--horizons", PK_CLI_LONG, &horizons, 1, 8, NULL},
+        {"--smoothing", PK_CLI_DOUBLE, &smoothing, 0, 1e300, NULL},
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {"--dot", PK_CLI_STR, &dot, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc - 1, argv + 1, opts, &train, 1, NULL);
+    if (prc >= 0)
+        return prc;
+    static const char *const methods[] = {"alergia", "stream", "sketch"};
+    const char *method = methods[m];
     if (!train)
         return pk_cli_usage(CMD, "learn needs a TRAIN file");
-    int m = !strcmp(method, "alergia") ? 0 : !strcmp(method, "stream") ? 1 : !strcmp(method, "sketch") ? 2 : -1;
-    if (m < 0)
-        return pk_cli_usage(CMD, "--method must be alergia, stream or sketch (got '%s')", method);
     pk_err err;
     pk_err_clear(&err);
     pk_seqs *s = NULL;
@@ -182,26 +161,16 @@ static int score(int argc, char **argv)
 {
     const char *model = NULL, *target = NULL, *test = NULL, *sol = NULL;
     int json = 0;
-    for (int i = 2; i < argc; i++) {
-        if (pk_cli_is_opt(argv[i], "--model")) {
-            if (!(model = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--target")) {
-            if (!(target = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--solution")) {
-            if (!(sol = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return pk_cli_usage(CMD, "unknown option '%s'", argv[i]);
-        } else if (!test) {
-            test = argv[i];
-        } else {
-            return pk_cli_usage(CMD, "more than one test file");
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--model", PK_CLI_STR, &model, 0, 0, NULL},
+        {"--target", PK_CLI_STR, &target, 0, 0, NULL},
+        {"--solution", PK_CLI_STR, &sol, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc - 1, argv + 1, opts, &test, 1, NULL);
+    if (prc >= 0)
+        return prc;
     if (!test || (!model == !target))
         return pk_cli_usage(CMD, "score needs a TEST file and exactly one of --model / --target");
     pk_err err;
@@ -256,35 +225,22 @@ static int score(int argc, char **argv)
 
 static int sample_or_random(int argc, char **argv, int random)
 {
-    const char *model = NULL, *out = NULL, *v;
+    const char *model = NULL, *out = NULL;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     long n = 10, maxlen = 1000, states = 0, symbols = 0;
-    for (int i = 2; i < argc; i++) {
-        if (pk_cli_is_opt(argv[i], "--model")) {
-            if (!(model = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--out")) {
-            if (!(out = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--seed")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(CMD, "--seed needs a non-negative integer");
-        } else if (pk_cli_is_opt(argv[i], "--n")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000000L, &n))
-                return pk_cli_usage(CMD, "--n needs an integer >= 1");
-        } else if (pk_cli_is_opt(argv[i], "--max-len")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000000L, &maxlen))
-                return pk_cli_usage(CMD, "--max-len needs an integer >= 1");
-        } else if (pk_cli_is_opt(argv[i], "--states")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000L, &states))
-                return pk_cli_usage(CMD, "--states needs an integer in 1..100000");
-        } else if (pk_cli_is_opt(argv[i], "--symbols")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 2, 100000L, &symbols))
-                return pk_cli_usage(CMD, "--symbols needs an integer in 2..100000");
-        } else {
-            return pk_cli_usage(CMD, "unknown argument '%s'", argv[i]);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--model", PK_CLI_STR, &model, 0, 0, NULL},
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {"--n", PK_CLI_LONG, &n, 1, 100000000, NULL},
+        {"--max-len", PK_CLI_LONG, &maxlen, 1, 100000000, NULL},
+        {"--states", PK_CLI_LONG, &states, 1, 100000, NULL},
+        {"--symbols", PK_CLI_LONG, &symbols, 2, 100000, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc - 1, argv + 1, opts, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
     pk_err err;
     pk_err_clear(&err);
     pk_rng rng;

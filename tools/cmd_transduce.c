@@ -53,26 +53,18 @@ static int write_fst(const pk_fst *f, const char *out)
 
 static int fst_ops(int argc, char **argv)
 {
-    const char *op = argv[1], *in[2] = {NULL, NULL}, *out = NULL, *v;
+    const char *op = argv[1], *in[2] = {NULL, NULL}, *out = NULL;
     long maxst = 100000;
     int json = 0, nin = 0, want = !strcmp(op, "compose") ? 2 : 1;
-    for (int i = 2; i < argc; i++) {
-        if (pk_cli_is_opt(argv[i], "--out")) {
-            if (!(out = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--max-states")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000000L, &maxst))
-                return pk_cli_usage(CMD, "--max-states needs a positive integer");
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return pk_cli_usage(CMD, "unknown option '%s'", argv[i]);
-        } else if (nin < 2) {
-            in[nin++] = argv[i];
-        } else {
-            return pk_cli_usage(CMD, "too many inputs");
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {"--max-states", PK_CLI_LONG, &maxst, 1, 100000000, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc - 1, argv + 1, opts, in, 2, &nin);
+    if (prc >= 0)
+        return prc;
     if (nin != want)
         return pk_cli_usage(CMD, "%s needs %d FST file%s", op, want, want > 1 ? "s" : "");
     pk_err err;
@@ -126,45 +118,28 @@ static int cmp_pair(const void *x, const void *y)
 
 static int lm_cmd(int argc, char **argv)
 {
-    const char *text = NULL, *kind = NULL, *target = NULL, *v;
+    const char *text = NULL, *target = NULL;
     long order = 3, merges = 300, top = 10;
     double threshold = 0;
     int json = 0;
-    for (int i = 2; i < argc; i++) {
-        if (pk_cli_is_opt(argv[i], "--fst")) {
-            if (!(kind = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--target")) {
-            if (!(target = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--order")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 16, &order))
-                return pk_cli_usage(CMD, "--order needs an integer in 1..16");
-        } else if (pk_cli_is_opt(argv[i], "--merges")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 0, 100000, &merges))
-                return pk_cli_usage(CMD, "--merges needs an integer in 0..100000");
-        } else if (pk_cli_is_opt(argv[i], "--top")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 257, &top))
-                return pk_cli_usage(CMD, "--top needs an integer in 1..257");
-        } else if (pk_cli_is_opt(argv[i], "--threshold")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_double(v, &threshold) ||
-                !(threshold >= 0 && threshold < 1))
-                return pk_cli_usage(CMD, "--threshold needs a number in [0, 1)");
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return pk_cli_usage(CMD, "unknown option '%s'", argv[i]);
-        } else if (!text) {
-            text = argv[i];
-        } else {
-            return pk_cli_usage(CMD, "more than one TEXT");
-        }
-    }
+    int kind_i = -1;
+    const pk_cli_opt opts[] = {
+        {"--fst", PK_CLI_CHOICE, &kind_i, 0, 0, "bpe|lower"},
+        {"--target", PK_CLI_STR, &target, 0, 0, NULL},
+        {"--order", PK_CLI_LONG, &order, 1, 16, NULL},
+        {"--merges", PK_CLI_LONG, &merges, 0, 100000, NULL},
+        {"--top", PK_CLI_LONG, &top, 1, 257, NULL},
+        {"--threshold", PK_CLI_DOUBLE, &threshold, 0, 1 - 1e-16, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc - 1, argv + 1, opts, &text, 1, NULL);
+    if (prc >= 0)
+        return prc;
+    const char *kind = kind_i < 0 ? NULL : kind_i == 0 ? "bpe" : "lower";
     if (!text || !kind || !target)
         return pk_cli_usage(CMD, "lm needs TEXT, --fst and --target");
-    int bpe_mode = !strcmp(kind, "bpe");
-    if (!bpe_mode && strcmp(kind, "lower"))
-        return pk_cli_usage(CMD, "--fst must be bpe or lower (got '%s')", kind);
+    int bpe_mode = kind_i == 0;
     pk_err err;
     pk_err_clear(&err);
     uint8_t *buf = NULL;
