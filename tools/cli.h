@@ -69,7 +69,8 @@ typedef struct pk_cli_opt {
     pk_cli_kind kind;
     void *dst;
     double lo, hi;       /* range of LONG/DOUBLE (inclusive); lo alone for U64 */
-    const char *choices; /* CHOICE: the accepted words, separated by '|' */
+    const char *choices; /* CHOICE: the accepted words, separated by '|'; LONG/DOUBLE: if
+                            set, the range as the message should state it ("a number in (0, 1)") */
 } pk_cli_opt;
 
 /** Parse argv[1..argc) against `opts`: "--name value" or "--name=value" in

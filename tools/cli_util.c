@@ -137,6 +137,8 @@ static int store_opt(const char *cmd, const pk_cli_opt *o, const char *v)
         *(const char **)o->dst = v;
         return 0;
     case PK_CLI_LONG:
+        if (pk_cli_parse_long(v, (long)o->lo, (long)o->hi, (long *)o->dst) && o->choices)
+            return pk_cli_usage(cmd, "%s needs %s, got '%s'", o->name, o->choices, v);
         if (pk_cli_parse_long(v, (long)o->lo, (long)o->hi, (long *)o->dst))
             return pk_cli_usage(cmd, "%s needs an integer in [%ld, %ld], got '%s'", o->name, (long)o->lo,
                                 (long)o->hi, v);
@@ -153,6 +155,8 @@ static int store_opt(const char *cmd, const pk_cli_opt *o, const char *v)
     }
     case PK_CLI_DOUBLE: {
         double d;
+        if ((pk_cli_parse_double(v, &d) || d < o->lo || d > o->hi) && o->choices)
+            return pk_cli_usage(cmd, "%s needs %s, got '%s'", o->name, o->choices, v);
         if (pk_cli_parse_double(v, &d) || d < o->lo || d > o->hi)
             return pk_cli_usage(cmd, "%s needs a number in [%g, %g], got '%s'", o->name, o->lo, o->hi, v);
         *(double *)o->dst = d;

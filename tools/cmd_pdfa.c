@@ -47,7 +47,7 @@ static int learn(int argc, char **argv)
     int m = 0;
     const pk_cli_opt opts[] = {
         {"--method", PK_CLI_CHOICE, &m, 0, 0, "alergia|stream|sketch"},
-        {"--alpha", PK_CLI_DOUBLE, &alpha, 1e-300, 1 - 1e-16, NULL},
+        {"--alpha", PK_CLI_DOUBLE, &alpha, 1e-300, 1 - 1e-16, "a number in (0, 1)"},
         {"--t0", PK_CLI_LONG, &t0, 1, 1000000000, NULL},
         {"--batch", PK_CLI_LONG, &batch, 1, 100000000, NULL},
         {"--horizons", PK_CLI_LONG, &horizons, 1, 8, NULL},

@@ -129,7 +129,7 @@ static int lm_cmd(int argc, char **argv)
         {"--order", PK_CLI_LONG, &order, 1, 16, NULL},
         {"--merges", PK_CLI_LONG, &merges, 0, 100000, NULL},
         {"--top", PK_CLI_LONG, &top, 1, 257, NULL},
-        {"--threshold", PK_CLI_DOUBLE, &threshold, 0, 1 - 1e-16, NULL},
+        {"--threshold", PK_CLI_DOUBLE, &threshold, 0, 1 - 1e-16, "a number in [0, 1)"},
         {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
         {NULL, 0, NULL, 0, 0, NULL},
     };
