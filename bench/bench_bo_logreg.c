@@ -9,7 +9,7 @@
  *   bench_bo_logreg grid OUT.csv
  *       the precomputed grid for the parallel / cost-aware study: every
  *       (lr, l2, batch) of the grid trained once for 16 epochs, error and
- *       cumulative CPU time recorded after 1, 2, 4, 8 and 16 epochs (a run with
+ *       validation cross-entropy and cumulative CPU time recorded after 1, 2, 4, 8 and 16 epochs (a run with
  *       fewer epochs is exactly the prefix of the longer one: same shuffles)
  *   bench_bo_logreg bo SEEDS EVALS OUT.json
  *       GP-EI-MCMC on the validation error, SEEDS runs of EVALS trainings;
@@ -81,20 +81,31 @@ static double cpu_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Validation error of W (10 x 785, bias last). */
-static double val_error(const digits *d, const float *W, float *logits)
+/* Validation error of W (10 x 785, bias last); *nll gets the mean
+ * validation cross-entropy (nats). */
+static double val_error(const digits *d, const float *W, float *logits, double *nll)
 {
     const float *xv = d->x + (size_t)NTRAIN * NPIX;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, NVAL, NCLS, NPIX, 1.0f, xv, NPIX, W, NPIX + 1, 0.0f, logits,
                 NCLS);
     int wrong = 0;
+    double ce = 0;
     for (int i = 0; i < NVAL; i++) {
+        double z[NCLS], mx = -INFINITY, se = 0;
+        for (int c = 0; c < NCLS; c++) {
+            z[c] = (double)logits[i * NCLS + c] + W[c * (NPIX + 1) + NPIX];
+            mx = fmax(mx, z[c]);
+        }
+        for (int c = 0; c < NCLS; c++)
+            se += exp(z[c] - mx);
+        ce += mx + log(se) - z[d->y[NTRAIN + i]];
         int arg = 0;
         for (int c = 1; c < NCLS; c++)
             if (logits[i * NCLS + c] + W[c * (NPIX + 1) + NPIX] > logits[i * NCLS + arg] + W[arg * (NPIX + 1) + NPIX])
                 arg = c;
         wrong += arg != d->y[NTRAIN + i];
     }
+    *nll = isfinite(ce) ? ce / NVAL : 1e3;
     return (double)wrong / NVAL;
 }
 
@@ -102,7 +113,7 @@ static double val_error(const digits *d, const float *W, float *logits)
  * err_at[e-1] and sec_at[e-1] get the validation error and the cumulative
  * CPU seconds after epoch e (only for the epochs listed in `record`). */
 static int train(const digits *d, double lr, double l2, int batch, int epochs, const int *record, double *err_at,
-                 double *sec_at)
+                 double *nll_at, double *sec_at)
 {
     size_t nw = NCLS * (NPIX + 1);
     float *W = calloc(nw, sizeof *W), *G = malloc(nw * sizeof *G), *xb = malloc((size_t)batch * NPIX * sizeof *xb);
@@ -160,7 +171,11 @@ static int train(const digits *d, double lr, double l2, int batch, int epochs, c
             /* each training pays for one validation pass: earlier checkpoints'
              * passes are not part of this one's cost */
             double t1 = cpu_now();
-            err_at[e - 1] = isfinite(W[0]) ? val_error(d, W, P) : 0.9;
+            err_at[e - 1] = val_error(d, W, P, &nll_at[e - 1]);
+            if (!isfinite(W[0]) || !isfinite(W[nw - 1])) {
+                err_at[e - 1] = 0.9;
+                nll_at[e - 1] = 1e3;
+            }
             double t2 = cpu_now();
             sec_at[e - 1] = t2 - t0 - excl;
             excl += t2 - t1;
@@ -189,9 +204,9 @@ static double objective(const digits *d, const double *u, double *sec)
     b = b > B_HI ? B_HI : b;
     e = e > E_HI ? E_HI : e;
     int rec[E_HI] = {0};
-    double err[E_HI], s[E_HI];
+    double err[E_HI], nll[E_HI], s[E_HI];
     rec[e - 1] = 1;
-    if (train(d, lr, l2, b, e, rec, err, s))
+    if (train(d, lr, l2, b, e, rec, err, nll, s))
         return NAN;
     *sec = s[e - 1];
     return err[e - 1];
@@ -209,18 +224,19 @@ static int mode_grid(const digits *d, const char *out)
         fprintf(stderr, "bench_bo_logreg: cannot write %s\n", out);
         return 1;
     }
-    fprintf(f, "lr,l2,batch,epochs,error,cpu_seconds\n");
+    fprintf(f, "lr,l2,batch,epochs,error,nll,cpu_seconds\n");
     for (size_t i = 0; i < 8; i++)
         for (size_t j = 0; j < 5; j++)
             for (size_t k = 0; k < 4; k++) {
-                double err[16], sec[16];
-                if (train(d, lrs[i], l2s[j], bs[k], 16, rec, err, sec)) {
+                double err[16], nll[16], sec[16];
+                if (train(d, lrs[i], l2s[j], bs[k], 16, rec, err, nll, sec)) {
                     fclose(f);
                     return 1;
                 }
                 for (int e = 1; e <= 16; e++)
                     if (rec[e - 1])
-                        fprintf(f, "%g,%g,%d,%d,%.4f,%.4f\n", lrs[i], l2s[j], bs[k], e, err[e - 1], sec[e - 1]);
+                        fprintf(f, "%g,%g,%d,%d,%.4f,%.5f,%.4f\n", lrs[i], l2s[j], bs[k], e, err[e - 1],
+                                nll[e - 1], sec[e - 1]);
                 fflush(f);
                 fprintf(stderr, "lr %g l2 %g batch %d: error after 16 epochs %.4f (%.2f s)\n", lrs[i], l2s[j],
                         bs[k], err[15], sec[15]);
@@ -272,12 +288,12 @@ int main(int argc, char **argv)
     int rc = 2;
     if (!strcmp(argv[1], "eval") && argc == 6) {
         int rec[E_HI] = {0}, e = atoi(argv[5]), b = atoi(argv[4]);
-        double err[E_HI], sec[E_HI];
+        double err[E_HI], nll[E_HI], sec[E_HI];
         if (e < 1 || e > E_HI || b < 1 || b > NTRAIN) {
             fprintf(stderr, "bench_bo_logreg: epochs must be 1..%d, batch 1..%d\n", E_HI, NTRAIN);
         } else {
             rec[e - 1] = 1;
-            rc = train(&d, atof(argv[2]), atof(argv[3]), b, e, rec, err, sec);
+            rc = train(&d, atof(argv[2]), atof(argv[3]), b, e, rec, err, nll, sec);
             if (!rc)
                 printf("%.4f %.4f\n", err[e - 1], sec[e - 1]);
         }
