@@ -6,7 +6,7 @@
 
 Data (numpy, seeded; the model of repro/ilasdp.c): K clusters of equal size, cluster c centred at
 (delta / sqrt 2) e_c (K = 3, pairwise distance delta) or at 0 / delta e_1 (K = 2); covariances I
-for all ("equal") or I / 4I / AR(0.5) for clusters 0 / 1 / 2 ("unequal").  Each data set is
+for all ("equal") or I / 4I / AR(0.5) for clusters 0 / 1 / 2 ("unequal"; I / 4I when K = 2).  Each data set is
 clustered by every method with the same CLI seed; the mis-clustering error (Hungarian matching)
 comes from the CLI's --label summary.  Methods: K-means (10 k-means++ restarts), Peng-Wei SDP,
 GMM-EM full and diagonal covariances (k-means++ start), and iLA-SDP (SDP start).
@@ -117,7 +117,8 @@ for (K, n, p, het, delta) in configs:
                     print(f"  {m} failed: {msg}", file=sys.stderr)
                 continue
             errs[m].append(e)
-    row = {"K": K, "n": n, "p": p, "cov": "I / 4I / AR(0.5)" if het else "equal I", "delta": delta,
+    cov = ("I / 4I / AR(0.5)" if K == 3 else "I / 4I") if het else "equal I"
+    row = {"K": K, "n": n, "p": p, "cov": cov, "delta": delta,
            "reps": args.reps, "seconds": round(time.time() - t0, 1)}
     for m in METHODS:
         v = errs[m]
