@@ -63,7 +63,7 @@ static int run(pk_repro_ctx *ctx)
     pk_rng rng;
     pk_rng_seed(&rng, pk_repro_seed(ctx));
     /* quick: a small network for ~20 s; full: the configuration docs/pfn.md reports */
-    setup s = quick ? (setup){32, 3, 16, 30, 2000, 3e-3, 100, 0} : (setup){64, 4, 32, 50, 6000, 1e-3, 400, 0};
+    setup s = quick ? (setup){32, 3, 16, 30, 2000, 3e-3, 100, 0} : (setup){32, 3, 16, 30, 60000, 3e-3, 400, 0};
     char scale[160];
     snprintf(scale, sizeof scale, "1-d RBF GP (ls 0.2, noise 0.01); d=%d, %d layers, %d steps x %d sets of %d; %d test sets",
              s.d_model, s.layers, s.steps, s.batch, s.points, s.datasets);
