@@ -68,45 +68,21 @@ static int cmd_main(int argc, char **argv)
     long nbins = 15, folds = 5;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (pk_cli_is_opt(a, "--prob")) {
-            if (!(pcol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--label")) {
-            if (!(ycol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--true")) {
-            if (!(tcol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--plot")) {
-            if (!(plot = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--recal")) {
-            if (!(recal = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--bins")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_long(v, 1, 1000, &nbins))
-                return pk_cli_usage(cmd, "--bins needs an integer in [1, 1000]");
-        } else if (pk_cli_is_opt(a, "--folds")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_long(v, 2, 1000, &folds))
-                return pk_cli_usage(cmd, "--folds needs an integer in [2, 1000]");
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(cmd, "--seed needs a non-negative integer");
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(cmd, "unknown option %s", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return pk_cli_usage(cmd, "only one input file, got '%s' and '%s'", file, a);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--prob", PK_CLI_STR, &pcol, 0, 0, NULL},
+        {"--label", PK_CLI_STR, &ycol, 0, 0, NULL},
+        {"--true", PK_CLI_STR, &tcol, 0, 0, NULL},
+        {"--plot", PK_CLI_STR, &plot, 0, 0, NULL},
+        {"--recal", PK_CLI_STR, &recal, 0, 0, NULL},
+        {"--bins", PK_CLI_LONG, &nbins, 1, 1000, NULL},
+        {"--folds", PK_CLI_LONG, &folds, 2, 1000, NULL},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc, argv, opts, &file, 1, NULL);
+    if (prc >= 0)
+        return prc;
     if (!file)
         return pk_cli_usage(cmd, "no input file");
     int kinds[3], nk = 0;

@@ -64,45 +64,21 @@ static int cmd_main(int argc, char **argv)
     long strip = 5, quorum = 2, window = 10;
     double rmin = 0.5;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (pk_cli_is_opt(a, "--val")) {
-            if (!(vcol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--train")) {
-            if (!(tcol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--rules")) {
-            if (!(rules = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--coi")) {
-            if (!(coi = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--strip")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_long(v, 1, 1000, &strip))
-                return pk_cli_usage(cmd, "--strip needs an integer in [1, 1000]");
-        } else if (pk_cli_is_opt(a, "--quorum")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_long(v, 1, 64, &quorum))
-                return pk_cli_usage(cmd, "--quorum needs an integer in [1, 64]");
-        } else if (pk_cli_is_opt(a, "--window")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000, &window))
-                return pk_cli_usage(cmd, "--window needs a positive integer");
-        } else if (pk_cli_is_opt(a, "--rmin")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_double(v, &rmin) || !(rmin >= -1 && rmin <= 1))
-                return pk_cli_usage(cmd, "--rmin needs a number in [-1, 1]");
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(cmd, "unknown option %s", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return pk_cli_usage(cmd, "only one input file, got '%s' and '%s'", file, a);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--val", PK_CLI_STR, &vcol, 0, 0, NULL},
+        {"--train", PK_CLI_STR, &tcol, 0, 0, NULL},
+        {"--rules", PK_CLI_STR, &rules, 0, 0, NULL},
+        {"--coi", PK_CLI_STR, &coi, 0, 0, NULL},
+        {"--strip", PK_CLI_LONG, &strip, 1, 1000, NULL},
+        {"--quorum", PK_CLI_LONG, &quorum, 1, 64, NULL},
+        {"--window", PK_CLI_LONG, &window, 1, 100000, NULL},
+        {"--rmin", PK_CLI_DOUBLE, &rmin, -1, 1, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc, argv, opts, &file, 1, NULL);
+    if (prc >= 0)
+        return prc;
     if (!file)
         return pk_cli_usage(cmd, "no input file");
     pk_es_kind rk[64], ck[16];

@@ -32,33 +32,17 @@ static int cmd_main(int argc, char **argv)
     const char *cmd = "embeddings", *file = NULL, *tname = NULL, *plot = NULL;
     uint64_t seed = PK_CLI_DEFAULT_SEED, maxp = 20000000;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (pk_cli_is_opt(a, "--tensor")) {
-            if (!(tname = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--plot")) {
-            if (!(plot = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--max-pairs")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_u64(v, &maxp) || maxp < 100)
-                return pk_cli_usage(cmd, "--max-pairs needs an integer >= 100");
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(cmd, "--seed needs a non-negative integer");
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(cmd, "unknown option %s", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return pk_cli_usage(cmd, "only one input file, got '%s' and '%s'", file, a);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--tensor", PK_CLI_STR, &tname, 0, 0, NULL},
+        {"--plot", PK_CLI_STR, &plot, 0, 0, NULL},
+        {"--max-pairs", PK_CLI_U64, &maxp, 100, 0, NULL},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc, argv, opts, &file, 1, NULL);
+    if (prc >= 0)
+        return prc;
     if (!file)
         return pk_cli_usage(cmd, "no input file");
     pk_err err;

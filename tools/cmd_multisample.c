@@ -179,35 +179,20 @@ static int load(const char *cmd, const char *file, rec **out, size_t *nout)
 static int cmd_main(int argc, char **argv)
 {
     const char *cmd = "multisample", *file = NULL, *klist = "1,5,10";
-    uint64_t seed = PK_CLI_DEFAULT_SEED, deploy = 1000, sims = 2000;
+    uint64_t seed = PK_CLI_DEFAULT_SEED, deploy = 1000;
+    long sims = 2000;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (pk_cli_is_opt(a, "--k")) {
-            if (!(klist = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--deploy")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_u64(v, &deploy) || deploy < 1)
-                return pk_cli_usage(cmd, "--deploy needs a positive integer");
-        } else if (pk_cli_is_opt(a, "--sims")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_u64(v, &sims) || sims < 1 || sims > 10000000)
-                return pk_cli_usage(cmd, "--sims needs an integer in [1, 1e7]");
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(cmd, "--seed needs a non-negative integer");
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(cmd, "unknown option %s", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return pk_cli_usage(cmd, "only one input file, got '%s' and '%s'", file, a);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--k", PK_CLI_STR, &klist, 0, 0, NULL},
+        {"--deploy", PK_CLI_U64, &deploy, 1, 0, NULL},
+        {"--sims", PK_CLI_LONG, &sims, 1, 10000000, NULL},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc, argv, opts, &file, 1, NULL);
+    if (prc >= 0)
+        return prc;
     if (!file)
         return pk_cli_usage(cmd, "no input file");
     uint64_t ks[16];

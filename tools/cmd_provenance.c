@@ -89,45 +89,24 @@ static int reshuffle(const char *cmd, double observed, const char *nullfile, int
 static int cmd_main(int argc, char **argv)
 {
     const char *cmd = "provenance", *file = NULL, *ocol = "order", *lcol = "loss", *rcol = NULL, *nullf = NULL;
-    uint64_t seed = PK_CLI_DEFAULT_SEED, nperm = 10000;
+    uint64_t seed = PK_CLI_DEFAULT_SEED;
+    long nperm = 10000;
     double observed = NAN;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (pk_cli_is_opt(a, "--order")) {
-            if (!(ocol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--loss")) {
-            if (!(lcol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--ref")) {
-            if (!(rcol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--null")) {
-            if (!(nullf = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--observed")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_double(v, &observed) || !isfinite(observed))
-                return pk_cli_usage(cmd, "--observed needs a finite number");
-        } else if (pk_cli_is_opt(a, "--perm")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_u64(v, &nperm) || nperm > 100000000)
-                return pk_cli_usage(cmd, "--perm needs an integer in [0, 1e8]");
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(cmd, "--seed needs a non-negative integer");
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(cmd, "unknown option %s", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return pk_cli_usage(cmd, "only one input file, got '%s' and '%s'", file, a);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--order", PK_CLI_STR, &ocol, 0, 0, NULL},
+        {"--loss", PK_CLI_STR, &lcol, 0, 0, NULL},
+        {"--ref", PK_CLI_STR, &rcol, 0, 0, NULL},
+        {"--null", PK_CLI_STR, &nullf, 0, 0, NULL},
+        {"--observed", PK_CLI_DOUBLE, &observed, -HUGE_VAL, HUGE_VAL, "a finite number"},
+        {"--perm", PK_CLI_LONG, &nperm, 0, 100000000, NULL},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc, argv, opts, &file, 1, NULL);
+    if (prc >= 0)
+        return prc;
     if (nullf || !isnan(observed)) {
         if (!nullf || isnan(observed))
             return pk_cli_usage(cmd, "the reshuffle test needs both --observed and --null");

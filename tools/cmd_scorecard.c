@@ -1,4 +1,5 @@
 /* probkit scorecard — WoE/IV scorecard with standard errors, fairness and drift. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,54 +163,27 @@ static int cmd_main(int argc, char **argv)
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     int json = 0, show_bins = 0;
     pk_bin_params P = pk_bin_params_default();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        long lv;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--bins")) {
-            show_bins = 1;
-        } else if (pk_cli_is_opt(a, "--target")) {
-            if (!(tcol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--protected")) {
-            if (!(pcol = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--drift")) {
-            if (!(dfile = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--out")) {
-            if (!(out = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--max-bins")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_long(v, 2, 64, &lv))
-                return pk_cli_usage(cmd, "--max-bins needs an integer in [2, 64]");
-            P.max_bins = (size_t)lv;
-        } else if (pk_cli_is_opt(a, "--min-frac")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_double(v, &P.min_frac) ||
-                !(P.min_frac > 0 && P.min_frac <= 0.5))
-                return pk_cli_usage(cmd, "--min-frac needs a number in (0, 0.5]");
-        } else if (pk_cli_is_opt(a, "--iv0") || pk_cli_is_opt(a, "--psi0") || pk_cli_is_opt(a, "--z")) {
-            double *dst = pk_cli_is_opt(a, "--iv0") ? &iv0 : pk_cli_is_opt(a, "--psi0") ? &psi0 : &z;
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_double(v, dst) || !(*dst >= 0))
-                return pk_cli_usage(cmd, "%s needs a number >= 0", a);
-        } else if (pk_cli_is_opt(a, "--simulate")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_long(v, 10, 100000000, &sim))
-                return pk_cli_usage(cmd, "--simulate needs a row count in [10, 1e8]");
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(cmd, "--seed needs a non-negative integer");
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(cmd, "unknown option %s", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return pk_cli_usage(cmd, "only one input file, got '%s' and '%s'", file, a);
-        }
-    }
+    long max_bins = (long)P.max_bins;
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--bins", PK_CLI_FLAG, &show_bins, 0, 0, NULL},
+        {"--target", PK_CLI_STR, &tcol, 0, 0, NULL},
+        {"--protected", PK_CLI_STR, &pcol, 0, 0, NULL},
+        {"--drift", PK_CLI_STR, &dfile, 0, 0, NULL},
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {"--max-bins", PK_CLI_LONG, &max_bins, 2, 64, NULL},
+        {"--min-frac", PK_CLI_DOUBLE, &P.min_frac, DBL_TRUE_MIN, 0.5, "a number in (0, 0.5]"},
+        {"--iv0", PK_CLI_DOUBLE, &iv0, 0, HUGE_VAL, "a number >= 0"},
+        {"--psi0", PK_CLI_DOUBLE, &psi0, 0, HUGE_VAL, "a number >= 0"},
+        {"--z", PK_CLI_DOUBLE, &z, 0, HUGE_VAL, "a number >= 0"},
+        {"--simulate", PK_CLI_LONG, &sim, 10, 100000000, "a row count in [10, 1e8]"},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc, argv, opts, &file, 1, NULL);
+    if (prc >= 0)
+        return prc;
+    P.max_bins = (size_t)max_bins;
     if (sim) {
         if (!out)
             return pk_cli_usage(cmd, "--simulate needs --out FILE.csv");

@@ -15,7 +15,7 @@ static const char *HELP =
     "Parameter Weibull Framework for Diagnosing Transformer Weight Distributions\").\n"
     "Protocol: histogram of log10|w| in 1024 bins on [-12, 2], empirical CDF at\n"
     "the bin edges, count-weighted least squares on the Weibull probability plot\n"
-    "over the middle 80%% of the CDF.  Reported: shape k, scale lambda, weighted\n"
+    "over the middle 80% of the CDF.  Reported: shape k, scale lambda, weighted\n"
     "R^2, binned KS distance, and the class: i.i.d. Gaussian init gives k = 1.2054;\n"
     "k >= 1.17 transmission, 1.0 <= k < 1.17 mild selection, k < 1.0 strong selection.\n\n"
     "options:\n"
@@ -77,32 +77,17 @@ static int cmd_main(int argc, char **argv)
     const char *cmd = "weights", *file = NULL, *filter = NULL, *plot = NULL;
     long minsize = 4096;
     int json = 0, mle = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--mle")) {
-            mle = 1;
-        } else if (pk_cli_is_opt(a, "--filter")) {
-            if (!(filter = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--plot")) {
-            if (!(plot = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--min-size")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_long(v, 1, 1L << 50, &minsize))
-                return pk_cli_usage(cmd, "--min-size needs a positive integer");
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(cmd, "unknown option %s", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return pk_cli_usage(cmd, "only one input file, got '%s' and '%s'", file, a);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--mle", PK_CLI_FLAG, &mle, 0, 0, NULL},
+        {"--filter", PK_CLI_STR, &filter, 0, 0, NULL},
+        {"--plot", PK_CLI_STR, &plot, 0, 0, NULL},
+        {"--min-size", PK_CLI_LONG, &minsize, 1, (double)(1L << 50), "a positive integer"},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc, argv, opts, &file, 1, NULL);
+    if (prc >= 0)
+        return prc;
     if (!file)
         return pk_cli_usage(cmd, "no input file");
     pk_err err;
