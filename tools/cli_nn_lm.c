@@ -1,5 +1,6 @@
 /* cli_nn_lm.c — `probkit nn lm`: train the byte-level GPT on a text file,
  * sample from it, score text (bits per byte) against a 5-gram baseline. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static const char *HELP =
     "A GPT-2-style byte-level language model (vocabulary 256).  The default text is\n"
     "DATA/kjv/kjv.txt: the King James Bible from the Debian package bible-kjv, written by\n"
     "  bible -f 'Gen1:1-Rev22:21' > DATA/kjv/kjv.txt   (DATA = $PROBKIT_DATA or <repo>/data).\n"
-    "train splits the text into the first 90%% (training) and the last 10%% (validation), trains\n"
+    "train splits the text into the first 90% (training) and the last 10% (validation), trains\n"
     "with AdamW (cosine schedule, warm-up, gradient clipping at 1), and reports validation bits per\n"
     "byte beside a Witten-Bell 5-gram byte model fitted on the same training split.\n\n"
     "train options:\n"
@@ -91,48 +92,26 @@ static int lm_train(int argc, char **argv)
     double lr = 2e-3;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     int json = 0, force = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        long *lp = NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        }
-        if (!strcmp(a, "--json")) {
-            json = 1;
-            continue;
-        }
-        if (!strcmp(a, "--progress")) {
-            force = 1;
-            continue;
-        }
-        if (pk_cli_is_opt(a, "--steps")) lp = &steps;
-        else if (pk_cli_is_opt(a, "--batch")) lp = &batch;
-        else if (pk_cli_is_opt(a, "--context")) lp = &context;
-        else if (pk_cli_is_opt(a, "--d-model")) lp = &dmodel;
-        else if (pk_cli_is_opt(a, "--layers")) lp = &layers;
-        else if (pk_cli_is_opt(a, "--heads")) lp = &heads;
-        else if (pk_cli_is_opt(a, "--val-bytes")) lp = &val_bytes;
-        else if (pk_cli_is_opt(a, "--eval-every")) lp = &every;
-        else if (!pk_cli_is_opt(a, "--text") && !pk_cli_is_opt(a, "--out") && !pk_cli_is_opt(a, "--lr") &&
-                 !pk_cli_is_opt(a, "--seed"))
-            return pk_cli_usage(C, "unknown option '%s'", a);
-        if (!(v = pk_cli_optarg(C, argc, argv, &i)))
-            return PK_EXIT_USAGE;
-        if (lp) {
-            if (pk_cli_parse_long(v, lp == &val_bytes ? 0 : 1, 1L << 40, lp))
-                return pk_cli_usage(C, "%s: '%s' is not a positive integer", a, v);
-        } else if (pk_cli_is_opt(a, "--text")) {
-            text = v;
-        } else if (pk_cli_is_opt(a, "--out")) {
-            out = v;
-        } else if (pk_cli_is_opt(a, "--lr")) {
-            if (pk_cli_parse_double(v, &lr) || !(lr > 0))
-                return pk_cli_usage(C, "--lr: '%s' is not a positive number", v);
-        } else if (pk_cli_parse_u64(v, &seed)) {
-            return pk_cli_usage(C, "--seed: '%s' is not a non-negative integer", v);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--progress", PK_CLI_FLAG, &force, 0, 0, NULL},
+        {"--steps", PK_CLI_LONG, &steps, 1, (double)(1L << 40), "a positive integer"},
+        {"--batch", PK_CLI_LONG, &batch, 1, (double)(1L << 40), "a positive integer"},
+        {"--context", PK_CLI_LONG, &context, 1, (double)(1L << 40), "a positive integer"},
+        {"--d-model", PK_CLI_LONG, &dmodel, 1, (double)(1L << 40), "a positive integer"},
+        {"--layers", PK_CLI_LONG, &layers, 1, (double)(1L << 40), "a positive integer"},
+        {"--heads", PK_CLI_LONG, &heads, 1, (double)(1L << 40), "a positive integer"},
+        {"--val-bytes", PK_CLI_LONG, &val_bytes, 0, (double)(1L << 40), "a non-negative integer"},
+        {"--eval-every", PK_CLI_LONG, &every, 1, (double)(1L << 40), "a positive integer"},
+        {"--text", PK_CLI_STR, &text, 0, 0, NULL},
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {"--lr", PK_CLI_DOUBLE, &lr, DBL_TRUE_MIN, HUGE_VAL, "a positive number"},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(C, HELP, argc, argv, opts, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
     pk_nn_gpt_config cfg = {256, (int)context, (int)dmodel, (int)layers, (int)heads, 0.0f};
     pk_err err = {0};
     if (pk_nn_gpt_config_check(&cfg, &err))
@@ -250,39 +229,20 @@ static int lm_sample(int argc, char **argv)
     long nnew = 200, topk = 0;
     pk_nn_sample_params sp = {1.0, 0, 1.0};
     uint64_t seed = PK_CLI_DEFAULT_SEED;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        }
-        if (!pk_cli_is_opt(a, "--model") && !pk_cli_is_opt(a, "--prompt") && !pk_cli_is_opt(a, "--n") &&
-            !pk_cli_is_opt(a, "--temperature") && !pk_cli_is_opt(a, "--top-k") && !pk_cli_is_opt(a, "--top-p") &&
-            !pk_cli_is_opt(a, "--seed"))
-            return pk_cli_usage(C, "unknown option '%s'", a);
-        if (!(v = pk_cli_optarg(C, argc, argv, &i)))
-            return PK_EXIT_USAGE;
-        if (pk_cli_is_opt(a, "--model"))
-            file = v;
-        else if (pk_cli_is_opt(a, "--prompt"))
-            prompt = v;
-        else if (pk_cli_is_opt(a, "--n")) {
-            if (pk_cli_parse_long(v, 0, 1000000, &nnew))
-                return pk_cli_usage(C, "--n: '%s' is not an integer in 0..1000000", v);
-        } else if (pk_cli_is_opt(a, "--top-k")) {
-            if (pk_cli_parse_long(v, 0, 1 << 20, &topk))
-                return pk_cli_usage(C, "--top-k: '%s' is not a non-negative integer", v);
-            sp.top_k = (int)topk;
-        } else if (pk_cli_is_opt(a, "--temperature")) {
-            if (pk_cli_parse_double(v, &sp.temperature) || !(sp.temperature > 0))
-                return pk_cli_usage(C, "--temperature: '%s' must be > 0", v);
-        } else if (pk_cli_is_opt(a, "--top-p")) {
-            if (pk_cli_parse_double(v, &sp.top_p) || !(sp.top_p > 0 && sp.top_p <= 1))
-                return pk_cli_usage(C, "--top-p: '%s' must be in (0, 1]", v);
-        } else if (pk_cli_parse_u64(v, &seed)) {
-            return pk_cli_usage(C, "--seed: '%s' is not a non-negative integer", v);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--model", PK_CLI_STR, &file, 0, 0, NULL},
+        {"--prompt", PK_CLI_STR, &prompt, 0, 0, NULL},
+        {"--n", PK_CLI_LONG, &nnew, 0, 1000000, NULL},
+        {"--top-k", PK_CLI_LONG, &topk, 0, 1 << 20, NULL},
+        {"--temperature", PK_CLI_DOUBLE, &sp.temperature, DBL_TRUE_MIN, HUGE_VAL, "a number > 0"},
+        {"--top-p", PK_CLI_DOUBLE, &sp.top_p, DBL_TRUE_MIN, 1, "a number in (0, 1]"},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(C, HELP, argc, argv, opts, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
+    sp.top_k = (int)topk;
     if (!file)
         return pk_cli_usage(C, "--model is required");
     if (!*prompt)
@@ -319,31 +279,17 @@ static int lm_score(int argc, char **argv)
     const char *C = "nn lm score", *file = NULL, *text = NULL;
     long stride = 0;
     int json = 0, per_token = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        }
-        if (!strcmp(a, "--json")) {
-            json = 1;
-            continue;
-        }
-        if (!strcmp(a, "--per-token")) {
-            per_token = 1;
-            continue;
-        }
-        if (!pk_cli_is_opt(a, "--model") && !pk_cli_is_opt(a, "--text") && !pk_cli_is_opt(a, "--stride"))
-            return pk_cli_usage(C, "unknown option '%s'", a);
-        if (!(v = pk_cli_optarg(C, argc, argv, &i)))
-            return PK_EXIT_USAGE;
-        if (pk_cli_is_opt(a, "--model"))
-            file = v;
-        else if (pk_cli_is_opt(a, "--text"))
-            text = v;
-        else if (pk_cli_parse_long(v, 1, 65536, &stride))
-            return pk_cli_usage(C, "--stride: '%s' is not a positive integer", v);
-    }
+    const pk_cli_opt opts[] = {
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--per-token", PK_CLI_FLAG, &per_token, 0, 0, NULL},
+        {"--model", PK_CLI_STR, &file, 0, 0, NULL},
+        {"--text", PK_CLI_STR, &text, 0, 0, NULL},
+        {"--stride", PK_CLI_LONG, &stride, 1, 65536, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(C, HELP, argc, argv, opts, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
     if (!file || !text)
         return pk_cli_usage(C, "--model and --text are required");
     pk_err err = {0};

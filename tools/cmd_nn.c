@@ -23,7 +23,7 @@ static const char *HELP =
     "  --epochs N        passes over the training set (default 5)\n"
     "  --batch N         mini-batch size (default 128)\n"
     "  --optim NAME      adam (default), adamw, sgd (momentum 0.9, Nesterov), rmsprop, adagrad\n"
-    "  --lr X            peak learning rate (default 1e-3; sgd 0.05); cosine decay to 0 after 1%% warm-up\n"
+    "  --lr X            peak learning rate (default 1e-3; sgd 0.05); cosine decay to 0 after 1% warm-up\n"
     "  --weight-decay X  (default 0; adamw 0.01)\n"
     "  --hidden LIST     MLP hidden widths, comma separated (default 512,512)\n"
     "  --dropout P       dropout after hidden layers (default 0)\n"
@@ -174,79 +174,44 @@ static void shift_image(const float *src, float *dst, int64_t c, int64_t h, int6
             }
 }
 
-static int parse_optim(const char *s, pk_nn_optim_kind *k)
-{
-    static const char *names[] = {"sgd", "adam", "adamw", "rmsprop", "adagrad"};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(s, names[i])) {
-            *k = (pk_nn_optim_kind)i;
-            return 0;
-        }
-    return -1;
-}
+/* In pk_nn_optim_kind order. */
+static const char *const OPTIM_NAMES[] = {"sgd", "adam", "adamw", "rmsprop", "adagrad"};
+static const char *const ARCH_NAMES[] = {"mlp", "cnn", "lenet"};
 
 static int cmd_train(int argc, char **argv)
 {
-    const char *C = "nn train", *set = NULL, *arch = NULL, *out = "nn-model.safetensors", *hidden = "512,512";
-    const char *optname = "adam";
+    const char *C = "nn train", *set = NULL, *out = "nn-model.safetensors", *hidden = "512,512";
+    int archk = -1, optk = PK_NN_ADAM;
     long epochs = 5, batch = 128, val = -1, limit = -1;
     double lr = NAN, wd = NAN, dropout = 0, smoothing = 0;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     int json = 0, force = 0, augment = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-#define OPT(name) (pk_cli_is_opt(a, name) && (v = pk_cli_optarg(C, argc, argv, &i)) != NULL)
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (pk_cli_is_opt(a, "--data")) {
-            if (!(set = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--model")) {
-            if (!(arch = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--out")) {
-            if (!(out = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--hidden")) {
-            if (!(hidden = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--optim")) {
-            if (!(optname = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--epochs") || pk_cli_is_opt(a, "--batch") || pk_cli_is_opt(a, "--val") ||
-                   pk_cli_is_opt(a, "--limit")) {
-            long *dst = a[2] == 'e' ? &epochs : a[2] == 'b' ? &batch : a[2] == 'v' ? &val : &limit;
-            long lo = a[2] == 'v' ? 0 : 1;
-            if (!(v = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_long(v, lo, 100000000, dst))
-                return pk_cli_usage(C, "%s: '%s' is not an integer >= %ld", a, v, lo);
-        } else if (pk_cli_is_opt(a, "--lr") || pk_cli_is_opt(a, "--weight-decay") || pk_cli_is_opt(a, "--dropout") ||
-                   pk_cli_is_opt(a, "--smoothing")) {
-            double *dst = a[2] == 'l' ? &lr : a[2] == 'w' ? &wd : a[2] == 'd' ? &dropout : &smoothing;
-            if (!(v = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_double(v, dst) || !(*dst >= 0))
-                return pk_cli_usage(C, "%s: '%s' is not a non-negative number", a, v);
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(C, "--seed: '%s' is not a non-negative integer", v);
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--progress")) {
-            force = 1;
-        } else if (!strcmp(a, "--augment")) {
-            augment = 1;
-        } else {
-            return pk_cli_usage(C, "unknown option '%s'", a);
-        }
-#undef OPT
-    }
-    if (!set || !arch)
+    const pk_cli_opt opts[] = {
+        {"--data", PK_CLI_STR, &set, 0, 0, NULL},
+        {"--model", PK_CLI_CHOICE, &archk, 0, 0, "mlp|cnn|lenet"},
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {"--hidden", PK_CLI_STR, &hidden, 0, 0, NULL},
+        {"--optim", PK_CLI_CHOICE, &optk, 0, 0, "sgd|adam|adamw|rmsprop|adagrad"},
+        {"--epochs", PK_CLI_LONG, &epochs, 1, 100000000, NULL},
+        {"--batch", PK_CLI_LONG, &batch, 1, 100000000, NULL},
+        {"--val", PK_CLI_LONG, &val, 0, 100000000, NULL},
+        {"--limit", PK_CLI_LONG, &limit, 1, 100000000, NULL},
+        {"--lr", PK_CLI_DOUBLE, &lr, 0, HUGE_VAL, "a non-negative number"},
+        {"--weight-decay", PK_CLI_DOUBLE, &wd, 0, HUGE_VAL, "a non-negative number"},
+        {"--dropout", PK_CLI_DOUBLE, &dropout, 0, 1 - 1e-16, "a number in [0, 1)"},
+        {"--smoothing", PK_CLI_DOUBLE, &smoothing, 0, 1 - 1e-16, "a number in [0, 1)"},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--progress", PK_CLI_FLAG, &force, 0, 0, NULL},
+        {"--augment", PK_CLI_FLAG, &augment, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(C, HELP, argc, argv, opts, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
+    if (!set || archk < 0)
         return pk_cli_usage(C, "--data and --model are required");
+    const char *arch = ARCH_NAMES[archk], *optname = OPTIM_NAMES[optk];
     pk_nn_classifier_config cfg = {PK_NN_ARCH_MLP, 1, 28, 28, 10, 0, {0}, (float)dropout};
     if (!strcmp(arch, "mlp")) {
         const char *s = hidden;
@@ -258,18 +223,10 @@ static int cmd_train(int argc, char **argv)
             cfg.hidden[cfg.n_hidden++] = (int)h;
             s = *end ? end + 1 : end;
         }
-    } else if (!strcmp(arch, "cnn")) {
-        cfg.arch = PK_NN_ARCH_CNN;
-    } else if (!strcmp(arch, "lenet")) {
-        cfg.arch = PK_NN_ARCH_LENET;
     } else {
-        return pk_cli_usage(C, "--model: unknown architecture '%s' (mlp, cnn, lenet)", arch);
+        cfg.arch = archk == 1 ? PK_NN_ARCH_CNN : PK_NN_ARCH_LENET;
     }
-    pk_nn_optim_kind ok;
-    if (parse_optim(optname, &ok))
-        return pk_cli_usage(C, "--optim: unknown optimiser '%s'", optname);
-    if (dropout >= 1 || smoothing >= 1)
-        return pk_cli_usage(C, "--dropout and --smoothing must be below 1");
+    pk_nn_optim_kind ok = (pk_nn_optim_kind)optk;
     pk_nn_optim_params op = pk_nn_optim_params_default(ok);
     if (ok == PK_NN_SGD)
         op.momentum = 0.9, op.nesterov = 1;
@@ -417,30 +374,20 @@ done:
 
 static int cmd_eval(int argc, char **argv)
 {
-    const char *C = "nn eval", *set = NULL, *file = NULL, *split = "test";
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (pk_cli_is_opt(a, "--data")) {
-            if (!(set = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--model-file") || pk_cli_is_opt(a, "--model")) {
-            if (!(file = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--split")) {
-            if (!(split = pk_cli_optarg(C, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (strcmp(split, "test") && strcmp(split, "train"))
-                return pk_cli_usage(C, "--split must be test or train");
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else {
-            return pk_cli_usage(C, "unknown option '%s'", a);
-        }
-    }
+    const char *C = "nn eval", *set = NULL, *file = NULL;
+    int json = 0, splitk = 0;
+    const pk_cli_opt opts[] = {
+        {"--data", PK_CLI_STR, &set, 0, 0, NULL},
+        {"--model-file", PK_CLI_STR, &file, 0, 0, NULL},
+        {"--model", PK_CLI_STR, &file, 0, 0, NULL},
+        {"--split", PK_CLI_CHOICE, &splitk, 0, 0, "test|train"},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(C, HELP, argc, argv, opts, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
+    const char *split = splitk ? "train" : "test";
     if (!set || !file)
         return pk_cli_usage(C, "--model-file and --data are required");
     pk_err err = {0};
