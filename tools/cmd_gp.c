@@ -69,44 +69,25 @@ static int columns(const char *file, const pk_table *t, const int *cols, size_t 
 
 static int do_fit(int argc, char **argv)
 {
-    const char *data = NULL, *target = NULL, *out = NULL, *v;
-    int kind = PK_GP_KERNEL_MATERN52, ard = 1, json = 0;
+    const char *data = NULL, *target = NULL, *out = NULL;
+    int kind = PK_GP_KERNEL_MATERN52, iso = 0, json = 0;
     long depth = 3, restarts = 2;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (pk_cli_is_opt(a, "--target")) {
-            if (!(target = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--out")) {
-            if (!(out = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--kernel")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if ((kind = kernel_parse(v)) < 0)
-                return pk_cli_usage(CMD, "unknown --kernel '%s'", v);
-        } else if (pk_cli_is_opt(a, "--depth") || pk_cli_is_opt(a, "--restarts")) {
-            long *dst = a[2] == 'd' ? &depth : &restarts;
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_long(v, a[2] == 'd' ? 1 : 0, 64, dst))
-                return pk_cli_usage(CMD, "%s: bad value '%s'", a, v);
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(CMD, "--seed needs a non-negative integer");
-        } else if (!strcmp(a, "--iso")) {
-            ard = 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(CMD, "unknown option '%s'", a);
-        } else if (!data) {
-            data = a;
-        } else {
-            return pk_cli_usage(CMD, "unexpected argument '%s'", a);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--target", PK_CLI_STR, &target, 0, 0, NULL},
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {"--kernel", PK_CLI_CHOICE, &kind, 0, 0, "se|matern12|matern32|matern52|linear|periodic|relu|erf"},
+        {"--depth", PK_CLI_LONG, &depth, 1, 64, NULL},
+        {"--restarts", PK_CLI_LONG, &restarts, 0, 64, NULL},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {"--iso", PK_CLI_FLAG, &iso, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc - 1, argv + 1, opts, &data, 1, NULL);
+    if (prc >= 0)
+        return prc;
+    int ard = !iso;
     if (!data || !target || !out)
         return pk_cli_usage(CMD, "fit needs DATA.csv, --target COL and --out MODEL.json");
     pk_err err;
@@ -242,25 +223,18 @@ done:
 
 static int do_predict(int argc, char **argv)
 {
-    const char *model = NULL, *data = NULL, *out = NULL;
+    const char *out = NULL;
     int json = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (pk_cli_is_opt(a, "--out")) {
-            if (!(out = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(CMD, "unknown option '%s'", a);
-        } else if (!model) {
-            model = a;
-        } else if (!data) {
-            data = a;
-        } else {
-            return pk_cli_usage(CMD, "unexpected argument '%s'", a);
-        }
-    }
+    const pk_cli_opt opts[] = {
+        {"--out", PK_CLI_STR, &out, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    const char *pos[2] = {NULL, NULL};
+    int prc = pk_cli_parse(CMD, HELP, argc - 1, argv + 1, opts, pos, 2, NULL);
+    if (prc >= 0)
+        return prc;
+    const char *model = pos[0], *data = pos[1];
     if (!model || !data)
         return pk_cli_usage(CMD, "predict needs MODEL.json and DATA.csv");
     json_error_t je;
