@@ -250,13 +250,11 @@ int pk_pc_clt_params_check(const pk_pc_clt_params *p, pk_err *err)
     return PK_OK;
 }
 
-/* Normalised Gaussian taps g[-r..r], r = round(4 sigma) (scipy.ndimage's
- * default truncation); sigma = 0 gives the single tap 1.  Returns r. */
-static int gauss_taps(double sigma, double *g)
+int pc_gauss_taps(double sigma, int rmax, double *g)
 {
     int r = (int)(4.0 * sigma + 0.5);
-    if (r > 256)
-        r = 256;
+    if (r > rmax)
+        r = rmax;
     double s = 0;
     for (int i = -r; i <= r; i++) {
         g[i + r] = sigma > 0 ? exp(-0.5 * (double)i * i / (sigma * sigma)) : 1.0;
@@ -265,6 +263,18 @@ static int gauss_taps(double sigma, double *g)
     for (int i = 0; i <= 2 * r; i++)
         g[i] /= s;
     return r;
+}
+
+void pc_blur1d(const double *in, double *out, int lo, int hi, const double *g, int r)
+{
+    for (int b = lo; b < hi; b++) {
+        double s = 0;
+        for (int i = -r; i <= r; i++) {
+            int c = b + i < lo ? lo : b + i >= hi ? hi - 1 : b + i;
+            s += g[i + r] * in[c];
+        }
+        out[b] = s;
+    }
 }
 
 /* Blur rows [lo, hi) x columns [lo, hi) of the n x n table t (row stride n)
@@ -285,14 +295,7 @@ static void blur_block(double *t, double *out, int n, int lo, int hi, const doub
             rowz[a] = row[b] == 0;
         if (rowz[a] || rb == 0)
             continue;
-        for (int b = lo; b < hi; b++) {
-            double s = 0;
-            for (int i = -rb; i <= rb; i++) {
-                int c = b + i < lo ? lo : b + i >= hi ? hi - 1 : b + i;
-                s += gb[i + rb] * row[c];
-            }
-            tmp[b] = s;
-        }
+        pc_blur1d(row, tmp, lo, hi, gb, rb);
         memcpy(row + lo, tmp + lo, sizeof(double) * (size_t)(hi - lo));
     }
     for (int a = lo; a < hi; a++) { /* along the parent's value, needed rows only */
@@ -325,7 +328,7 @@ static void clt_table(const pk_pc *tree, int v, const uint8_t *x, size_t n, cons
 {
     const int D = tree->nvars, nc = tree->ncat, par = tree->parent[v];
     double ga[513], gb[513];
-    int ra = gauss_taps(p->sigma_parent, ga), rb = gauss_taps(p->sigma_child, gb);
+    int ra = pc_gauss_taps(p->sigma_parent, 256, ga), rb = pc_gauss_taps(p->sigma_child, 256, gb);
     int rows = par >= 0 ? nc : 1;
     memset(t, 0, sizeof(double) * (size_t)rows * nc);
     for (size_t r = 0; r < n; r++) {
@@ -338,14 +341,7 @@ static void clt_table(const pk_pc *tree, int v, const uint8_t *x, size_t n, cons
     memcpy(o, t, sizeof(double) * (size_t)rows * nc);
     if (par < 0) {
         /* One row: blur along the child's value only. */
-        for (int b = lo; b < hi; b++) {
-            double s = 0;
-            for (int i = -rb; i <= rb; i++) {
-                int c = b + i < lo ? lo : b + i >= hi ? hi - 1 : b + i;
-                s += gb[i + rb] * t[c];
-            }
-            o[b] = s;
-        }
+        pc_blur1d(t, o, lo, hi, gb, rb);
     } else {
         blur_block(t, o, nc, lo, hi, ga, ra, gb, rb, need, tmp, rowz);
     }

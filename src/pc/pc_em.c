@@ -287,21 +287,6 @@ PC_OMP(omp for schedule(dynamic, 1))
 }
 
 /* Parameters <- inertia * old + (1 - inertia) * smoothed MLE from counts. */
-/* Gaussian taps g[-r..r] for theta smoothing (r = round(4 sigma), at most 64). */
-static int theta_taps(double sigma, double *g)
-{
-    if (!(sigma > 0))
-        return -1;
-    int r = (int)(4.0 * sigma + 0.5);
-    r = r > 64 ? 64 : r;
-    double s = 0;
-    for (int i = -r; i <= r; i++)
-        s += g[i + r] = exp(-0.5 * (double)i * i / (sigma * sigma));
-    for (int i = 0; i <= 2 * r; i++)
-        g[i] /= s;
-    return r;
-}
-
 /* M-step.  With sigma > 0 each input node's expected counts are blurred
  * along the value axis first (interior values 1..nc-2 only, edges repeated;
  * the saturated values 0 and nc-1 keep their counts): neighbouring
@@ -311,27 +296,21 @@ static void m_step(pk_pc *pc, const ws *w, double pseudo, double sigma, double i
 {
     const size_t D = (size_t)pc->nvars, k = (size_t)pc->k, nc = (size_t)pc->ncat;
     double tmp[1024], g[129], cb[256], cs[256];
-    int r = nc > 2 ? theta_taps(sigma, g) : -1;
+    int r = nc > 2 && sigma > 0 ? pc_gauss_taps(sigma, 64, g) : -1;
     for (size_t v = 0; v < D; v++) {
         const double *ct = w->cnt_theta + v * nc * k;
         float *th = pc->theta + v * k * nc;
         for (size_t j = 0; j < k; j++) {
+            for (size_t a = 0; a < nc; a++)
+                cb[a] = ct[a * k + j];
+            if (r >= 0) {
+                pc_blur1d(cb, cs, 1, (int)nc - 1, g, r);
+                memcpy(cb + 1, cs + 1, sizeof(double) * (nc - 2));
+            }
+            /* Normalise what was blurred: repeating the edge values does not keep the total. */
             double s = 0;
             for (size_t a = 0; a < nc; a++)
-                s += cb[a] = ct[a * k + j];
-            if (r >= 0) {
-                const int lo = 1, hi = (int)nc - 1;
-                for (int a = lo; a < hi; a++) {
-                    double t = 0;
-                    for (int i = -r; i <= r; i++) {
-                        int c = a + i < lo ? lo : a + i >= hi ? hi - 1 : a + i;
-                        t += g[i + r] * cb[c];
-                    }
-                    cs[a] = t;
-                }
-                for (int a = lo; a < hi; a++)
-                    cb[a] = cs[a];
-            }
+                s += cb[a];
             for (size_t a = 0; a < nc; a++) {
                 double nw = s + pseudo > 0 ? (cb[a] + pseudo / (double)nc) / (s + pseudo) : th[j * nc + a];
                 th[j * nc + a] = (float)(inertia * th[j * nc + a] + (1 - inertia) * nw);

@@ -56,6 +56,13 @@ void pc_log_matvec(const double *A, const double *in, int n, double *out);
 /* out[j] = log sum_i exp(in[i]) * A[i][j]. */
 void pc_log_vecmat(const double *A, const double *in, int n, double *out);
 
+/* Normalised Gaussian taps g[0..2r] for offsets -r..r, r = min(round(4 sigma),
+ * rmax) (scipy.ndimage's truncation); sigma = 0 gives one tap of 1.  Returns r. */
+int pc_gauss_taps(double sigma, int rmax, double *g);
+/* out[b] = sum_i g[i + r] in[clamp(b + i)] for b in [lo, hi), clamping to
+ * [lo, hi - 1] (edge values repeated). */
+void pc_blur1d(const double *in, double *out, int lo, int hi, const double *g, int r);
+
 /* Platform-independent exp and log (see pc_infer.c). */
 double pc_exp(double x);
 double pc_log(double x);

@@ -109,9 +109,44 @@ int main(void)
     PK_CHECK(strstr(err.msg, "row 0") != NULL);
     ep.inertia_end = 1.5;
     PK_CHECK(pk_pc_em_params_check(&ep, &err) == PK_EINVAL);
+    ep = pk_pc_em_params_default();
+    ep.theta_sigma = -0.5;
+    PK_CHECK(pk_pc_em_params_check(&ep, &err) == PK_EINVAL && strstr(err.msg, "theta_sigma"));
     sp.k = 0;
     PK_CHECK(pk_pc_structure_params_check(&sp, &err) == PK_EINVAL);
     pk_pc_free(pc);
+
+    /* theta_sigma: data on even levels 2..14 of 16 only.  Without smoothing the
+     * odd levels keep only the pseudocount; with sigma = 1 they get about as
+     * much as their even neighbours, the end levels 0 and 15 (never seen, not
+     * blurred into) stay at the pseudocount, and rows still sum to one. */
+    enum { DS = 3, NCS = 16, NS = 800 };
+    uint8_t *ev = malloc((size_t)NS * DS);
+    for (int i = 0; i < NS * DS; i++)
+        ev[i] = (uint8_t)(2 + 2 * pk_rng_below(&rng, 7));
+    int32_t par3[DS] = {-1, 0, 1};
+    double odd[2], end0[2];
+    for (int smooth = 0; smooth < 2; smooth++) {
+        PK_CHECK_OK(pk_pc_from_tree(par3, DS, 2, NCS, 0.3, &rng, &pc, &err));
+        ep = pk_pc_em_params_default();
+        ep.epochs_mini = 0;
+        ep.epochs_full = 2;
+        ep.theta_sigma = smooth ? 1.0 : 0.0;
+        PK_CHECK_OK(pk_pc_em(pc, ev, NS, &ep, NULL, NULL, NULL, &err));
+        const float *th = pc->theta + (size_t)2 * 2 * NCS; /* variable 2 (a tree leaf), state 0 */
+        double sum = 0;
+        for (int a = 0; a < NCS; a++)
+            sum += th[a];
+        PK_CHECK_CLOSE(sum, 1.0, 1e-5, 0);
+        odd[smooth] = th[7] / th[8];
+        end0[smooth] = th[0];
+        pk_pc_free(pc);
+    }
+    PK_CHECK(odd[0] < 0.01);
+    PK_CHECK(odd[1] > 0.5 && odd[1] < 1.5);
+    PK_CHECK_CLOSE(end0[1], end0[0], 0, 0.5);
+    PK_CHECK(end0[1] < 1e-3);
+    free(ev);
     free(chain);
     return pk_test_done();
 }
