@@ -264,7 +264,10 @@ int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_km
             st = pk_err_set(err, PK_EIO, "kmeans: allreduce failed");
             goto fail;
         }
-        if (inertia < km->inertia) {
+        /* a restart must be better beyond rounding: restarts that reach the same partition
+         * differ only in the last bits (summation order), and which of them won would then
+         * depend on the thread or process count */
+        if (inertia < km->inertia * (1 - 1e-12)) {
             km->inertia = inertia;
             km->n_iter = it;
             km->converged = conv;
