@@ -359,31 +359,62 @@ int pk_pc_load(const char *path, pk_pc **out, pk_err *err)
     return st;
 }
 
+/* FNV-1a over little-endian 64-bit words, fed 32-bit values. */
+typedef struct fnv_words {
+    uint64_t h, acc, len;
+    int half;
+} fnv_words;
+
+static void fnv_mix(fnv_words *f, uint64_t w)
+{
+    f->h ^= w;
+    f->h *= 1099511628211ull;
+}
+
+static void fnv_u32(fnv_words *f, uint32_t x)
+{
+    f->len += 4;
+    if (!f->half) {
+        f->acc = x;
+        f->half = 1;
+    } else {
+        fnv_mix(f, f->acc | (uint64_t)x << 32);
+        f->half = 0;
+    }
+}
+
+static void fnv_f32s(fnv_words *f, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], 4);
+        fnv_u32(f, u);
+    }
+}
+
 uint64_t pk_pc_hash(const pk_pc *pc)
 {
-    uint8_t *buf;
-    size_t len;
-    if (pk_pc_serialize(pc, &buf, &len, NULL))
-        return 0;
-    /* FNV-1a over little-endian 64-bit words (the tail zero-padded, then the
-     * length): one multiply per 8 bytes, so hashing a 28 MB model costs a
-     * few ms rather than ~40 ms per process start. */
-    uint64_t h = 1469598103934665603ull;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w = 0;
-        for (int b = 7; b >= 0; b--)
-            w = (w << 8) | buf[i + (size_t)b];
-        h ^= w;
-        h *= 1099511628211ull;
+    /* The serialised bytes before the CRC, hashed as they would be written
+     * but without building them: one multiply per 8 bytes and no second CRC
+     * pass, so a 28 MB model costs a few ms per process start. */
+    fnv_words f = {1469598103934665603ull, 0, 0, 0};
+    size_t k = (size_t)pc->k, nc = (size_t)pc->ncat;
+    const uint8_t *mg = (const uint8_t *)PC_MAGIC;
+    fnv_u32(&f, (uint32_t)mg[0] | (uint32_t)mg[1] << 8 | (uint32_t)mg[2] << 16 | (uint32_t)mg[3] << 24);
+    fnv_u32(&f, PC_VERSION);
+    int32_t hdr[5] = {pc->nvars, pc->k, pc->ncat, pc->height, pc->width};
+    for (int i = 0; i < 5; i++)
+        fnv_u32(&f, (uint32_t)hdr[i]);
+    for (int v = 0; v < pc->nvars; v++)
+        fnv_u32(&f, (uint32_t)pc->parent[v]);
+    fnv_f32s(&f, pc->root_w, k);
+    for (int v = 0; v < pc->nvars; v++) {
+        fnv_f32s(&f, pc->theta + (size_t)v * k * nc, k * nc);
+        if (v != pc->root && !pc_is_leaf(pc, v))
+            fnv_f32s(&f, pc->weight + (size_t)v * k * k, k * k);
     }
-    uint64_t w = 0;
-    for (size_t b = len; b > i; b--)
-        w = (w << 8) | buf[b - 1];
-    h ^= w;
-    h *= 1099511628211ull;
-    h ^= (uint64_t)len;
-    h *= 1099511628211ull;
-    free(buf);
-    return h;
+    if (f.half)
+        fnv_mix(&f, f.acc);
+    fnv_mix(&f, f.len);
+    return f.h;
 }

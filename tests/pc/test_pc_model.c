@@ -161,6 +161,20 @@ int main(void)
     pk_pc *back = NULL;
     PK_CHECK_OK(pk_pc_parse(buf, len, "mem", &back, &err));
     PK_CHECK(back && pk_pc_hash(back) == pk_pc_hash(pc));
+    {
+        /* The documented definition: FNV-1a 64 over the bytes before the CRC
+         * as little-endian 64-bit words (last one zero-padded), then the length. */
+        uint64_t h = 1469598103934665603ull;
+        size_t body = len - 4;
+        for (size_t i = 0; i < body; i += 8) {
+            uint64_t w = 0;
+            for (size_t b = 0; b < 8 && i + b < body; b++)
+                w |= (uint64_t)buf[i + b] << (8 * b);
+            h = (h ^ w) * 1099511628211ull;
+        }
+        h = (h ^ (uint64_t)body) * 1099511628211ull;
+        PK_CHECK(h == pk_pc_hash(pc));
+    }
     PK_CHECK(back && memcmp(back->theta, pc->theta, sizeof(float) * D * 3 * NC) == 0);
     pk_pc_free(back);
     back = NULL;
