@@ -16,8 +16,9 @@ fi
 mkdir -p "$T/d/mnist" "$T/bin"
 cp "$REAL"/mnist/mnist-10k-*-ubyte "$T/d/mnist/"
 if [ -s "$REAL/kjv/kjv.txt" ]; then mkdir -p "$T/d/kjv" && cp "$REAL/kjv/kjv.txt" "$T/d/kjv/"; fi
+if [ -s "$REAL/credit/german_credit.csv" ]; then mkdir -p "$T/d/credit" && cp "$REAL/credit/german_credit.csv" "$T/d/credit/"; fi
 # a PATH without npm proves that a verified data dir needs no network
-for c in bash sh sha256sum gzip awk cut ls grep xargs mkdir mktemp ln rm mv sed tail dirname cat printf env wc bible; do
+for c in bash sh sha256sum gzip awk cut ls grep xargs mkdir mktemp ln rm mv sed tail dirname cat printf env wc bible Rscript; do
     p=$(command -v $c) && ln -s "$p" "$T/bin/$c"
 done
 run() { PATH="$T/bin" PROBKIT_DATA="$T/d" "$@" >"$T/out" 2>&1; echo $?; }
