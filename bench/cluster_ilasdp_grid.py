@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """iLA-SDP on a slice of the paper's simulation grid, through the `probkit cluster` CLI.
 
-    /usr/bin/python3 bench/cluster_ilasdp_grid.py [--reps 10] [--seed 42] [--slice small|medium]
-                                                  [--out bench/results/cluster_ilasdp_grid.json]
+    /usr/bin/python3 bench/cluster_ilasdp_grid.py [--reps 10] [--seed 42] [--slice small|medium|n200]
+                                                  [--out NAME]
 
 Data (numpy, seeded; the model of repro/ilasdp.c): K clusters of equal size, cluster c centred at
 (delta / sqrt 2) e_c (K = 3, pairwise distance delta) or at 0 / delta e_1 (K = 2); covariances I
@@ -30,12 +30,13 @@ import harness  # noqa: E402
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--reps", type=int, default=10)
 ap.add_argument("--seed", type=int, default=42)
-ap.add_argument("--slice", choices=["small", "medium"], default="medium")
+ap.add_argument("--slice", choices=["small", "medium", "n200"], default="medium")
 ap.add_argument("--out", default=None, help="result name (default cluster_ilasdp_grid)")
 args = ap.parse_args()
 harness.set_threads(1)
 
 import numpy as np  # noqa: E402
+from cluster_gen import gen  # noqa: E402  (imports numpy: after set_threads)
 
 prog = harness.find_program("probkit")
 if prog is None:
@@ -48,22 +49,6 @@ METHODS = {
     "em_diag": ["--method", "gmm", "--cov", "diag"],
     "ila_sdp": ["--method", "ila-sdp"],
 }
-
-
-def gen(rng, K, n, p, het, delta):
-    y = np.arange(n) % K
-    Z = rng.normal(size=(n, p))
-    if het:
-        Z[y == 1] *= 2.0
-        idx = np.where(y == 2)[0]
-        for t in range(1, p):  # AR(0.5) with unit marginal variance
-            Z[idx, t] = 0.5 * Z[idx, t - 1] + np.sqrt(0.75) * Z[idx, t]
-    if K == 2:
-        Z[y == 1, 0] += delta
-    else:
-        for c in range(min(K, p)):
-            Z[y == c, c] += delta / np.sqrt(2.0)
-    return Z, y
 
 
 def run_cli(path, K, flags, seed):
@@ -83,7 +68,9 @@ def find_error(out):
     return ev.get("error")
 
 
-if args.slice == "small":
+if args.slice == "n200":  # the paper's n = 200 for K = 2 (100 points per cluster)
+    configs = [(2, 200, 2, True, 4.0), (2, 200, 10, True, 4.0), (2, 200, 10, False, 4.0)]
+elif args.slice == "small":
     configs = [(2, 100, 2, True, 3.0), (2, 100, 10, True, 4.0), (3, 150, 2, True, 4.0), (3, 150, 2, False, 4.0)]
 else:  # the paper's n = 100 (K = 2) and 50 points per cluster (K = 3); n = 200, 400 cost 8-64x more
     configs = []
@@ -134,10 +121,12 @@ for (K, n, p, het, delta) in configs:
           ", ".join(f"{m} {row[m]['mean']:.3f}" if row[m]["mean"] is not None else f"{m} -" for m in METHODS) +
           f"  ({row['seconds']} s)", flush=True)
 
-harness.write_result(args.out or "cluster_ilasdp_grid", {
-    "name": args.out or "cluster_ilasdp_grid",
-    "what": "mis-clustering error (mean over reps, Hungarian matching) of each method per configuration",
-    "methods": {m: " ".join(f) for m, f in METHODS.items()},
-    "seed": args.seed, "slice": args.slice, "total_seconds": round(time.time() - t_start, 1),
-    "rows": rows, "machine": harness.machine_info(), "versions": harness.versions(),
-})
+    # written after every configuration, so that a stopped run keeps what it measured
+    harness.write_result(args.out or "cluster_ilasdp_grid", {
+        "name": args.out or "cluster_ilasdp_grid",
+        "what": "mis-clustering error (mean over reps, Hungarian matching) of each method per configuration",
+        "methods": {m: " ".join(f) for m, f in METHODS.items()},
+        "seed": args.seed, "slice": args.slice, "total_seconds": round(time.time() - t_start, 1),
+        "complete": len(rows) == len(configs),
+        "rows": rows, "machine": harness.machine_info(), "versions": harness.versions(),
+    })

@@ -6,24 +6,14 @@ dsyevr (MRRR) report an internal failure; the fit used to end with "did not conv
 test_sdp_slow.c checks that the SDP now completes on it."""
 import json
 import os
+import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from cluster_gen import gen  # noqa: E402
 
-def gen(rng, K, n, p, het, delta):
-    y = np.arange(n) % K
-    Z = rng.normal(size=(n, p))
-    if het:
-        Z[y == 1] *= 2.0
-        idx = np.where(y == 2)[0]
-        for t in range(1, p):
-            Z[idx, t] = 0.5 * Z[idx, t - 1] + np.sqrt(0.75) * Z[idx, t]
-    if K == 2:
-        Z[y == 1, 0] += delta
-    else:
-        for c in range(min(K, p)):
-            Z[y == c, c] += delta / np.sqrt(2.0)
-    return Z, y
+
 
 
 rng = np.random.default_rng(42)
