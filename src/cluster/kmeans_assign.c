@@ -27,6 +27,10 @@ int km_ws_init(km_ws *ws, const pk_mat *X, size_t k)
         km_ws_free(ws);
         return PK_ENOMEM;
     }
+    /* one pass: row norms and the float copy.  Float is used only where its error bound holds
+     * (no overflow, not all-subnormal data); without the copy (or its memory) every search runs
+     * in double. */
+    ws->Xf = malloc((n ? n : 1) * d * sizeof(float));
     double xmax = 0;
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) reduction(max : xmax)
@@ -39,21 +43,13 @@ int km_ws_init(km_ws *ws, const pk_mat *X, size_t k)
         ws->xn[i] = s;
         if (s > xmax)
             xmax = s;
+        if (ws->Xf && s < 1e30) /* else the copy is dropped below (and a cast could overflow) */
+            for (size_t t = 0; t < d; t++)
+                ws->Xf[i * d + t] = (float)x[t];
     }
-    /* Float is used only where its error bound holds: no overflow, no all-subnormal data.
-     * Without the float copy (or its memory) every search runs in double. */
-    if (xmax > 1e-30 && xmax < 1e30) {
-        ws->Xf = malloc((n ? n : 1) * d * sizeof(float));
-        if (ws->Xf) {
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static)
-#endif
-            for (size_t i = 0; i < n; i++) {
-                const double *x = pk_mat_at(X, i, 0);
-                for (size_t t = 0; t < d; t++)
-                    ws->Xf[i * d + t] = (float)x[t];
-            }
-        }
+    if (!(xmax > 1e-30 && xmax < 1e30)) {
+        free(ws->Xf);
+        ws->Xf = NULL;
     }
     return PK_OK;
 }
