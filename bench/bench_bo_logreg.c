@@ -62,8 +62,12 @@ static int load(digits *d)
     }
     d->x = malloc((NTRAIN + NVAL) * NPIX * sizeof *d->x);
     d->y = malloc((NTRAIN + NVAL) * sizeof *d->y);
-    if (!d->x || !d->y)
+    if (!d->x || !d->y || ai->dtype != PK_DTYPE_U8 || al->dtype != PK_DTYPE_U8) {
+        fprintf(stderr, "bench_bo_logreg: out of memory or not u8 IDX data\n");
+        pk_array_free(ai);
+        pk_array_free(al);
         return 1;
+    }
     const unsigned char *px = ai->data, *py = al->data;
     for (size_t i = 0; i < (size_t)(NTRAIN + NVAL) * NPIX; i++)
         d->x[i] = px[i] / 255.0f;
@@ -259,8 +263,11 @@ static int mode_bo(const digits *d, int seeds, int evals, const char *out)
         int64_t t;
         fprintf(f, "%s[", s ? ", " : "");
         for (int i = 0; i < evals; i++) {
-            if (!bo || pk_bo_ask(bo, &rng, u, &t, NULL))
+            if (!bo || pk_bo_ask(bo, &rng, u, &t, NULL)) {
+                pk_bo_free(bo);
+                fclose(f);
                 return 1;
+            }
             double y = objective(d, u, &sec);
             if (isfinite(y))
                 pk_bo_tell(bo, t, y, sec);
