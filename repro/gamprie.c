@@ -20,7 +20,7 @@ static int run(pk_repro_ctx *ctx)
             return st;
         char metric[120];
         snprintf(metric, sizeof metric, "Bayes-optimal MSE, kappa = 0.5, alpha = %.3f (theory)", anchors_a[i]);
-        pk_repro_row(ctx, metric, e, anchors_v[i], NAN, NULL, "state evolution + GSL quadrature of int rho^3",
+        pk_repro_row(ctx, metric, e, anchors_v[i], NAN, NULL, "state evolution + Gauss-Kronrod quadrature of int rho^3",
                      pk_verdict_le(fabs(e - anchors_v[i]), 0.003));
     }
     double below, above, thr = kappa - kappa * kappa / 2;

@@ -214,7 +214,7 @@ int pk_gamp_cubic_roots(double x, double kappa, double D, double re[3], double i
 /** Spectral density of Y at x (|Im g| / pi of the complex root; 0 outside the support). */
 double pk_gamp_density(double x, double kappa, double D);
 /** MMSE per spectral unit, (1/d) E |S - E[S|Y]|_F^2, of denoising Y = S + sqrt(D) xi:
- *  D - (4 pi^2 / 3) D^2 int rho_Y^3 (GSL adaptive quadrature). */
+ *  D - (4 pi^2 / 3) D^2 int rho_Y^3 (adaptive Gauss-Kronrod, no GSL error handler). */
 int pk_gamp_denoise_mmse(double kappa, double D, double *mmse);
 /** Bayes-optimal (1/d) E |S_hat - S*|_F^2 at n = alpha d^2 samples, label noise
  *  variance `noise`: the fixed point of mse <- mmse((noise + 2 mse) / (4 alpha))
@@ -279,7 +279,7 @@ void pk_gchisq_free(pk_gchisq *q);
 double pk_gchisq_mean(const pk_gchisq *q);
 /** N independent draws of Q into out. */
 void pk_gchisq_sample(const pk_gchisq *q, size_t N, pk_rng *rng, double *out);
-/** P(Q <= x) by Imhof's integral (GSL qagiu); absolute accuracy ~1e-10, so use
+/** P(Q <= x) by Imhof's integral (chunked adaptive Gauss-Kronrod); absolute accuracy ~1e-10, so use
  *  the saddlepoint below once F < ~1e-7.  PK_EINVAL (k = 0, w <= 0), PK_EMAXITER. */
 int pk_gchisq_cdf_imhof(const pk_gchisq *q, double x, double *F);
 /** log P(Q <= x) by the Barndorff-Nielsen r* saddlepoint formula (relative
