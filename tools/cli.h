@@ -59,7 +59,7 @@ typedef enum {
     PK_CLI_FLAG,   /* int *: set to 1 when present */
     PK_CLI_STR,    /* const char **: the value, pointing into argv */
     PK_CLI_LONG,   /* long *: integer in [lo, hi] */
-    PK_CLI_U64,    /* uint64_t *: non-negative integer >= lo */
+    PK_CLI_U64,    /* uint64_t *: non-negative integer >= lo (and <= hi when hi > lo) */
     PK_CLI_DOUBLE, /* double *: finite number in [lo, hi] */
     PK_CLI_CHOICE, /* int *: index of the value in `choices` ("qr|svd") */
 } pk_cli_kind;
@@ -68,7 +68,7 @@ typedef struct pk_cli_opt {
     const char *name; /* "--bins"; a table ends with a NULL name */
     pk_cli_kind kind;
     void *dst;
-    double lo, hi;       /* range of LONG/DOUBLE (inclusive); lo alone for U64 */
+    double lo, hi;       /* range of LONG/DOUBLE/U64 (inclusive; U64: hi <= lo means none) */
     const char *choices; /* CHOICE: the accepted words, separated by '|'; LONG/DOUBLE: if
                             set, the range as the message should state it ("a number in (0, 1)") */
 } pk_cli_opt;

@@ -145,7 +145,9 @@ static int store_opt(const char *cmd, const pk_cli_opt *o, const char *v)
         return 0;
     case PK_CLI_U64: {
         uint64_t u;
-        if (pk_cli_parse_u64(v, &u) || (double)u < o->lo) {
+        if (pk_cli_parse_u64(v, &u) || (double)u < o->lo || (o->hi > o->lo && (double)u > o->hi)) {
+            if (o->hi > o->lo)
+                return pk_cli_usage(cmd, "%s needs an integer in [%.0f, %.0f], got '%s'", o->name, o->lo, o->hi, v);
             if (o->lo <= 0)
                 return pk_cli_usage(cmd, "%s needs a non-negative integer, got '%s'", o->name, v);
             return pk_cli_usage(cmd, "%s needs an integer >= %.0f, got '%s'", o->name, o->lo, v);
