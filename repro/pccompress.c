@@ -274,7 +274,7 @@ static int run(pk_repro_ctx *ctx)
     /* Chosen on a validation split of the 9,000 training digits (first 8,000
      * fit, last 1,000 scored; see docs/pc.md): smoothing the input
      * distributions along intensity (theta_sigma 1) is what helps most. */
-    enum { MN_K = 16, MN_MINI = 12, MN_FULL = 2 };
+    enum { MN_K = 32, MN_MINI = 12, MN_FULL = 2 };
     const double MN_SIGMA = 1.0;
     fit m;
     st = run_fit(ctx, sh, ntrain, sh + ntrain * 784, ntest, MN_K, MN_MINI, MN_FULL, 1.0, MN_SIGMA, 1, &m);
