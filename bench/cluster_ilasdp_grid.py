@@ -69,7 +69,7 @@ def find_error(out):
 
 
 if args.slice == "n200":  # the paper's n = 200 for K = 2 (100 points per cluster)
-    configs = [(2, 200, 2, True, 4.0), (2, 200, 10, True, 4.0), (2, 200, 10, False, 4.0)]
+    configs = [(2, 200, 2, True, 4.0), (2, 200, 10, True, 4.0), (2, 200, 10, False, 4.0), (2, 200, 50, True, 4.0)]
 elif args.slice == "small":
     configs = [(2, 100, 2, True, 3.0), (2, 100, 10, True, 4.0), (3, 150, 2, True, 4.0), (3, 150, 2, False, 4.0)]
 else:  # the paper's n = 100 (K = 2) and 50 points per cluster (K = 3); n = 200, 400 cost 8-64x more
