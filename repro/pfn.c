@@ -124,8 +124,10 @@ static int run(pk_repro_ctx *ctx)
         g2 += (ev[i].nll_pfn - ev[i].nll_ref) / NN, tp += ev[i].sec_pfn, tr += ev[i].sec_ref;
     pk_repro_row(ctx, "hyperprior: mean NLL gap PFN - Bayes PPD (nats)", g2, 0.0, NAN, NULL, scale,
                  pk_verdict_le(g2, 0.05));
-    pk_repro_row(ctx, "hyperprior: speed-up of the PFN over importance sampling (2000 draws)", tr / tp, 200.0, NAN, NULL,
-                 scale, pk_verdict_ge(tr / tp, 200.0));
+    /* the paper's 200x is against MCMC; importance sampling is a much cheaper reference, so
+     * this row informs rather than judges */
+    pk_repro_row(ctx, "hyperprior: speed-up of the PFN over importance sampling (2000 draws; paper: over MCMC)",
+                 tr / tp, 200.0, NAN, NULL, scale, PK_VERDICT_INFO);
     plot_curves(ctx, "pfn_hyper", "PFN vs Bayes predictive under a hyperprior", ev, 1);
     pk_repro_note(ctx, "Under a hyperprior the Bayes predictive integrates the hyperparameters; we compute it by "
                        "importance sampling from the hyperprior (2,000 draws, one Cholesky each), the paper by MCMC. "
