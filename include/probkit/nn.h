@@ -382,6 +382,23 @@ int pk_nn_classifier_save(const pk_nn_classifier *m, const char *path, pk_err *e
 /** Load a file written by pk_nn_classifier_save. */
 int pk_nn_classifier_load(const char *path, pk_nn_classifier **out, pk_err *err);
 
+/* ---- transformer blocks ------------------------------------------------------ */
+
+/** Declare the parameters of pre-LayerNorm transformer block l of width C in p:
+ *  h.<l>.ln1.{weight,bias}, h.<l>.attn.qkv.{weight,bias} (3C x C), h.<l>.attn.proj.*,
+ *  h.<l>.ln2.*, h.<l>.mlp.fc.* (4C x C), h.<l>.mlp.proj.* (C x 4C) — GPT-2's names.
+ *  Returns 0, or -1 if a declaration failed (out of memory). */
+int pk_nn_block_declare(pk_nn_params *p, int l, int64_t C);
+/** GPT-2 initialisation of one parameter of such a model by its name: LayerNorm
+ *  gains 1, biases 0, residual projections N(0, 0.02/sqrt(2 n_layer)), other
+ *  weights N(0, 0.02).  Returns 1 if the name was one of these, else 0 (untouched). */
+int pk_nn_block_init(pk_nn_tensor *t, int n_layer, pk_rng *rng);
+/** Block l applied to x (B, T, C): x + attn(LN1(x)), then + MLP(LN2(.)) with a
+ *  tanh-GELU MLP; attention as pk_nn_attention (causal / additive mask), dropout p
+ *  on both residual branches. */
+pk_nn_tensor *pk_nn_block_forward(pk_nn_ctx *ctx, const pk_nn_params *p, int l, pk_nn_tensor *x, int n_head,
+                                  int causal, const pk_nn_tensor *mask, float dropout);
+
 /* ---- ready models: byte-level GPT ------------------------------------------- */
 
 /** GPT-2-style decoder: token + learned position embeddings, n_layer pre-norm

@@ -53,46 +53,17 @@ int pk_nn_gpt_new(const pk_nn_gpt_config *cfg, pk_rng *rng, pk_nn_gpt **out, pk_
     pk_nn_params *p = m->params;
     int64_t V = cfg->vocab, T = cfg->context, C = cfg->d_model;
     int bad = !pk_nn_params_add(p, "wte", 2, (int64_t[]){V, C}) || !pk_nn_params_add(p, "wpe", 2, (int64_t[]){T, C});
-    char nm[64];
-#define ADD(fmt, nd, ...)                                                                                             \
-    do {                                                                                                              \
-        snprintf(nm, sizeof nm, fmt, l);                                                                              \
-        bad |= !pk_nn_params_add(p, nm, nd, (int64_t[]){__VA_ARGS__});                                                \
-    } while (0)
-    for (int l = 0; l < cfg->n_layer; l++) {
-        ADD("h.%d.ln1.weight", 1, C);
-        ADD("h.%d.ln1.bias", 1, C);
-        ADD("h.%d.attn.qkv.weight", 2, 3 * C, C);
-        ADD("h.%d.attn.qkv.bias", 1, 3 * C);
-        ADD("h.%d.attn.proj.weight", 2, C, C);
-        ADD("h.%d.attn.proj.bias", 1, C);
-        ADD("h.%d.ln2.weight", 1, C);
-        ADD("h.%d.ln2.bias", 1, C);
-        ADD("h.%d.mlp.fc.weight", 2, 4 * C, C);
-        ADD("h.%d.mlp.fc.bias", 1, 4 * C);
-        ADD("h.%d.mlp.proj.weight", 2, C, 4 * C);
-        ADD("h.%d.mlp.proj.bias", 1, C);
-    }
-#undef ADD
+    for (int l = 0; l < cfg->n_layer; l++)
+        bad |= pk_nn_block_declare(p, l, C) != 0;
     bad |= !pk_nn_params_add(p, "ln_f.weight", 1, (int64_t[]){C}) || !pk_nn_params_add(p, "ln_f.bias", 1, (int64_t[]){C});
     if (bad || pk_nn_params_alloc(p)) {
         pk_nn_gpt_free(m);
         return pk_err_set(err, PK_ENOMEM, "gpt: out of memory");
     }
-    /* GPT-2 initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 L), zero biases, unit LN gains. */
-    float sres = (float)(0.02 / sqrt(2.0 * cfg->n_layer));
     for (size_t i = 0; i < pk_nn_params_count(p); i++) {
         pk_nn_tensor *t = pk_nn_params_get(p, i);
-        const char *n = t->name;
-        size_t len = strlen(n);
-        if (strstr(n, "ln") && len > 7 && !strcmp(n + len - 7, ".weight"))
-            pk_nn_init_const(t, 1.0f);
-        else if (len > 5 && !strcmp(n + len - 5, ".bias"))
-            pk_nn_init_const(t, 0.0f);
-        else if (strstr(n, ".proj.weight"))
-            pk_nn_init_normal(t, 0.0f, sres, rng);
-        else
-            pk_nn_init_normal(t, 0.0f, 0.02f, rng);
+        if (!pk_nn_block_init(t, cfg->n_layer, rng))
+            pk_nn_init_normal(t, 0.0f, 0.02f, rng); /* wte, wpe */
     }
     *out = m;
     return PK_OK;
@@ -120,23 +91,11 @@ pk_nn_tensor *pk_nn_gpt_forward(pk_nn_ctx *ctx, const pk_nn_gpt *m, const int32_
         if (tokens[i] < 0 || tokens[i] >= c->vocab)
             return nn_fail(ctx, PK_EINVAL, "gpt: token %lld is %d, outside [0, %d)", (long long)i, (int)tokens[i],
                            c->vocab);
-    int64_t C = c->d_model;
     pk_nn_tensor *x = pk_nn_embedding(ctx, P(m, "wte", 0), tokens, 2, (int64_t[]){B, T});
     x = pk_nn_add(ctx, x, pk_nn_slice(ctx, P(m, "wpe", 0), 0, 0, T));
     x = pk_nn_dropout(ctx, x, c->dropout);
-    for (int l = 0; l < c->n_layer; l++) {
-        pk_nn_tensor *h = pk_nn_layer_norm(ctx, x, P(m, "h.%d.ln1.weight", l), P(m, "h.%d.ln1.bias", l), 1e-5f);
-        pk_nn_tensor *qkv = pk_nn_linear(ctx, h, P(m, "h.%d.attn.qkv.weight", l), P(m, "h.%d.attn.qkv.bias", l));
-        pk_nn_tensor *a = pk_nn_attention(ctx, pk_nn_slice(ctx, qkv, 2, 0, C), pk_nn_slice(ctx, qkv, 2, C, 2 * C),
-                                          pk_nn_slice(ctx, qkv, 2, 2 * C, 3 * C), c->n_head, 1, NULL);
-        a = pk_nn_linear(ctx, a, P(m, "h.%d.attn.proj.weight", l), P(m, "h.%d.attn.proj.bias", l));
-        x = pk_nn_add(ctx, x, pk_nn_dropout(ctx, a, c->dropout));
-        h = pk_nn_layer_norm(ctx, x, P(m, "h.%d.ln2.weight", l), P(m, "h.%d.ln2.bias", l), 1e-5f);
-        h = pk_nn_linear(ctx, h, P(m, "h.%d.mlp.fc.weight", l), P(m, "h.%d.mlp.fc.bias", l));
-        h = pk_nn_unary_op(ctx, h, PK_NN_GELU_TANH);
-        h = pk_nn_linear(ctx, h, P(m, "h.%d.mlp.proj.weight", l), P(m, "h.%d.mlp.proj.bias", l));
-        x = pk_nn_add(ctx, x, pk_nn_dropout(ctx, h, c->dropout));
-    }
+    for (int l = 0; l < c->n_layer; l++)
+        x = pk_nn_block_forward(ctx, m->params, l, x, c->n_head, 1, NULL, c->dropout);
     x = pk_nn_layer_norm(ctx, x, P(m, "ln_f.weight", 0), P(m, "ln_f.bias", 0), 1e-5f);
     return pk_nn_linear(ctx, x, P(m, "wte", 0), NULL); /* tied output head */
 }

@@ -50,27 +50,8 @@ static int declare(pk_pfn *m)
     if (c->mlp_x)
         bad |= !pk_nn_params_add(p, "enc.x2.weight", 2, (int64_t[]){C, C}) ||
                !pk_nn_params_add(p, "enc.x2.bias", 1, (int64_t[]){C});
-    char nm[64];
-#define ADD(fmt, nd, ...)                                                                                             \
-    do {                                                                                                              \
-        snprintf(nm, sizeof nm, fmt, l);                                                                              \
-        bad |= !pk_nn_params_add(p, nm, nd, (int64_t[]){__VA_ARGS__});                                                \
-    } while (0)
-    for (int l = 0; l < c->n_layer; l++) {
-        ADD("h.%d.ln1.weight", 1, C);
-        ADD("h.%d.ln1.bias", 1, C);
-        ADD("h.%d.attn.qkv.weight", 2, 3 * C, C);
-        ADD("h.%d.attn.qkv.bias", 1, 3 * C);
-        ADD("h.%d.attn.proj.weight", 2, C, C);
-        ADD("h.%d.attn.proj.bias", 1, C);
-        ADD("h.%d.ln2.weight", 1, C);
-        ADD("h.%d.ln2.bias", 1, C);
-        ADD("h.%d.mlp.fc.weight", 2, 4 * C, C);
-        ADD("h.%d.mlp.fc.bias", 1, 4 * C);
-        ADD("h.%d.mlp.proj.weight", 2, C, 4 * C);
-        ADD("h.%d.mlp.proj.bias", 1, C);
-    }
-#undef ADD
+    for (int l = 0; l < c->n_layer; l++)
+        bad |= pk_nn_block_declare(p, l, C) != 0;
     bad |= !pk_nn_params_add(p, "ln_f.weight", 1, (int64_t[]){C}) || !pk_nn_params_add(p, "ln_f.bias", 1, (int64_t[]){C}) ||
            !pk_nn_params_add(p, "head.weight", 2, (int64_t[]){c->n_buckets, C}) ||
            !pk_nn_params_add(p, "head.bias", 1, (int64_t[]){c->n_buckets});
@@ -113,27 +94,21 @@ int pk_pfn_new(const pk_pfn_config *cfg, const double *borders, pk_rng *rng, pk_
     if (st)
         return st;
     pk_nn_params *p = (*out)->params;
-    float sres = (float)(0.02 / sqrt(2.0 * cfg->n_layer));
     for (size_t i = 0; i < pk_nn_params_count(p); i++) {
         pk_nn_tensor *t = pk_nn_params_get(p, i);
         const char *n = t->name;
-        size_t len = strlen(n);
-        if (strstr(n, "ln") && len > 7 && !strcmp(n + len - 7, ".weight"))
-            pk_nn_init_const(t, 1.0f);
-        else if (len > 5 && !strcmp(n + len - 5, ".bias"))
-            pk_nn_init_const(t, 0.0f);
-        else if (strstr(n, ".proj.weight"))
-            pk_nn_init_normal(t, 0.0f, sres, rng);
+        if (!strcmp(n, "enc.x.bias") && cfg->mlp_x)
+            pk_nn_init_uniform(t, -4.0f, 4.0f, rng); /* kinks spread over the input range */
+        else if (pk_nn_block_init(t, cfg->n_layer, rng)) /* blocks, ln_f, the other biases */
+            continue;
         else if (!strcmp(n, "enc.x2.weight"))
             pk_nn_init_normal(t, 0.0f, 1.0f / (float)sqrt((double)cfg->d_model), rng);
         else if (!strcmp(n, "enc.x.weight") && cfg->mlp_x)
             pk_nn_init_normal(t, 0.0f, 4.0f, rng); /* hidden units with varied slopes over [0,1] */
-        else if (!strcmp(n, "enc.x.bias") && cfg->mlp_x)
-            pk_nn_init_uniform(t, -4.0f, 4.0f, rng);
         else if (!strncmp(n, "enc.", 4))
             pk_nn_init_normal(t, 0.0f, 1.0f / (float)sqrt((double)cfg->dim + 1.0), rng);
         else
-            pk_nn_init_normal(t, 0.0f, 0.02f, rng);
+            pk_nn_init_normal(t, 0.0f, 0.02f, rng); /* the head */
     }
     return PK_OK;
 }
@@ -196,7 +171,7 @@ pk_nn_tensor *pfn_forward(pk_nn_ctx *ctx, const pk_pfn *m, const float *x, const
                           int64_t q)
 {
     const pk_pfn_config *c = &m->cfg;
-    int64_t T = n + q, C = c->d_model;
+    int64_t T = n + q;
     pk_nn_tensor *xt = pk_nn_input_copy(ctx, 3, (int64_t[]){B, T, c->dim}, x);
     pk_nn_tensor *yt = pk_nn_input(ctx, 3, (int64_t[]){B, T, 1});
     pk_nn_tensor *mask = pk_nn_input(ctx, 2, (int64_t[]){T, T});
@@ -213,21 +188,8 @@ pk_nn_tensor *pfn_forward(pk_nn_ctx *ctx, const pk_pfn *m, const float *x, const
     if (c->mlp_x)
         ex = pk_nn_linear(ctx, pk_nn_gelu(ctx, ex), pfn_param(m, "enc.x2.weight", 0), pfn_param(m, "enc.x2.bias", 0));
     pk_nn_tensor *h = pk_nn_add(ctx, ex, pk_nn_linear(ctx, yt, pfn_param(m, "enc.y.weight", 0), NULL));
-    for (int l = 0; l < c->n_layer; l++) {
-        pk_nn_tensor *a = pk_nn_layer_norm(ctx, h, pfn_param(m, "h.%d.ln1.weight", l), pfn_param(m, "h.%d.ln1.bias", l),
-                                           1e-5f);
-        pk_nn_tensor *qkv =
-            pk_nn_linear(ctx, a, pfn_param(m, "h.%d.attn.qkv.weight", l), pfn_param(m, "h.%d.attn.qkv.bias", l));
-        a = pk_nn_attention(ctx, pk_nn_slice(ctx, qkv, 2, 0, C), pk_nn_slice(ctx, qkv, 2, C, 2 * C),
-                            pk_nn_slice(ctx, qkv, 2, 2 * C, 3 * C), c->n_head, 0, mask);
-        a = pk_nn_linear(ctx, a, pfn_param(m, "h.%d.attn.proj.weight", l), pfn_param(m, "h.%d.attn.proj.bias", l));
-        h = pk_nn_add(ctx, h, a);
-        a = pk_nn_layer_norm(ctx, h, pfn_param(m, "h.%d.ln2.weight", l), pfn_param(m, "h.%d.ln2.bias", l), 1e-5f);
-        a = pk_nn_linear(ctx, a, pfn_param(m, "h.%d.mlp.fc.weight", l), pfn_param(m, "h.%d.mlp.fc.bias", l));
-        a = pk_nn_gelu(ctx, a);
-        a = pk_nn_linear(ctx, a, pfn_param(m, "h.%d.mlp.proj.weight", l), pfn_param(m, "h.%d.mlp.proj.bias", l));
-        h = pk_nn_add(ctx, h, a);
-    }
+    for (int l = 0; l < c->n_layer; l++)
+        h = pk_nn_block_forward(ctx, m->params, l, h, c->n_head, 0, mask, 0.0f);
     h = pk_nn_slice(ctx, h, 1, n, T);
     h = pk_nn_layer_norm(ctx, h, pfn_param(m, "ln_f.weight", 0), pfn_param(m, "ln_f.bias", 0), 1e-5f);
     h = pk_nn_linear(ctx, h, pfn_param(m, "head.weight", 0), pfn_param(m, "head.bias", 0));
