@@ -77,6 +77,10 @@ double pk_log1pexp(double x);
 /** log(1 - exp(x)) for x <= 0, accurate near 0 and for very negative x. */
 double pk_log1mexp(double x);
 
+/** log|Gamma(x)|, safe to call from several threads at once (C's lgamma
+ *  writes the global `signgam`; this uses the reentrant form). */
+double pk_lgamma(double x);
+
 /** In place: x[i] <- exp(x[i] - logsumexp(x)); returns the logsumexp. */
 double pk_softmax(double *x, size_t n);
 

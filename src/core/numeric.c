@@ -5,6 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+double pk_lgamma(double x)
+{
+    int sign;
+    return lgamma_r(x, &sign);
+}
+
 double pk_logsumexp(const double *x, size_t n, size_t stride)
 {
     double m = -INFINITY;

@@ -96,7 +96,7 @@ double pk_dist_logpdf(const pk_dist *d, double x)
             return x == 0 && a < 1 ? INFINITY : -INFINITY;
         if (x == 0)
             return a == 1 ? log(b) : -INFINITY;
-        return a * log(b) + (a - 1) * log(x) - b * x - lgamma(a);
+        return a * log(b) + (a - 1) * log(x) - b * x - pk_lgamma(a);
     case PK_DIST_BETA:
         if (x < 0 || x > 1)
             return -INFINITY;
@@ -109,7 +109,7 @@ double pk_dist_logpdf(const pk_dist *d, double x)
     case PK_DIST_EXPONENTIAL: return x < 0 ? -INFINITY : log(a) - a * x;
     case PK_DIST_STUDENT_T: {
         double z = (x - d->c) / b;
-        return lgamma(0.5 * (a + 1)) - lgamma(0.5 * a) - 0.5 * log(a * M_PI) - log(b) -
+        return pk_lgamma(0.5 * (a + 1)) - pk_lgamma(0.5 * a) - 0.5 * log(a * M_PI) - log(b) -
                0.5 * (a + 1) * log1p(z * z / a);
     }
     case PK_DIST_BERNOULLI:
@@ -129,7 +129,7 @@ double pk_dist_logpdf(const pk_dist *d, double x)
     case PK_DIST_POISSON:
         if (x < 0 || !is_int(x))
             return -INFINITY;
-        return x * log(a) - a - lgamma(x + 1);
+        return x * log(a) - a - pk_lgamma(x + 1);
     case PK_DIST_CATEGORICAL:
         if (x < 0 || x >= (double)d->k || !is_int(x))
             return -INFINITY;

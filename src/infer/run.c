@@ -235,11 +235,11 @@ double pk_dirichlet_logpdf(const double *alpha, size_t k, const double *x)
             return -INFINITY;
         sa += alpha[i];
         sx += x[i];
-        lp += (alpha[i] - 1) * log(x[i]) - lgamma(alpha[i]);
+        lp += (alpha[i] - 1) * log(x[i]) - pk_lgamma(alpha[i]);
     }
     if (fabs(sx - 1) > 1e-9)
         return -INFINITY;
-    return lp + lgamma(sa);
+    return lp + pk_lgamma(sa);
 }
 
 void pk_observe_dirichlet(pk_ctx *c, const double *alpha, size_t k, const double *x)

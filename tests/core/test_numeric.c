@@ -60,5 +60,9 @@ int main(void)
     PK_CHECK(!strcmp(e.msg, "train.csv: line 17: bad") && e.status == PK_EFORMAT);
     PK_CHECK(!strcmp(pk_strerror(PK_ESING), "matrix singular or not positive definite"));
     PK_CHECK(!strcmp(pk_strerror(12345), "unknown status"));
+    /* log|Gamma|: sqrt(pi), 9!, and a negative argument (|Gamma(-1/2)| = 2 sqrt(pi)) */
+    PK_CHECK_CLOSE(pk_lgamma(0.5), 0.57236494292470008, 0, 1e-15);
+    PK_CHECK_CLOSE(pk_lgamma(10.0), 12.801827480081469, 0, 1e-15);
+    PK_CHECK_CLOSE(pk_lgamma(-0.5), 1.2655121234846454, 0, 1e-15);
     return pk_test_done();
 }
