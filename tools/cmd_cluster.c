@@ -63,92 +63,52 @@ typedef struct opts {
 
 static int parse_args(int argc, char **argv, opts *o)
 {
+    static const char *const methods[] = {"kmeans", "gmm", "sdp", "ila-sdp"};
+    static const char *const algos[] = {"lloyd", "hamerly", "minibatch"};
+    static const char *const covs[] = {"full", "diag", "spherical", "tied"};
     memset(o, 0, sizeof *o);
-    o->method = "kmeans";
     o->seed = PK_CLI_DEFAULT_SEED;
     o->n_init = -1;
     o->max_iter = -1;
     o->batch = 1024;
     o->reg = 1e-6;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return -1;
-        } else if (!strcmp(a, "--json")) {
-            o->json = 1;
-        } else if (!strcmp(a, "--labels")) {
-            o->print_labels = 1;
-        } else if (!strcmp(a, "--standardize")) {
-            o->standardize = 1;
-        } else if (!strcmp(a, "--mpi")) {
-#if defined(PK_HAVE_MPI)
-            o->mpi = 1;
-#else
-            return pk_cli_usage(CMD, "--mpi: this probkit was built without MPI (configure with -DPK_MPI=ON)");
+    int method = 0, algo = -1, cov = -1;
+    const pk_cli_opt table[] = {
+        {"--json", PK_CLI_FLAG, &o->json, 0, 0, NULL},
+        {"--labels", PK_CLI_FLAG, &o->print_labels, 0, 0, NULL},
+        {"--standardize", PK_CLI_FLAG, &o->standardize, 0, 0, NULL},
+        {"--mpi", PK_CLI_FLAG, &o->mpi, 0, 0, NULL},
+        {"--k", PK_CLI_LONG, &o->k, 1, 100000, NULL},
+        {"--method", PK_CLI_CHOICE, &method, 0, 0, "kmeans|gmm|sdp|ila-sdp"},
+        {"--columns", PK_CLI_STR, &o->columns, 0, 0, NULL},
+        {"--label", PK_CLI_STR, &o->label, 0, 0, NULL},
+        {"--algo", PK_CLI_CHOICE, &algo, 0, 0, "lloyd|hamerly|minibatch"},
+        {"--cov", PK_CLI_CHOICE, &cov, 0, 0, "full|diag|spherical|tied"},
+        {"--out", PK_CLI_STR, &o->out, 0, 0, NULL},
+        {"--plot", PK_CLI_STR, &o->plot, 0, 0, NULL},
+        {"--n-init", PK_CLI_LONG, &o->n_init, 1, 10000, NULL},
+        {"--max-iter", PK_CLI_LONG, &o->max_iter, 1, 100000000, NULL},
+        {"--batch", PK_CLI_LONG, &o->batch, 1, 100000000, NULL},
+        {"--reg", PK_CLI_DOUBLE, &o->reg, 0, 1e300, "a number >= 0"},
+        {"--seed", PK_CLI_U64, &o->seed, 0, 0, NULL},
+        {NULL, PK_CLI_FLAG, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc, argv, table, &o->file, 1, NULL);
+    if (prc >= 0)
+        return prc == PK_EXIT_OK ? -1 : prc;
+#if !defined(PK_HAVE_MPI)
+    if (o->mpi)
+        return pk_cli_usage(CMD, "--mpi: this probkit was built without MPI (configure with -DPK_MPI=ON)");
 #endif
-        } else if (pk_cli_is_opt(a, "--k")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000, &o->k))
-                return v ? pk_cli_usage(CMD, "--k: expected an integer in 1..100000, got '%s'", v) : PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--method")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            o->method = v;
-        } else if (pk_cli_is_opt(a, "--columns")) {
-            if (!(o->columns = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--label")) {
-            if (!(o->label = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--algo")) {
-            if (!(o->algo = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--cov")) {
-            if (!(o->cov = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--out")) {
-            if (!(o->out = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--plot")) {
-            if (!(o->plot = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--n-init")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 10000, &o->n_init))
-                return v ? pk_cli_usage(CMD, "--n-init: expected an integer in 1..10000, got '%s'", v) : PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--max-iter")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000000, &o->max_iter))
-                return v ? pk_cli_usage(CMD, "--max-iter: expected a positive integer, got '%s'", v) : PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--batch")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_long(v, 1, 100000000, &o->batch))
-                return v ? pk_cli_usage(CMD, "--batch: expected a positive integer, got '%s'", v) : PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--reg")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_double(v, &o->reg) || !(o->reg >= 0))
-                return v ? pk_cli_usage(CMD, "--reg: expected a number >= 0, got '%s'", v) : PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)) || pk_cli_parse_u64(v, &o->seed))
-                return v ? pk_cli_usage(CMD, "--seed: expected a non-negative integer, got '%s'", v) : PK_EXIT_USAGE;
-        } else if (a[0] == '-' && a[1]) {
-            return pk_cli_usage(CMD, "unknown option '%s'", a);
-        } else if (o->file) {
-            return pk_cli_usage(CMD, "more than one data file ('%s' and '%s')", o->file, a);
-        } else {
-            o->file = a;
-        }
-    }
+    o->method = methods[method];
+    o->algo = algo >= 0 ? algos[algo] : NULL;
+    o->cov = cov >= 0 ? covs[cov] : NULL;
     if (!o->file)
         return pk_cli_usage(CMD, "no data file given");
     if (o->k <= 0)
         return pk_cli_usage(CMD, "--k is required");
-    if (strcmp(o->method, "kmeans") && strcmp(o->method, "gmm") && strcmp(o->method, "sdp") &&
-        strcmp(o->method, "ila-sdp"))
-        return pk_cli_usage(CMD, "--method: expected kmeans, gmm, sdp or ila-sdp, got '%s'", o->method);
     if (o->mpi && strcmp(o->method, "kmeans") && strcmp(o->method, "gmm"))
         return pk_cli_usage(CMD, "--mpi supports --method kmeans and gmm only");
-    if (o->algo && strcmp(o->algo, "lloyd") && strcmp(o->algo, "hamerly") && strcmp(o->algo, "minibatch"))
-        return pk_cli_usage(CMD, "--algo: expected lloyd, hamerly or minibatch, got '%s'", o->algo);
-    if (o->cov && strcmp(o->cov, "full") && strcmp(o->cov, "diag") && strcmp(o->cov, "spherical") &&
-        strcmp(o->cov, "tied"))
-        return pk_cli_usage(CMD, "--cov: expected full, diag, spherical or tied, got '%s'", o->cov);
     return 0;
 }
 
