@@ -62,30 +62,27 @@ static const char *regime_name(pk_deep_regime r)
     return n[r];
 }
 
-static int sub_ntk(int argc, char **argv, int json)
+static int sub_ntk(int argc, char **argv)
 {
-    const char *cmd = "theory ntk";
+    const char *cmd = "theory ntk", *act = NULL;
     pk_dual_act a;
     pk_dual_act_relu(&a);
     long L = 10;
     double xi = 0.5;
-    for (int i = 2; i < argc; i++) {
-        const char *v;
-        if (pk_cli_is_opt(argv[i], "--act")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (parse_act(v, &a))
-                return pk_cli_usage(cmd, "--act '%s': want relu, erf or hermite:a0,a1,... (at most %d coefficients)",
-                                    v, PK_DUAL_MAXDEG + 1);
-        } else if (pk_cli_is_opt(argv[i], "--depth")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_long(v, 0, 100000, &L))
-                return pk_cli_usage(cmd, "--depth: want an integer in 0..100000");
-        } else if (pk_cli_is_opt(argv[i], "--xi")) {
-            if (!(v = pk_cli_optarg(cmd, argc, argv, &i)) || pk_cli_parse_double(v, &xi) || !(xi >= -1 && xi <= 1))
-                return pk_cli_usage(cmd, "--xi: want a number in [-1, 1]");
-        } else if (strcmp(argv[i], "--json"))
-            return pk_cli_usage(cmd, "unknown option '%s'", argv[i]);
-    }
+    int json = 0;
+    const pk_cli_opt opts[] = {
+        {"--act", PK_CLI_STR, &act, 0, 0, NULL},
+        {"--depth", PK_CLI_LONG, &L, 0, 100000, NULL},
+        {"--xi", PK_CLI_DOUBLE, &xi, -1, 1, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc - 1, argv + 1, opts, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
+    if (act && parse_act(act, &a))
+        return pk_cli_usage(cmd, "--act '%s': want relu, erf or hermite:a0,a1,... (at most %d coefficients)", act,
+                            PK_DUAL_MAXDEG + 1);
     pk_deep_val nv, kv;
     int st = pk_deep_kernel(&a, xi, (int)L, &nv, &kv);
     if (st)
@@ -108,45 +105,30 @@ static int sub_ntk(int argc, char **argv, int json)
     return PK_EXIT_OK;
 }
 
-static int num_opt(const char *cmd, int argc, char **argv, int *i, double *out, double lo)
-{
-    const char *v = pk_cli_optarg(cmd, argc, argv, i);
-    if (!v)
-        return -1;
-    if (!strcmp(v, "inf")) {
-        *out = INFINITY;
-        return 0;
-    }
-    if (pk_cli_parse_double(v, out) || !(*out >= lo)) {
-        pk_cli_usage(cmd, "%s: want a number >= %g", argv[*i - (strchr(argv[*i], '=') ? 0 : 1)], lo);
-        return -1;
-    }
-    return 0;
-}
+/* Finite numbers only; "inf" is spelled out where an option accepts it (rf --k). */
+#define PK_BIG 1e300
 
-static int sub_rf(int argc, char **argv, int json)
+static int sub_rf(int argc, char **argv)
 {
-    const char *cmd = "theory rf";
+    const char *cmd = "theory rf", *ks = NULL;
     double n = 256, k = INFINITY, ridge = 1e-3, al = 1.5, be = 1.5, noise = 0.5, M = 10000;
-    for (int i = 2; i < argc; i++) {
-        double *t = pk_cli_is_opt(argv[i], "--n")       ? &n
-                    : pk_cli_is_opt(argv[i], "--k")     ? &k
-                    : pk_cli_is_opt(argv[i], "--ridge") ? &ridge
-                    : pk_cli_is_opt(argv[i], "--alpha") ? &al
-                    : pk_cli_is_opt(argv[i], "--beta")  ? &be
-                    : pk_cli_is_opt(argv[i], "--noise") ? &noise
-                    : pk_cli_is_opt(argv[i], "--modes") ? &M
-                                                         : NULL;
-        if (!t) {
-            if (strcmp(argv[i], "--json"))
-                return pk_cli_usage(cmd, "unknown option '%s'", argv[i]);
-            continue;
-        }
-        if (num_opt(cmd, argc, argv, &i, t, 0))
-            return PK_EXIT_USAGE;
-    }
-    if (!(M >= 1 && M <= 1e7) || isinf(n) || !(ridge > 0))
-        return pk_cli_usage(cmd, "--modes must be in 1..1e7, --n finite, --ridge > 0");
+    int json = 0;
+    const pk_cli_opt opts[] = {
+        {"--n", PK_CLI_DOUBLE, &n, 0, PK_BIG, "a finite number >= 0"},
+        {"--k", PK_CLI_STR, &ks, 0, 0, NULL},
+        {"--ridge", PK_CLI_DOUBLE, &ridge, 1e-300, PK_BIG, "a number > 0"},
+        {"--alpha", PK_CLI_DOUBLE, &al, 0, PK_BIG, "a number >= 0"},
+        {"--beta", PK_CLI_DOUBLE, &be, 0, PK_BIG, "a number >= 0"},
+        {"--noise", PK_CLI_DOUBLE, &noise, 0, PK_BIG, "a number >= 0"},
+        {"--modes", PK_CLI_DOUBLE, &M, 1, 1e7, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc - 1, argv + 1, opts, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
+    if (ks && strcmp(ks, "inf") && (pk_cli_parse_double(ks, &k) || !(k >= 0)))
+        return pk_cli_usage(cmd, "--k needs a number >= 0 or inf, got '%s'", ks);
     size_t m = (size_t)M;
     double *lam = malloc(m * sizeof *lam), *v2 = malloc(m * sizeof *v2);
     if (!lam || !v2) {
@@ -169,41 +151,30 @@ static int sub_rf(int argc, char **argv, int json)
     return PK_EXIT_OK;
 }
 
-static int sub_gamp(int argc, char **argv, int json)
+static int sub_gamp(int argc, char **argv)
 {
     const char *cmd = "theory gamp";
     double kappa = 0.5, alpha = 0.2, noise = 0, run_d = 0, iters = 100, damping = 0.5;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
-    for (int i = 2; i < argc; i++) {
-        if (pk_cli_is_opt(argv[i], "--seed")) {
-            const char *v = pk_cli_optarg(cmd, argc, argv, &i);
-            if (!v || pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(cmd, "--seed: want a non-negative integer");
-            continue;
-        }
-        double *t = pk_cli_is_opt(argv[i], "--kappa")     ? &kappa
-                    : pk_cli_is_opt(argv[i], "--alpha")   ? &alpha
-                    : pk_cli_is_opt(argv[i], "--noise")   ? &noise
-                    : pk_cli_is_opt(argv[i], "--run")     ? &run_d
-                    : pk_cli_is_opt(argv[i], "--iters")   ? &iters
-                    : pk_cli_is_opt(argv[i], "--damping") ? &damping
-                                                           : NULL;
-        if (!t) {
-            if (strcmp(argv[i], "--json"))
-                return pk_cli_usage(cmd, "unknown option '%s'", argv[i]);
-            continue;
-        }
-        if (num_opt(cmd, argc, argv, &i, t, 0))
-            return PK_EXIT_USAGE;
-    }
-    if (!(kappa > 0) || !(alpha > 0) || isinf(kappa) || isinf(alpha) || isinf(noise))
-        return pk_cli_usage(cmd, "--kappa and --alpha must be positive and finite");
+    int json = 0;
+    const pk_cli_opt opts[] = {
+        {"--kappa", PK_CLI_DOUBLE, &kappa, 1e-300, PK_BIG, "a positive finite number"},
+        {"--alpha", PK_CLI_DOUBLE, &alpha, 1e-300, PK_BIG, "a positive finite number"},
+        {"--noise", PK_CLI_DOUBLE, &noise, 0, PK_BIG, "a finite number >= 0"},
+        {"--run", PK_CLI_DOUBLE, &run_d, 0, 2000, NULL},
+        {"--iters", PK_CLI_DOUBLE, &iters, 1, 100000, NULL},
+        {"--damping", PK_CLI_DOUBLE, &damping, 0, 1 - 1e-16, "a number in [0, 1)"},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc - 1, argv + 1, opts, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
     if (run_d != 0 && (run_d < 4 || run_d > 2000 || run_d != floor(run_d)))
         return pk_cli_usage(cmd, "--run: want an integer dimension in [4, 2000]");
     if (iters < 1 || iters > 100000 || iters != floor(iters))
         return pk_cli_usage(cmd, "--iters: want an integer in [1, 100000]");
-    if (!(damping < 1))
-        return pk_cli_usage(cmd, "--damping: want a number in [0, 1)");
     double mse;
     int st = pk_gamp_theory(kappa, alpha, noise, &mse);
     if (st)
@@ -248,42 +219,28 @@ static int sub_gamp(int argc, char **argv, int json)
     return PK_EXIT_OK;
 }
 
-static int sub_gendiff(int argc, char **argv, int json)
+static int sub_gendiff(int argc, char **argv)
 {
     const char *cmd = "theory gendiff";
     const char *files[2] = {NULL, NULL};
-    int nf = 0;
+    int nf = 0, json = 0;
     double err = 0.001, n = 0, maxn = 10000, reps = 5, pop = 0;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
-    for (int i = 2; i < argc; i++) {
-        if (pk_cli_is_opt(argv[i], "--reps")) {
-            if (num_opt(cmd, argc, argv, &i, &reps, 2) || reps > 30 || reps != floor(reps))
-                return pk_cli_usage(cmd, "--reps: want an integer in [2, 30]");
-        } else if (pk_cli_is_opt(argv[i], "--pop")) {
-            if (num_opt(cmd, argc, argv, &i, &pop, 0) || isinf(pop))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--error")) {
-            if (num_opt(cmd, argc, argv, &i, &err, 0) || !(err > 0 && err < 1))
-                return pk_cli_usage(cmd, "--error: want a number in (0, 1)");
-        } else if (pk_cli_is_opt(argv[i], "--n")) {
-            if (num_opt(cmd, argc, argv, &i, &n, 1) || isinf(n))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--max")) {
-            if (num_opt(cmd, argc, argv, &i, &maxn, 100) || isinf(maxn))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(argv[i], "--seed")) {
-            const char *v = pk_cli_optarg(cmd, argc, argv, &i);
-            if (!v || pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(cmd, "--seed: want a non-negative integer");
-        } else if (!strcmp(argv[i], "--json"))
-            continue;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return pk_cli_usage(cmd, "unknown option '%s'", argv[i]);
-        else if (nf < 2)
-            files[nf++] = argv[i];
-        else
-            return pk_cli_usage(cmd, "too many arguments");
-    }
+    const pk_cli_opt opts[] = {
+        {"--reps", PK_CLI_DOUBLE, &reps, 2, 30, "an integer in [2, 30]"},
+        {"--pop", PK_CLI_DOUBLE, &pop, 0, PK_BIG, "a finite number >= 0"},
+        {"--error", PK_CLI_DOUBLE, &err, 1e-300, 1 - 1e-16, "a number in (0, 1)"},
+        {"--n", PK_CLI_DOUBLE, &n, 1, PK_BIG, "a finite number >= 1"},
+        {"--max", PK_CLI_DOUBLE, &maxn, 100, PK_BIG, "a finite number >= 100"},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(cmd, HELP, argc - 1, argv + 1, opts, files, 2, &nf);
+    if (prc >= 0)
+        return prc;
+    if (reps != floor(reps))
+        return pk_cli_usage(cmd, "--reps needs an integer in [2, 30], got %g", reps);
     if (nf != 2)
         return pk_cli_usage(cmd, "want IMAGES and LABELS (IDX files)");
     pk_mat *X;
@@ -346,25 +303,21 @@ static int sub_gendiff(int argc, char **argv, int json)
 
 static int cmd_main(int argc, char **argv)
 {
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(HELP, stdout);
             return PK_EXIT_OK;
         }
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-    }
     if (argc < 2)
         return pk_cli_usage("theory", "want a subcommand: ntk, rf, gamp or gendiff");
     if (!strcmp(argv[1], "ntk"))
-        return sub_ntk(argc, argv, json);
+        return sub_ntk(argc, argv);
     if (!strcmp(argv[1], "rf"))
-        return sub_rf(argc, argv, json);
+        return sub_rf(argc, argv);
     if (!strcmp(argv[1], "gamp"))
-        return sub_gamp(argc, argv, json);
+        return sub_gamp(argc, argv);
     if (!strcmp(argv[1], "gendiff"))
-        return sub_gendiff(argc, argv, json);
+        return sub_gendiff(argc, argv);
     return pk_cli_usage("theory", "unknown subcommand '%s' (ntk, rf, gamp, gendiff)", argv[1]);
 }
 
