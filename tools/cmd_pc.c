@@ -168,110 +168,62 @@ static int check_geometry(const pk_pc *pc, const imgs *im, const char *path)
 typedef struct opts {
     const char *in, *out, *model, *valid, *mask;
     uint64_t seed, limit, n, cols, naive, index;
-    int have_index;
-    long k, mini, full, batch, json, stream, mpe;
+    int have_index, json, stream, mpe;
+    long k, mini, full, batch;
     double pseudo, mi_samples, theta_sigma;
 } opts;
 
+/* argv[0] is the subcommand. --k, --theta-sigma and --index are checked after
+ * pk_cli_parse: the first two keep their "must be" messages, --index records
+ * that it was given. */
 static int parse(int argc, char **argv, opts *o)
 {
+    static const char *const masks[] = {"bottom", "right", "centre", "center"};
     memset(o, 0, sizeof *o);
     o->seed = PK_CLI_DEFAULT_SEED;
     o->k = 16, o->mini = 5, o->full = 2, o->batch = 512;
     o->pseudo = 0.1, o->mi_samples = 20000;
     o->n = 0, o->cols = 8, o->naive = 3;
-    o->mask = "bottom";
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v;
-        static const char *const valued[] = {"--input", "--output", "--model", "--seed", "--limit", "--k",
-                                             "--mini-epochs", "--full-epochs", "--batch", "--pseudocount", "--theta-sigma",
-                                             "--valid", "--mi-samples", "--cols", "--naive", "--mask", "--index",
-                                             NULL};
-        const char *opt = NULL;
-        v = NULL;
-        for (int j = 0; valued[j]; j++)
-            if (pk_cli_is_opt(a, valued[j])) {
-                opt = valued[j];
-                if (!(v = pk_cli_optarg(CMD, argc, argv, &i)))
-                    return PK_EXIT_USAGE;
-                break;
-            }
-#define OPT(name) (opt && !strcmp(opt, name))
-        long lv;
-        if (!strcmp(a, "-i") || !strcmp(a, "-o") || !strcmp(a, "-m") || !strcmp(a, "-n")) {
-            if (i + 1 >= argc)
-                return pk_cli_usage(CMD, "%s needs a value", a);
-            v = argv[++i];
-            if (a[1] == 'i')
-                o->in = v;
-            else if (a[1] == 'o')
-                o->out = v;
-            else if (a[1] == 'm')
-                o->model = v;
-            else if (pk_cli_parse_u64(v, &o->n) || o->n < 1 || o->n > 10000)
-                return pk_cli_usage(CMD, "-n must be 1..10000");
-        } else if (OPT("--input")) {
-            o->in = v;
-        } else if (OPT("--output")) {
-            o->out = v;
-        } else if (OPT("--model")) {
-            o->model = v;
-        } else if (OPT("--valid")) {
-            o->valid = v;
-        } else if (OPT("--mask")) {
-            o->mask = v;
-        } else if (OPT("--seed")) {
-            if (pk_cli_parse_u64(v, &o->seed))
-                return pk_cli_usage(CMD, "--seed: '%s' is not a non-negative integer", v);
-        } else if (OPT("--limit")) {
-            if (pk_cli_parse_u64(v, &o->limit) || o->limit < 1)
-                return pk_cli_usage(CMD, "--limit: '%s' is not a positive integer", v);
-        } else if (OPT("--index")) {
-            if (pk_cli_parse_u64(v, &o->index))
-                return pk_cli_usage(CMD, "--index: '%s' is not a non-negative integer", v);
-            o->have_index = 1;
-        } else if (OPT("--cols")) {
-            if (pk_cli_parse_u64(v, &o->cols) || o->cols < 1 || o->cols > 100)
-                return pk_cli_usage(CMD, "--cols must be 1..100");
-        } else if (OPT("--naive")) {
-            if (pk_cli_parse_u64(v, &o->naive) || o->naive > 1000)
-                return pk_cli_usage(CMD, "--naive must be 0..1000");
-        } else if (OPT("--k")) {
-            if (pk_cli_parse_long(v, 1, 1024, &lv))
-                return pk_cli_usage(CMD, "--k must be 1..1024");
-            o->k = lv;
-        } else if (OPT("--mini-epochs")) {
-            if (pk_cli_parse_long(v, 0, 100000, &lv))
-                return pk_cli_usage(CMD, "--mini-epochs must be 0..100000");
-            o->mini = lv;
-        } else if (OPT("--full-epochs")) {
-            if (pk_cli_parse_long(v, 0, 100000, &lv))
-                return pk_cli_usage(CMD, "--full-epochs must be 0..100000");
-            o->full = lv;
-        } else if (OPT("--batch")) {
-            if (pk_cli_parse_long(v, 1, 1L << 30, &lv))
-                return pk_cli_usage(CMD, "--batch must be >= 1");
-            o->batch = lv;
-        } else if (OPT("--pseudocount")) {
-            if (pk_cli_parse_double(v, &o->pseudo) || !(o->pseudo >= 0))
-                return pk_cli_usage(CMD, "--pseudocount must be a number >= 0");
-        } else if (OPT("--theta-sigma")) {
-            if (pk_cli_parse_double(v, &o->theta_sigma) || !(o->theta_sigma >= 0 && o->theta_sigma <= 16))
-                return pk_cli_usage(CMD, "--theta-sigma must be a number in [0, 16]");
-        } else if (OPT("--mi-samples")) {
-            if (pk_cli_parse_double(v, &o->mi_samples) || !(o->mi_samples >= 0))
-                return pk_cli_usage(CMD, "--mi-samples must be >= 0 (0 = all)");
-        } else if (!strcmp(a, "--json")) {
-            o->json = 1;
-        } else if (!strcmp(a, "--stream")) {
-            o->stream = 1;
-        } else if (!strcmp(a, "--mpe")) {
-            o->mpe = 1;
-        } else {
-            return pk_cli_usage(CMD, "unknown option '%s'", a);
-        }
-#undef OPT
-    }
+    int mask = 0;
+    const char *k = NULL, *theta = NULL, *index = NULL;
+    const pk_cli_opt table[] = {
+        {"-i", PK_CLI_STR, &o->in, 0, 0, NULL},
+        {"--input", PK_CLI_STR, &o->in, 0, 0, NULL},
+        {"-o", PK_CLI_STR, &o->out, 0, 0, NULL},
+        {"--output", PK_CLI_STR, &o->out, 0, 0, NULL},
+        {"-m", PK_CLI_STR, &o->model, 0, 0, NULL},
+        {"--model", PK_CLI_STR, &o->model, 0, 0, NULL},
+        {"-n", PK_CLI_U64, &o->n, 1, 10000, NULL},
+        {"--valid", PK_CLI_STR, &o->valid, 0, 0, NULL},
+        {"--mask", PK_CLI_CHOICE, &mask, 0, 0, "bottom|right|centre|center"},
+        {"--seed", PK_CLI_U64, &o->seed, 0, 0, NULL},
+        {"--limit", PK_CLI_U64, &o->limit, 1, 0, NULL},
+        {"--index", PK_CLI_STR, &index, 0, 0, NULL},
+        {"--cols", PK_CLI_U64, &o->cols, 1, 100, NULL},
+        {"--naive", PK_CLI_U64, &o->naive, 0, 1000, NULL},
+        {"--k", PK_CLI_STR, &k, 0, 0, NULL},
+        {"--mini-epochs", PK_CLI_LONG, &o->mini, 0, 100000, NULL},
+        {"--full-epochs", PK_CLI_LONG, &o->full, 0, 100000, NULL},
+        {"--batch", PK_CLI_LONG, &o->batch, 1, 1L << 30, NULL},
+        {"--pseudocount", PK_CLI_DOUBLE, &o->pseudo, 0, 1e300, "a number >= 0"},
+        {"--theta-sigma", PK_CLI_STR, &theta, 0, 0, NULL},
+        {"--mi-samples", PK_CLI_DOUBLE, &o->mi_samples, 0, 1e300, "a number >= 0 (0 = all)"},
+        {"--json", PK_CLI_FLAG, &o->json, 0, 0, NULL},
+        {"--stream", PK_CLI_FLAG, &o->stream, 0, 0, NULL},
+        {"--mpe", PK_CLI_FLAG, &o->mpe, 0, 0, NULL},
+        {NULL, PK_CLI_FLAG, NULL, 0, 0, NULL},
+    };
+    int prc = pk_cli_parse(CMD, HELP, argc, argv, table, NULL, 0, NULL);
+    if (prc >= 0)
+        return prc;
+    o->mask = masks[mask];
+    if (k && pk_cli_parse_long(k, 1, 1024, &o->k))
+        return pk_cli_usage(CMD, "--k must be 1..1024");
+    if (theta && (pk_cli_parse_double(theta, &o->theta_sigma) || !(o->theta_sigma >= 0 && o->theta_sigma <= 16)))
+        return pk_cli_usage(CMD, "--theta-sigma must be a number in [0, 16]");
+    if (index && pk_cli_parse_u64(index, &o->index))
+        return pk_cli_usage(CMD, "--index: '%s' is not a non-negative integer", index);
+    o->have_index = index != NULL;
     return 0;
 }
 
@@ -672,7 +624,7 @@ static int pc_main(int argc, char **argv)
             return 0;
         }
     opts o;
-    int rc = parse(argc, argv, &o);
+    int rc = parse(argc - 1, argv + 1, &o);
     if (rc)
         return rc;
     const char *c = argv[1];
