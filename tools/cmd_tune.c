@@ -172,60 +172,43 @@ static int tune_main(int argc, char **argv)
     long budget = 30, parallel = 1, n_init = 2;
     double time_limit = INFINITY, timeout = INFINITY;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
-    int resume = 0, json = 0, quiet = 0, maximize = 0, i;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--")) {
-            i++;
-            break;
-        }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(HELP, stdout);
-            return PK_EXIT_OK;
-        } else if (pk_cli_is_opt(a, "--space")) {
-            if (!(space_path = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--journal")) {
-            if (!(journal = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--plot")) {
-            if (!(plot = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-        } else if (pk_cli_is_opt(a, "--method")) {
-            if (!(method_s = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_bo_method_parse(method_s) < 0)
-                return pk_cli_usage(CMD, "unknown --method '%s' (ei-mcmc, ei-opt, ei-per-second, pi, ucb, random)",
-                                    method_s);
-        } else if (pk_cli_is_opt(a, "--budget") || pk_cli_is_opt(a, "--parallel") || pk_cli_is_opt(a, "--init")) {
-            long *dst = a[2] == 'b' ? &budget : a[2] == 'p' ? &parallel : &n_init;
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_long(v, 1, 1000000, dst))
-                return pk_cli_usage(CMD, "%s needs a whole number >= 1, got '%s'", a, v);
-        } else if (pk_cli_is_opt(a, "--time") || pk_cli_is_opt(a, "--timeout")) {
-            double *dst = !strncmp(a, "--timeout", 9) ? &timeout : &time_limit;
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_double(v, dst) || !(*dst > 0))
-                return pk_cli_usage(CMD, "%s needs a positive number of seconds, got '%s'", a, v);
-        } else if (pk_cli_is_opt(a, "--seed")) {
-            if (!(v = pk_cli_optarg(CMD, argc, argv, &i)))
-                return PK_EXIT_USAGE;
-            if (pk_cli_parse_u64(v, &seed))
-                return pk_cli_usage(CMD, "--seed needs a non-negative integer, got '%s'", v);
-        } else if (!strcmp(a, "--resume")) {
-            resume = 1;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--quiet")) {
-            quiet = 1;
-        } else if (!strcmp(a, "--maximize") || !strcmp(a, "--maximise")) {
-            maximize = 1;
-        } else {
-            return pk_cli_usage(CMD, "unknown option '%s' (the command goes after '--')", a);
-        }
-    }
+    int resume = 0, json = 0, quiet = 0, maximize = 0, npos = 0;
+    const pk_cli_opt opts[] = {
+        {"--space", PK_CLI_STR, &space_path, 0, 0, NULL},
+        {"--journal", PK_CLI_STR, &journal, 0, 0, NULL},
+        {"--plot", PK_CLI_STR, &plot, 0, 0, NULL},
+        {"--method", PK_CLI_STR, &method_s, 0, 0, NULL},
+        {"--budget", PK_CLI_LONG, &budget, 1, 1000000, NULL},
+        {"--parallel", PK_CLI_LONG, &parallel, 1, 1000000, NULL},
+        {"--init", PK_CLI_LONG, &n_init, 1, 1000000, NULL},
+        {"--time", PK_CLI_DOUBLE, &time_limit, 1e-300, 1e300, "a positive number of seconds"},
+        {"--timeout", PK_CLI_DOUBLE, &timeout, 1e-300, 1e300, "a positive number of seconds"},
+        {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
+        {"--resume", PK_CLI_FLAG, &resume, 0, 0, NULL},
+        {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
+        {"--quiet", PK_CLI_FLAG, &quiet, 0, 0, NULL},
+        {"--maximize", PK_CLI_FLAG, &maximize, 0, 0, NULL},
+        {"--maximise", PK_CLI_FLAG, &maximize, 0, 0, NULL},
+        {NULL, 0, NULL, 0, 0, NULL},
+    };
+    /* Only the words before the first "--" that is not an option's value are
+     * ours; everything after it is the user's command, --help included. */
+    int i = 1;
+    for (; i < argc && strcmp(argv[i], "--"); i++)
+        for (const pk_cli_opt *o = opts; o->name; o++)
+            if (o->kind != PK_CLI_FLAG && !strcmp(argv[i], o->name)) {
+                i++;
+                break;
+            }
+    const char *stray = NULL;
+    int prc = pk_cli_parse(CMD, HELP, i < argc ? i : argc, argv, opts, &stray, 1, &npos);
+    if (prc >= 0)
+        return prc;
+    i++;
+    if (npos)
+        return pk_cli_usage(CMD, "unexpected argument '%s' (the command goes after '--')", stray);
+    if (pk_bo_method_parse(method_s) < 0)
+        return pk_cli_usage(CMD, "unknown --method '%s' (ei-mcmc, ei-opt, ei-per-second, pi, ucb, random)", method_s);
     if (!space_path)
         return pk_cli_usage(CMD, "--space FILE is required");
     if (i >= argc)
