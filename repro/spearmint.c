@@ -12,36 +12,8 @@
 #include "probkit/plot.h"
 #include "repro.h"
 
-#define BRANIN_OPT 0.39788735772973816
-#define HART6_OPT (-3.32236801141551)
-
-static double branin(const double *u)
-{
-    double x = 15 * u[0] - 5, y = 15 * u[1];
-    double b = 5.1 / (4 * M_PI * M_PI), c = 5 / M_PI, t = 1 / (8 * M_PI), q = y - b * x * x + c * x - 6;
-    return q * q + 10 * (1 - t) * cos(x) + 10;
-}
-
-static double hartmann6(const double *x)
-{
-    static const double A[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
-                                   {0.05, 10, 17, 0.1, 8, 14},
-                                   {3, 3.5, 1.7, 10, 17, 8},
-                                   {17, 8, 0.05, 10, 0.1, 14}};
-    static const double P[4][6] = {{0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886},
-                                   {0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991},
-                                   {0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650},
-                                   {0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381}};
-    static const double al[4] = {1.0, 1.2, 3.0, 3.2};
-    double s = 0;
-    for (int i = 0; i < 4; i++) {
-        double e = 0;
-        for (int j = 0; j < 6; j++)
-            e += A[i][j] * (x[j] - P[i][j]) * (x[j] - P[i][j]);
-        s += al[i] * exp(-e);
-    }
-    return -s;
-}
+#define BRANIN_OPT PK_BO_BRANIN_MIN
+#define HART6_OPT PK_BO_HARTMANN6_MIN
 
 typedef double (*objective)(const double *u);
 
@@ -377,7 +349,7 @@ static int run(pk_repro_ctx *ctx)
         mean_evals[m] = mean_lreg[m] = 0;
         for (size_t s = 0; s < b_seeds; s++) {
             double *t = tr + ((size_t)m * b_seeds + s) * b_evals, a;
-            int r = run_one(methods[m], branin, 2, b_evals, seed, s, t, &a);
+            int r = run_one(methods[m], pk_bo_branin, 2, b_evals, seed, s, t, &a);
             if (r) {
                 free(hit);
                 free(fin);
@@ -487,7 +459,7 @@ static int run(pk_repro_ctx *ctx)
     double hsum = 0, hask = 0;
     for (size_t s = 0; s < h_seeds; s++) {
         double a;
-        int r = run_one(PK_BO_EI_MCMC, hartmann6, 6, h_evals, seed + 1000, s, htr + s * h_evals, &a);
+        int r = run_one(PK_BO_EI_MCMC, pk_bo_hartmann6, 6, h_evals, seed + 1000, s, htr + s * h_evals, &a);
         if (r) {
             free(tr);
             free(htr);

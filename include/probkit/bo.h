@@ -134,6 +134,15 @@ double pk_bo_ei(double mu, double sigma, double best, double *dmu, double *dsigm
 /** Probability of improvement below best. */
 double pk_bo_pi(double mu, double sigma, double best, double *dmu, double *dsigma);
 
+/* ---- standard test objectives (on the unit cube, minimised) ----------------- */
+
+/** Branin on u in [0,1]^2 (x = 15 u0 - 5, y = 15 u1); minimum PK_BO_BRANIN_MIN at three points. */
+double pk_bo_branin(const double *u);
+#define PK_BO_BRANIN_MIN 0.39788735772973816
+/** Hartmann-6 on [0,1]^6 (the negated sum of four Gaussians); minimum PK_BO_HARTMANN6_MIN. */
+double pk_bo_hartmann6(const double *x);
+#define PK_BO_HARTMANN6_MIN (-3.32236801141551)
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,13 +5,6 @@
 #include "pk_test.h"
 #include "probkit/bo.h"
 
-static double branin(const double *u)
-{
-    double x = 15 * u[0] - 5, y = 15 * u[1];
-    double b = 5.1 / (4 * M_PI * M_PI), c = 5 / M_PI, t = 1 / (8 * M_PI);
-    return (y - b * x * x + c * x - 6) * (y - b * x * x + c * x - 6) + 10 * (1 - t) * cos(x) + 10;
-}
-
 static double run(pk_bo_method method, int evals, uint64_t seed, double *ask_time)
 {
     pk_bo_params p = pk_bo_params_default();
@@ -26,7 +19,7 @@ static double run(pk_bo_method method, int evals, uint64_t seed, double *ask_tim
         PK_CHECK_OK(pk_bo_ask(bo, &rng, u, &t, NULL));
         *ask_time += pk_bo_last_ask_seconds(bo);
         PK_CHECK(u[0] >= 0 && u[0] <= 1 && u[1] >= 0 && u[1] <= 1);
-        PK_CHECK_OK(pk_bo_tell(bo, t, branin(u), 1.0));
+        PK_CHECK_OK(pk_bo_tell(bo, t, pk_bo_branin(u), 1.0));
     }
     pk_bo_best(bo, u, &best);
     pk_bo_free(bo);
@@ -35,6 +28,12 @@ static double run(pk_bo_method method, int evals, uint64_t seed, double *ask_tim
 
 int main(void)
 {
+    /* the objectives at their published minimisers */
+    double b1[2] = {(M_PI + 5) / 15, 2.275 / 15}, b2[2] = {(9.42478 + 5) / 15, 2.475 / 15};
+    double h6[6] = {0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573};
+    PK_CHECK_CLOSE(pk_bo_branin(b1), PK_BO_BRANIN_MIN, 1e-12, 0);
+    PK_CHECK_CLOSE(pk_bo_branin(b2), PK_BO_BRANIN_MIN, 1e-5, 0);
+    PK_CHECK_CLOSE(pk_bo_hartmann6(h6), PK_BO_HARTMANN6_MIN, 1e-5, 0);
     double tm;
     double b_mcmc = run(PK_BO_EI_MCMC, 30, 1, &tm);
     fprintf(stderr, "branin EI-MCMC 30 evals: best %.5f (opt 0.397887), ask time %.2f s total\n", b_mcmc, tm);
@@ -58,7 +57,7 @@ int main(void)
     int64_t tk[3];
     for (int i = 0; i < 4; i++) {
         double v[2] = {0.1 * i + 0.05, 0.9 - 0.2 * i};
-        PK_CHECK_OK(pk_bo_observe(bo, v, branin(v), 2.0));
+        PK_CHECK_OK(pk_bo_observe(bo, v, pk_bo_branin(v), 2.0));
     }
     for (int i = 0; i < 3; i++)
         PK_CHECK_OK(pk_bo_ask(bo, &rng, u[i], &tk[i], NULL));
@@ -69,7 +68,7 @@ int main(void)
     PK_CHECK_OK(pk_bo_tell_failed(bo, tk[1]));
     PK_CHECK(pk_bo_tell(bo, tk[1], 1.0, 1.0) == PK_EINVAL);
     PK_CHECK(pk_bo_tell(bo, tk[0], NAN, 1.0) == PK_EINVAL);
-    PK_CHECK_OK(pk_bo_tell(bo, tk[0], branin(u[0]), 1.0));
+    PK_CHECK_OK(pk_bo_tell(bo, tk[0], pk_bo_branin(u[0]), 1.0));
     PK_CHECK(pk_bo_n_pending(bo) == 1 && pk_bo_n_observed(bo) == 5);
     pk_bo_free(bo);
 
