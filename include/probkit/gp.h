@@ -209,9 +209,16 @@ void pk_gp_spearmint_init(pk_gp_spearmint_state *s, size_t dim, const double *y,
 /** Copy a state into a GP whose kernel is one stationary ARD kernel (SE or
  *  Matern) with dim <= 64 and mean mode CONSTANT. */
 int pk_gp_spearmint_apply(pk_gp *gp, const pk_gp_spearmint_state *s);
-/** One MCMC sweep as in Spearmint: a slice update of (mean, amp2, noise)
- *  along a random direction, then component-wise slice updates of the length
- *  scales.  The GP must hold the data; on return it holds the new state. */
+/** One MCMC sweep of Spearmint's hyperparameter posterior (the priors
+ *  above, times the marginal likelihood): component-wise slice updates of the
+ *  mean (natural units), log amp2 and log noise (Jacobians included), then of
+ *  the length scales.  Spearmint's own joint natural-scale update of (mean,
+ *  amp2, noise) stops moving once the noise posterior collapses towards zero
+ *  on noiseless objectives; this parameterisation keeps mixing.  The GP must
+ *  hold the data (its kernel as for pk_gp_spearmint_apply); on return s and
+ *  the GP hold the new state.  A kept state outside the new data's [min y,
+ *  max y] restarts its mean at the midpoint.  PK_EINVAL without data or with
+ *  dim outside 1..64; PK_EDOM if the start has zero density. */
 int pk_gp_spearmint_sweep(pk_gp *gp, pk_gp_spearmint_state *s, pk_rng *rng);
 
 /* ---- Student-t process (scale mixture of GPs) --------------------------------------- */

@@ -248,11 +248,11 @@ static int hyper_states(pk_bo *bo, const pk_mat *X, const double *ys, pk_gp_spea
         if (!bo->chain_ready) {
             pk_gp_spearmint_init(&bo->chain, d, ys, n);
             for (size_t it = 0; it < bo->p.burnin && !r; it++)
-                r = pk_bo_hyper_sweep(gp, &bo->chain, rng);
+                r = pk_gp_spearmint_sweep(gp, &bo->chain, rng);
             bo->chain_ready = !r;
         }
         for (size_t it = 0; it < bo->p.n_mcmc && !r; it++) {
-            r = pk_bo_hyper_sweep(gp, &bo->chain, rng);
+            r = pk_gp_spearmint_sweep(gp, &bo->chain, rng);
             states[it] = bo->chain;
         }
         *S = bo->p.n_mcmc;

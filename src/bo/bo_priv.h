@@ -30,8 +30,4 @@ int pk_bo_model_eval(const pk_bo_model *m, const pk_mat *C, double *out);
 /* Acquisition and its gradient w.r.t. x at one point. */
 int pk_bo_model_eval_grad(const pk_bo_model *m, const double *x, double *val, double *grad);
 
-/* One MCMC sweep of the hyperparameters (hyper.c): gp holds the data; on
- * return s and gp hold the new state.  PK_EDOM if the start has zero density. */
-int pk_bo_hyper_sweep(pk_gp *gp, pk_gp_spearmint_state *s, pk_rng *rng);
-
 #endif

@@ -2,9 +2,8 @@
  *
  * The sampler follows Neal (2003): a randomly placed bracket of width sigma,
  * stepping out, then shrinkage towards the current point.  Spearmint
- * (Snoek et al. 2012) updates (mean, amp2, noise) jointly along a random
- * direction and the length scales one coordinate at a time, in natural
- * (not log) units, with the priors below.
+ * (Snoek et al. 2012) puts the priors below on the GP hyperparameters;
+ * pk_gp_spearmint_sweep samples that posterior (see the note above it).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -144,58 +143,74 @@ int pk_gp_spearmint_apply(pk_gp *gp, const pk_gp_spearmint_state *s)
     return PK_OK;
 }
 
+/* One sweep samples Spearmint's posterior, but not with Spearmint's moves.
+ * Spearmint slice-samples (mean, amp2, noise) jointly along a random
+ * direction in natural units.  On noiseless objectives the noise posterior
+ * piles up near zero (1e-7 and below), so every bracket along a random
+ * direction shrinks to the noise's scale and the mean and amplitude stop
+ * moving: measured on Branin, the mean stayed at one value from 20 to 40
+ * observations while the standardised targets moved under it.  Here the mean
+ * is updated in natural units and amp2 and the noise on the log scale (the
+ * Jacobian is added to the log density), one coordinate at a time; the length
+ * scales keep Spearmint's flat box prior in natural units, also one at a time. */
 typedef struct {
     pk_gp *gp;
     pk_gp_spearmint_state *st;
     double ymin, ymax;
-    int which; /* 0: (mean, amp2, noise), 1: length scales */
+    int which; /* 0: (mean, log amp2, log noise); 1: length scales */
 } sweep_ctx;
 
 static double sweep_logp(const double *x, void *vctx)
 {
     sweep_ctx *c = vctx;
     pk_gp_spearmint_state s = *c->st;
+    double jac = 0.0;
     if (c->which == 0) {
+        if (!(x[1] < 30 && x[2] < 30 && x[2] > -60))
+            return -INFINITY;
         s.mean = x[0];
-        s.amp2 = x[1];
-        s.noise = x[2];
+        s.amp2 = exp(x[1]);
+        s.noise = exp(x[2]);
+        jac = x[1] + x[2];
     } else {
         memcpy(s.ls, x, s.dim * sizeof *x);
     }
     double lp = pk_gp_spearmint_log_prior(&s, c->ymin, c->ymax);
     if (!isfinite(lp))
         return -INFINITY;
-    /* Spearmint's length-scale update uses the likelihood alone (flat box prior) */
     if (c->which == 1)
-        lp = 0.0;
+        lp = 0.0; /* the box prior on the length scales is flat inside */
     double lml;
-    if (pk_gp_spearmint_apply(c->gp, &s) || pk_gp_log_marginal(c->gp, &lml, NULL))
+    if (pk_gp_spearmint_apply(c->gp, &s) || pk_gp_log_marginal(c->gp, &lml, NULL) || !isfinite(lml))
         return -INFINITY;
-    return lp + lml;
+    return lp + jac + lml;
 }
 
 int pk_gp_spearmint_sweep(pk_gp *gp, pk_gp_spearmint_state *s, pk_rng *rng)
 {
-    if (gp->n == 0)
+    if (!gp || !s || !rng || gp->n == 0 || s->dim == 0 || s->dim > 64)
         return PK_EINVAL;
     sweep_ctx c = {gp, s, gp->y[0], gp->y[0], 0};
     for (size_t i = 1; i < gp->n; i++) {
         c.ymin = fmin(c.ymin, gp->y[i]);
         c.ymax = fmax(c.ymax, gp->y[i]);
     }
+    /* new data may leave the kept state outside the prior's support */
     if (s->mean < c.ymin || s->mean > c.ymax)
         s->mean = 0.5 * (c.ymin + c.ymax);
-    double h[3] = {s->mean, s->amp2, s->noise};
-    int st = pk_gp_slice_sample(h, 3, sweep_logp, &c, 1.0, 0, 1000, rng);
+    if (!(s->noise > 1e-25))
+        s->noise = 1e-25;
+    double h[3] = {s->mean, log(s->amp2), log(s->noise)};
+    int st = pk_gp_slice_sample(h, 3, sweep_logp, &c, 1.0, 1, 100, rng);
     if (st && st != PK_EMAXITER)
         return st;
     s->mean = h[0];
-    s->amp2 = h[1];
-    s->noise = h[2];
+    s->amp2 = exp(h[1]);
+    s->noise = exp(h[2]);
     c.which = 1;
     double ls[64];
     memcpy(ls, s->ls, s->dim * sizeof *ls);
-    st = pk_gp_slice_sample(ls, s->dim, sweep_logp, &c, 1.0, 1, 1000, rng);
+    st = pk_gp_slice_sample(ls, s->dim, sweep_logp, &c, 1.0, 1, 100, rng);
     if (st && st != PK_EMAXITER)
         return st;
     memcpy(s->ls, ls, s->dim * sizeof *ls);
