@@ -162,7 +162,8 @@ typedef struct pk_funcprior_post_params {
     size_t thin;      /**< keep every thin-th draw (default 100) */
     double step;      /**< eta, the SGHMC learning rate (default 1e-4) */
     double friction;  /**< alpha in (0, 1] (default 0.05, the authors' momentum decay) */
-    int retries;      /**< on divergence, halve step and restart, up to this many times (default 3) */
+    int retries;      /**< on divergence (a non-finite gradient, or an output beyond 1000 (max |y| + noise sd)),
+                           halve step and restart, up to this many times (default 3) */
 } pk_funcprior_post_params;
 
 pk_funcprior_post_params pk_funcprior_post_params_default(void);

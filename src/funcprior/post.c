@@ -39,6 +39,7 @@ typedef struct fp_post {
     const double *sd;
     double *Xb, *G;
     size_t d, P;
+    double fmax; /* outputs beyond this mean a divergent chain */
 } fp_post;
 
 static void lik_grad(const double *theta, const size_t *idx, size_t b, double *grad, void *user)
@@ -48,8 +49,13 @@ static void lik_grad(const double *theta, const size_t *idx, size_t b, double *g
         memcpy(u->Xb + i * u->d, pk_mat_at(u->X, idx[i], 0), u->d * sizeof(double));
     fp_forward(&u->w, theta, u->Xb, u->d, b);
     const double *f = u->w.H[u->w.L];
-    for (size_t i = 0; i < b; i++) /* d/df log N(y | f, s2) */
+    for (size_t i = 0; i < b; i++) { /* d/df log N(y | f, s2) */
         u->G[i] = (u->y[idx[i]] - f[i]) / u->noise_var;
+        if (!(fabs(f[i]) < u->fmax)) { /* the chain has run away: let the sampler report it as a divergence */
+            grad[0] = NAN;
+            return;
+        }
+    }
     fp_backward(&u->w, theta, u->Xb, u->d, b, u->G, grad);
 }
 
@@ -77,6 +83,10 @@ int pk_funcprior_posterior(const pk_funcprior_net *net, const pk_funcprior_prior
         return pk_err_set(err, PK_EINVAL, "funcprior_posterior: the targets must be finite");
     size_t P = pk_funcprior_nparams(net), n = X->rows, batch = pp->batch < n ? pp->batch : n;
     fp_post u = {.X = X, .y = y, .noise_var = pp->noise_var, .d = X->cols, .P = P};
+    double ymax = 0;
+    for (size_t i = 0; i < n; i++)
+        ymax = fmax(ymax, fabs(y[i]));
+    u.fmax = 1e3 * (ymax + sqrt(pp->noise_var));
     double *sd = malloc(P * sizeof *sd), *start = malloc(P * sizeof *start);
     u.Xb = malloc(batch * X->cols * sizeof(double));
     u.G = malloc(batch * sizeof(double));
