@@ -42,7 +42,7 @@ const pk_paper pk_papers[] = {
     {"sdl", "Supervised Dictionary Learning with Auxiliary Covariates", "cluster/latent", 0},
     {"rlneg", "RL on Incorrect Synthetic Data Scales the Efficiency of LLM Math Reasoning", "nn (LM)", 0},
     {"fewshot", "Transductive Few-Shot Learning: Clustering is All You Need?", "cluster (+ nn features)", 0},
-    {"seqbayes", "On Sequential Bayesian Inference for Continual Learning", "infer + nn", 0},
+    {"seqbayes", "On Sequential Bayesian Inference for Continual Learning", "continual (infer + cluster)", 0},
     {"lsa", "An accurate detection is not all you need to combat label noise in web-noisy datasets", "nn", 0},
     {"funcprior", "All You Need is a Good Functional Prior for Bayesian Deep Learning", "infer + nn + gp", 0},
     {"ladder", "LADDER: Language Driven Slice Discovery and Error Rectification", "nn", 0},
