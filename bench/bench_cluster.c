@@ -57,6 +57,8 @@ int main(int argc, char **argv)
         p.tol = 0;
         p.max_iter = iters;
         p.algo = (argc > 5 && !strcmp(argv[5], "lloyd")) ? PK_KMEANS_LLOYD : PK_KMEANS_HAMERLY;
+        if (argc > 6 && !strcmp(argv[6], "float"))
+            p.screen = PK_KMEANS_SCREEN_FLOAT;
         pk_rng rng;
         pk_rng_seed(&rng, 1);
         pk_kmeans *km = NULL;
@@ -69,8 +71,8 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("{\"seconds\": %.9g, \"cpu_seconds\": %.9g, \"total\": %.9g, \"n_iter\": %d, \"inertia\": %.17g, "
-               "\"n_dist\": %lld}\n",
-               t / km->n_iter, c / km->n_iter, t, km->n_iter, km->inertia, (long long)km->n_dist);
+               "\"n_dist\": %lld, \"n_open\": %lld, \"n_double\": %lld}\n",
+               t / km->n_iter, c / km->n_iter, t, km->n_iter, km->inertia, (long long)km->n_dist, (long long)km->n_open, (long long)km->n_double);
         pk_kmeans_free(km);
         free(X);
         free(C);

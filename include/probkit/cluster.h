@@ -52,6 +52,14 @@ typedef enum pk_kmeans_init {
     PK_KMEANS_INIT_GIVEN = 2   /**< start from `init_centers` (then n_init is forced to 1) */
 } pk_kmeans_init;
 
+/** How Lloyd's full assignment passes screen the nearest centre.  Every choice is certified
+ *  (rows too close to call go on to float and then double), so labels never depend on it. */
+typedef enum pk_kmeans_screen {
+    PK_KMEANS_SCREEN_AUTO = 0,  /**< bfloat16 dot products where the CPU has AVX-512 BF16 (Lloyd
+                                     only; n*d*2 bytes more memory), else float */
+    PK_KMEANS_SCREEN_FLOAT = 1  /**< float only (the portable path) */
+} pk_kmeans_screen;
+
 typedef struct pk_kmeans_params {
     size_t k;                  /**< number of clusters, 1 <= k <= n */
     int n_init;                /**< restarts (>= 1); the lowest inertia wins. Default 1 */
@@ -64,6 +72,8 @@ typedef struct pk_kmeans_params {
     const pk_allreduce *reduce; /**< NULL (default): X is all the data.  Otherwise X is this participant's
                                      rows; labels/n_dist are local, centres and inertia global.  Mini-batch
                                      is not supported (PK_ENOTSUP); an empty cluster keeps its centre. */
+    pk_kmeans_screen screen;    /**< precision of the first nearest-centre screening (labels are the
+                                     same either way).  Default PK_KMEANS_SCREEN_AUTO */
 } pk_kmeans_params;
 
 pk_kmeans_params pk_kmeans_params_default(size_t k);
@@ -79,6 +89,8 @@ typedef struct pk_kmeans {
     int n_iter;       /**< iterations of the winning restart */
     int converged;    /**< 1 if the winning restart met tol / stable labels */
     int64_t n_dist;   /**< point-centre distances computed (all restarts): shows Hamerly's savings */
+    int64_t n_open;   /**< row searches the bfloat16 screening could not settle (went on to float) */
+    int64_t n_double; /**< row searches settled only by the double-precision rescan */
 } pk_kmeans;
 
 /** Fit K-means to X (n x d). Deterministic given the rng state (for any OpenMP thread count).

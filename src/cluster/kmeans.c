@@ -43,6 +43,8 @@ int pk_kmeans_params_check(const pk_kmeans_params *p, size_t n, size_t d, pk_err
         return pk_err_set(err, PK_EINVAL, "kmeans: init = given but init_centers is NULL");
     if (p->init != PK_KMEANS_INIT_GIVEN && p->init != PK_KMEANS_INIT_PP && p->init != PK_KMEANS_INIT_RANDOM)
         return pk_err_set(err, PK_EINVAL, "kmeans: unknown init %d", (int)p->init);
+    if (p->screen != PK_KMEANS_SCREEN_AUTO && p->screen != PK_KMEANS_SCREEN_FLOAT)
+        return pk_err_set(err, PK_EINVAL, "kmeans: unknown screen precision %d", (int)p->screen);
     if (p->algo == PK_KMEANS_MINIBATCH && p->batch_size < 1)
         return pk_err_set(err, PK_EINVAL, "kmeans: batch_size must be >= 1");
     return PK_OK;
@@ -209,7 +211,10 @@ int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_km
     double *dist2 = malloc((n ? n : 1) * sizeof(double));
     int32_t *lab = malloc((n ? n : 1) * sizeof(int32_t));
     km_ws ws;
-    int ws_ok = km_ws_init(&ws, X, k) == PK_OK;
+    /* Lloyd searches every row in every iteration: worth a bfloat16 copy of X (which then
+     * replaces the float one; the few rows it cannot settle go to double) */
+    int lowp = p->algo == PK_KMEANS_LLOYD && p->screen == PK_KMEANS_SCREEN_AUTO && km_lowp_available();
+    int ws_ok = km_ws_init(&ws, X, k, !lowp) == PK_OK;
     if (km) {
         km->centers = malloc(k * d * sizeof(double));
         km->labels = malloc((n ? n : 1) * sizeof(int32_t));
@@ -224,6 +229,8 @@ int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_km
         finite &= isfinite(ws.xn[i]) != 0;
     if (!finite && (st = pk_cluster_check_finite(X, "kmeans", err)) != PK_OK)
         goto fail;
+    if (lowp && !km_ws_enable_lowp(&ws))
+        km_ws_add_float(&ws);
     km->k = k;
     km->d = d;
     km->n = n;
@@ -275,6 +282,8 @@ int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_km
             memcpy(km->labels, lab, n * sizeof(int32_t));
         }
     }
+    km->n_open = ws.screen_open;
+    km->n_double = ws.rescued;
     free(C);
     free(work);
     free(dist2);
@@ -301,7 +310,7 @@ int pk_kmeans_predict(const pk_kmeans *km, const pk_mat *X, int32_t *labels, dou
         return PK_ESHAPE;
     double *dist2 = malloc((X->rows ? X->rows : 1) * sizeof(double));
     km_ws ws;
-    if (!dist2 || km_ws_init(&ws, X, km->k)) {
+    if (!dist2 || km_ws_init(&ws, X, km->k, 1)) {
         free(dist2);
         return PK_ENOMEM;
     }

@@ -7,7 +7,37 @@
 
 #include "kmeans_priv.h"
 
-int km_ws_init(km_ws *ws, const pk_mat *X, size_t k)
+/* Row norms and (with_float) the float copy, in one pass.  Float is used only where its error
+ * bound holds (no overflow, not all-subnormal data); without the copy every search runs in double. */
+static void norms_and_float(km_ws *ws, int with_float)
+{
+    const pk_mat *X = ws->X;
+    size_t n = ws->n, d = ws->d;
+    float *Xf = with_float ? malloc((n ? n : 1) * d * sizeof(float)) : NULL;
+    double xmax = 0;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) reduction(max : xmax)
+#endif
+    for (size_t i = 0; i < n; i++) {
+        const double *x = pk_mat_at(X, i, 0);
+        double s = 0;
+        for (size_t t = 0; t < d; t++)
+            s += x[t] * x[t];
+        ws->xn[i] = s;
+        if (s > xmax)
+            xmax = s;
+        if (Xf && s < 1e30) /* else the copy is dropped below (and a cast could overflow) */
+            for (size_t t = 0; t < d; t++)
+                Xf[i * d + t] = (float)x[t];
+    }
+    if (Xf && !(xmax > 1e-30 && xmax < 1e30)) {
+        free(Xf);
+        Xf = NULL;
+    }
+    ws->Xf = Xf;
+}
+
+int km_ws_init(km_ws *ws, const pk_mat *X, size_t k, int with_float)
 {
     size_t n = X->rows, d = X->cols;
     memset(ws, 0, sizeof *ws);
@@ -27,31 +57,14 @@ int km_ws_init(km_ws *ws, const pk_mat *X, size_t k)
         km_ws_free(ws);
         return PK_ENOMEM;
     }
-    /* one pass: row norms and the float copy.  Float is used only where its error bound holds
-     * (no overflow, not all-subnormal data); without the copy (or its memory) every search runs
-     * in double. */
-    ws->Xf = malloc((n ? n : 1) * d * sizeof(float));
-    double xmax = 0;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) reduction(max : xmax)
-#endif
-    for (size_t i = 0; i < n; i++) {
-        const double *x = pk_mat_at(X, i, 0);
-        double s = 0;
-        for (size_t t = 0; t < d; t++)
-            s += x[t] * x[t];
-        ws->xn[i] = s;
-        if (s > xmax)
-            xmax = s;
-        if (ws->Xf && s < 1e30) /* else the copy is dropped below (and a cast could overflow) */
-            for (size_t t = 0; t < d; t++)
-                ws->Xf[i * d + t] = (float)x[t];
-    }
-    if (!(xmax > 1e-30 && xmax < 1e30)) {
-        free(ws->Xf);
-        ws->Xf = NULL;
-    }
+    norms_and_float(ws, with_float);
     return PK_OK;
+}
+
+void km_ws_add_float(km_ws *ws)
+{
+    if (!ws->Xf)
+        norms_and_float(ws, 1);
 }
 
 void km_ws_free(km_ws *ws)
@@ -64,6 +77,7 @@ void km_ws_free(km_ws *ws)
     free(ws->Cf);
     free(ws->cnorm);
     free(ws->part);
+    km_ws_free_lowp(ws);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -190,6 +204,12 @@ size_t km_assign_all(km_ws *ws, const double *C, int32_t *labels, double *dist2,
     const pk_mat *X = ws->X;
     size_t n = ws->n, d = ws->d, k = ws->k, changed = 0, w = k * d + k, nch = km_nchunks(n);
     int64_t resc = 0;
+    int lowp = 0;
+    changed = km_assign_lowp(ws, C, labels, dist2, exact, with_sums, &lowp);
+    if (lowp) {
+        *n_dist += (int64_t)(n * k);
+        return changed;
+    }
     km_ws_set_centres(ws, C);
 #if defined(_OPENMP)
 #pragma omp parallel for reduction(+ : changed, resc) schedule(dynamic, 1)

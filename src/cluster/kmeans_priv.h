@@ -48,11 +48,42 @@ typedef struct km_ws {
     double *part;    /* km_nchunks(n) chunk partial sums (k*d + k each) */
     km_near4_fn near4;
     int64_t rescued; /* rows rescanned in double (diagnostic) */
+    /* bfloat16 screening of full passes (kmeans_lowp.c); Xb NULL when off */
+    uint16_t *Xb, *Xl; /* centred rows in blocks of 16, as bfloat16 pairs: high and low parts */
+    size_t bstride;    /* bfloat16 values from one block to the next */
+    size_t Xb_bytes;   /* size of the Xb allocation */
+    double *mu;        /* column means (the centring) */
+    double *Cc, *cnc;  /* the pass's centred centres (k x d) and their squared norms, in double */
+    float *Cef;        /* the centred centres in float, even then odd columns (each dp16 long) */
+    size_t dp16;       /* ceil(d/2) rounded up to a multiple of 16 */
+    double *xnc;       /* n squared norms of the centred rows, then their n norms */
+    uint32_t *Cb;      /* kp4 x ceil(d/2) centred centres as bfloat16 pairs */
+    float *cnb;        /* their squared norms (padding +inf) */
+    size_t kp4;        /* k rounded up to a multiple of 4 */
+    double cncmax;     /* largest centred centre squared norm */
+    double lowp_margin, lowp_abs; /* constants of the threshold T (kmeans_lowp.c) */
+    double lowp_a, lowp_b;        /* this pass's screening threshold T = lowp_a |x| + lowp_b */
+    double lowp_a2, lowp_b2;      /* and refinement threshold */
+    int64_t screen_open; /* rows the screening left open (diagnostic) */
+    int64_t refine_fail; /* of those, rows the refinement left to the float search */
 } km_ws;
 
-/** Workspace for X and k centres; PK_ENOMEM. */
-int km_ws_init(km_ws *ws, const pk_mat *X, size_t k);
+/** Workspace for X and k centres, with (with_float) or without the float copy of X; PK_ENOMEM.
+ *  (Without it, or if the copy could not be allocated, searches run in double.) */
+int km_ws_init(km_ws *ws, const pk_mat *X, size_t k, int with_float);
+/** Make the float copy if there is none. */
+void km_ws_add_float(km_ws *ws);
+/** 1 if this CPU can run the bfloat16 screening (kmeans_lowp.c). */
+int km_lowp_available(void);
 void km_ws_free(km_ws *ws);
+/** Turn on the bfloat16 screening of full passes when the CPU has AVX-512 BF16 and the data
+ *  suit it (an extra n*d bfloat16 copy); returns 1 if on.  Labels do not change either way. */
+int km_ws_enable_lowp(km_ws *ws);
+void km_ws_free_lowp(km_ws *ws);
+/** km_assign_all through the screening; *used = 0 (and nothing done) when it is off or the
+ *  centres are out of its range. */
+size_t km_assign_lowp(km_ws *ws, const double *C, int32_t *labels, double *dist2, int exact, int with_sums,
+                      int *used);
 /** Load the centres C (k x d, borrowed until the next call) for the searches. */
 void km_ws_set_centres(km_ws *ws, const double *C);
 /** Nearest centre of rows rows[0..m) (global row indices): label, an upper bound hi >= the
