@@ -214,7 +214,11 @@ int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_km
     /* Lloyd searches every row in every iteration: worth a bfloat16 copy of X (which then
      * replaces the float one; the few rows it cannot settle go to double) */
     int lowp = p->algo == PK_KMEANS_LLOYD && p->screen == PK_KMEANS_SCREEN_AUTO && km_lowp_available();
-    int ws_ok = km_ws_init(&ws, X, k, !lowp) == PK_OK;
+    int ws_ok = km_ws_init(&ws, X, k, lowp ? -1 : 1) == PK_OK;
+    if (ws_ok && lowp && !km_ws_enable_lowp(&ws)) {
+        lowp = 0;
+        km_ws_add_float(&ws);
+    }
     if (km) {
         km->centers = malloc(k * d * sizeof(double));
         km->labels = malloc((n ? n : 1) * sizeof(int32_t));
@@ -229,8 +233,6 @@ int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_km
         finite &= isfinite(ws.xn[i]) != 0;
     if (!finite && (st = pk_cluster_check_finite(X, "kmeans", err)) != PK_OK)
         goto fail;
-    if (lowp && !km_ws_enable_lowp(&ws))
-        km_ws_add_float(&ws);
     km->k = k;
     km->d = d;
     km->n = n;

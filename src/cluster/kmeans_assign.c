@@ -57,7 +57,8 @@ int km_ws_init(km_ws *ws, const pk_mat *X, size_t k, int with_float)
         km_ws_free(ws);
         return PK_ENOMEM;
     }
-    norms_and_float(ws, with_float);
+    if (with_float >= 0)
+        norms_and_float(ws, with_float);
     return PK_OK;
 }
 

@@ -171,13 +171,16 @@ int km_ws_enable_lowp(km_ws *ws)
     ws->Xl = ws->Xb + dp * 32;
     ws->Cc = ws->mu + d;
     ws->cnc = ws->Cc + k * d;
-    for (size_t i = 0; i < n; i++) {
+    /* any centre point keeps the distances; the mean of a strided sample shrinks the norms as
+     * well as the full mean and spares a pass over X */
+    size_t step = n > 4096 ? n / 4096 : 1, ns = 0;
+    for (size_t i = 0; i < n; i += step, ns++) {
         const double *x = pk_mat_at(X, i, 0);
         for (size_t t = 0; t < d; t++)
             ws->mu[t] += x[t];
     }
     for (size_t t = 0; t < d; t++)
-        ws->mu[t] /= (double)n;
+        ws->mu[t] /= (double)ns;
     double xmax = 0;
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) reduction(max : xmax)
@@ -188,15 +191,17 @@ int km_ws_enable_lowp(km_ws *ws)
         for (size_t r = 0; r < 16 && b * 16 + r < n; r++) {
             size_t i = b * 16 + r;
             const double *x = pk_mat_at(X, i, 0);
-            double s = 0;
+            double s = 0, sr = 0;
             for (size_t t = 0; t < d; t++) {
                 double v = x[t] - ws->mu[t];
                 float f = (float)v;
                 uint16_t h = to_bf16(f);
                 s += v * v;
+                sr += x[t] * x[t];
                 hi[(t / 2) * 32 + 2 * r + (t & 1)] = h;
                 lo[(t / 2) * 32 + 2 * r + (t & 1)] = to_bf16(f - from_bf16(h)); /* f - h is exact */
             }
+            ws->xn[i] = sr; /* the raw norms too (the finiteness check reads them) */
             ws->xnc[i] = s;
             ws->xnc[n + i] = sqrt(s);
             if (s > xmax)

@@ -68,8 +68,9 @@ typedef struct km_ws {
     int64_t refine_fail; /* of those, rows the refinement left to the float search */
 } km_ws;
 
-/** Workspace for X and k centres, with (with_float) or without the float copy of X; PK_ENOMEM.
- *  (Without it, or if the copy could not be allocated, searches run in double.) */
+/** Workspace for X and k centres, with (with_float 1) or without (0) the float copy of X;
+ *  PK_ENOMEM.  (Without it, or if the copy could not be allocated, searches run in double.)
+ *  with_float < 0: not even the row norms yet (km_ws_enable_lowp or km_ws_add_float makes them). */
 int km_ws_init(km_ws *ws, const pk_mat *X, size_t k, int with_float);
 /** Make the float copy if there is none. */
 void km_ws_add_float(km_ws *ws);
@@ -77,7 +78,8 @@ void km_ws_add_float(km_ws *ws);
 int km_lowp_available(void);
 void km_ws_free(km_ws *ws);
 /** Turn on the bfloat16 screening of full passes when the CPU has AVX-512 BF16 and the data
- *  suit it (an extra n*d bfloat16 copy); returns 1 if on.  Labels do not change either way. */
+ *  suit it (n*d*4 bytes: high and low bfloat16 parts); returns 1 if on, and then the row norms
+ *  xn are made too.  Labels do not change either way. */
 int km_ws_enable_lowp(km_ws *ws);
 void km_ws_free_lowp(km_ws *ws);
 /** km_assign_all through the screening; *used = 0 (and nothing done) when it is off or the
