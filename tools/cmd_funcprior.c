@@ -34,7 +34,8 @@ static const char *HELP =
     "  --lo A, --hi B     measurement points uniform in [A, B]^D (-3, 3)\n"
     "  --steps N (500)  --samples S (128)  --measure M (32)  --proj K (64)\n"
     "  --lr R (0.02)    --p 1|2 (Wasserstein order, 1)\n"
-    "  --whiten R       whiten by the GP covariance (+ R mean diag) before slicing (0: off)\n"
+    "  --whiten R       whiten by the GP covariance (+ R mean diag) before slicing\n"
+    "                   (0.01; 0 = the plain sliced distance)\n"
     "  --seed N         (42)      --json   print a JSON object instead of text\n"
     "  --out FILE       write the fitted prior (JSON, written atomically)\n\n"
     "exit status: 0 ok, 1 failure (names the input), 2 usage.\n";
@@ -69,7 +70,7 @@ static void print_scales(FILE *f, const char *key, const double *v, int n, int j
 static int cmd_main(int argc, char **argv)
 {
     int kernel = 0, act = 0, json = 0;
-    double ls = 1.0, sf2 = 1.0, sb2 = 1.0, init = 1.0, lo = -3, hi = 3, lr = 0.02, whiten = 0;
+    double ls = 1.0, sf2 = 1.0, sb2 = 1.0, init = 1.0, lo = -3, hi = 3, lr = 0.02, whiten = 0.01;
     long dim = 1, steps = 500, samples = 128, measure = 32, proj = 64, p = 1;
     const char *hidden = "50,50", *out = NULL;
     uint64_t seed = PK_CLI_DEFAULT_SEED;

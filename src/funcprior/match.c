@@ -214,7 +214,7 @@ int pk_funcprior_distance_floor(const pk_gp_kernel *kernel, const pk_mat *X, siz
 
 pk_funcprior_match_params pk_funcprior_match_params_default(void)
 {
-    pk_funcprior_match_params mp = {500, 128, 32, 64, 1, 0.02, -3.0, 3.0, 0.0};
+    pk_funcprior_match_params mp = {500, 128, 32, 64, 1, 0.02, -3.0, 3.0, 0.01};
     return mp;
 }
 
