@@ -20,10 +20,13 @@
  * centres whose exact values are in the opposite order are less than 2E apart once screened;
  * we use T = 2E (1 + 1/16) as the threshold.
  *
- * Layout.  Rows are stored in blocks of 16 (one 512-bit register holds one bfloat16 pair of each
- * of the 16 rows); centres as bfloat16 pairs, k padded to a multiple of 4 with centres at
- * +infinity.  The kernel keeps the per-row nearest and second-nearest values lane-wise, so no
- * horizontal reduction is needed, and can store all screened values for the candidate search. */
+ * Layout.  The high parts of the rows are stored in blocks of 16 (one 512-bit register holds one
+ * bfloat16 pair of each of the 16 rows), which the kernel streams; the low parts (the bfloat16
+ * rounding of what the high part misses) row-major, read only for open rows.  Centres are bfloat16
+ * pairs, k padded to a multiple of 4 with centres at +infinity.  The kernel keeps the per-row
+ * nearest and second-nearest values lane-wise, so no horizontal reduction is needed, and stores
+ * all screened values for the candidate search.  Memory: n*d*2 bytes for the high parts and about
+ * as much for the low ones; the float copy of X is not made. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,17 +161,17 @@ int km_ws_enable_lowp(km_ws *ws)
     ws->kp4 = (k + 3) / 4 * 4;
     ws->mu = calloc(d + k * d + k, sizeof(double)); /* means, then the pass's centred centres and norms */
     ws->xnc = malloc(2 * (n ? n : 1) * sizeof(double)); /* squared norms, then norms */
-    ws->bstride = 2 * dp * 32; /* a block's high parts, then its low parts (in cache together) */
+    ws->bstride = dp * 32;
+    ws->dp16 = (dp + 15) / 16 * 16;
     ws->Xb = alloc_big((nblk + 1) * ws->bstride * sizeof(uint16_t), &ws->Xb_bytes);
+    ws->Xl = alloc_big((n ? n : 1) * 2 * ws->dp16 * sizeof(uint16_t), &ws->Xl_bytes);
     ws->Cb = malloc(ws->kp4 * dp * sizeof(uint32_t));
     ws->cnb = malloc(ws->kp4 * sizeof(float));
-    ws->dp16 = (dp + 15) / 16 * 16;
     ws->Cef = calloc(k * 2 * ws->dp16, sizeof(float));
-    if (!ws->mu || !ws->xnc || !ws->Xb || !ws->Cb || !ws->cnb || !ws->Cef) {
+    if (!ws->mu || !ws->xnc || !ws->Xb || !ws->Xl || !ws->Cb || !ws->cnb || !ws->Cef) {
         km_ws_free_lowp(ws);
         return 0;
     }
-    ws->Xl = ws->Xb + dp * 32;
     ws->Cc = ws->mu + d;
     ws->cnc = ws->Cc + k * d;
     /* any centre point keeps the distances; the mean of a strided sample shrinks the norms as
@@ -186,11 +189,13 @@ int km_ws_enable_lowp(km_ws *ws)
 #pragma omp parallel for schedule(static) reduction(max : xmax)
 #endif
     for (size_t b = 0; b < nblk; b++) {
-        uint16_t *hi = ws->Xb + b * ws->bstride, *lo = ws->Xl + b * ws->bstride;
+        uint16_t *hi = ws->Xb + b * ws->bstride;
         memset(hi, 0, ws->bstride * sizeof(uint16_t)); /* padding rows and the odd column's pair half */
         for (size_t r = 0; r < 16 && b * 16 + r < n; r++) {
             size_t i = b * 16 + r;
             const double *x = pk_mat_at(X, i, 0);
+            uint16_t *lo = ws->Xl + i * 2 * ws->dp16; /* even columns, then odd ones */
+            memset(lo, 0, 2 * ws->dp16 * sizeof(uint16_t));
             double s = 0, sr = 0;
             for (size_t t = 0; t < d; t++) {
                 double v = x[t] - ws->mu[t];
@@ -199,7 +204,7 @@ int km_ws_enable_lowp(km_ws *ws)
                 s += v * v;
                 sr += x[t] * x[t];
                 hi[(t / 2) * 32 + 2 * r + (t & 1)] = h;
-                lo[(t / 2) * 32 + 2 * r + (t & 1)] = to_bf16(f - from_bf16(h)); /* f - h is exact */
+                lo[(t & 1) * ws->dp16 + t / 2] = to_bf16(f - from_bf16(h)); /* f - h is exact */
             }
             ws->xn[i] = sr; /* the raw norms too (the finiteness check reads them) */
             ws->xnc[i] = s;
@@ -227,6 +232,7 @@ void km_ws_free_lowp(km_ws *ws)
     free(ws->mu);
     free(ws->xnc);
     free_big(ws->Xb, ws->Xb_bytes);
+    free_big(ws->Xl, ws->Xl_bytes);
     free(ws->Cb);
     free(ws->cnb);
     free(ws->Cef);
@@ -284,7 +290,7 @@ __attribute__((target("avx512f"))) static int settle(const km_ws *ws, size_t i, 
 {
     size_t d = ws->d, dp = (d + 1) / 2, dp16 = ws->dp16, ng = dp16 / 16, n = ws->n, k = ws->k;
     const int *h = (const int *)(ws->Xb + i / 16 * ws->bstride) + i % 16;
-    const int *l = (const int *)(ws->Xl + i / 16 * ws->bstride) + i % 16;
+    const uint16_t *l = ws->Xl + i * 2 * dp16;
     const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     const __m512i top = _mm512_set1_epi32((int)0xFFFF0000u);
     __m512 xe[KM_LOWP_DMAX / 32], xo[KM_LOWP_DMAX / 32];
@@ -293,11 +299,11 @@ __attribute__((target("avx512f"))) static int settle(const km_ws *ws, size_t i, 
         __mmask16 m = _mm512_cmplt_epi32_mask(p, _mm512_set1_epi32((int)dp));
         __m512i idx = _mm512_slli_epi32(p, 4); /* a pair every 16 ints (64 bytes) */
         __m512i gh = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, h, 4);
-        __m512i gl = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, l, 4);
-        xe[g] = _mm512_add_ps(_mm512_castsi512_ps(_mm512_slli_epi32(gh, 16)),
-                              _mm512_castsi512_ps(_mm512_slli_epi32(gl, 16)));
-        xo[g] = _mm512_add_ps(_mm512_castsi512_ps(_mm512_and_si512(gh, top)),
-                              _mm512_castsi512_ps(_mm512_and_si512(gl, top)));
+        __m512i le = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(l + 16 * g))), 16);
+        __m512i lo_ = _mm512_slli_epi32(
+            _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(l + dp16 + 16 * g))), 16);
+        xe[g] = _mm512_add_ps(_mm512_castsi512_ps(_mm512_slli_epi32(gh, 16)), _mm512_castsi512_ps(le));
+        xo[g] = _mm512_add_ps(_mm512_castsi512_ps(_mm512_and_si512(gh, top)), _mm512_castsi512_ps(lo_));
     }
     float lo = INFINITY;
     for (size_t j = 0; j < k; j++)
@@ -383,11 +389,9 @@ size_t km_assign_lowp(km_ws *ws, const double *C, int32_t *labels, double *dist2
                         open[no++] = i;
                         continue;
                     }
-                    if (nq == 0 || (nxt[nq - 1] < 16) != (r < 16)) { /* low parts of this 16-row block */
-                        const char *lb = (const char *)(ws->Xl + (i / 16) * ws->bstride);
-                        for (size_t b = 0; b < dp * 64; b += 64)
-                            __builtin_prefetch(lb + b);
-                    }
+                    const char *lr = (const char *)(ws->Xl + i * 2 * ws->dp16); /* its low parts */
+                    for (size_t b = 0; b < 4 * ws->dp16; b += 64)
+                        __builtin_prefetch(lr + b);
                     nxt[nq] = r;
                     nT[nq++] = T;
                 }

@@ -49,9 +49,10 @@ typedef struct km_ws {
     km_near4_fn near4;
     int64_t rescued; /* rows rescanned in double (diagnostic) */
     /* bfloat16 screening of full passes (kmeans_lowp.c); Xb NULL when off */
-    uint16_t *Xb, *Xl; /* centred rows in blocks of 16, as bfloat16 pairs: high and low parts */
+    uint16_t *Xb;      /* centred rows in blocks of 16, as bfloat16 pairs (high parts) */
+    uint16_t *Xl;      /* low parts, row-major: even then odd columns, each dp16 long */
     size_t bstride;    /* bfloat16 values from one block to the next */
-    size_t Xb_bytes;   /* size of the Xb allocation */
+    size_t Xb_bytes, Xl_bytes; /* allocation sizes */
     double *mu;        /* column means (the centring) */
     double *Cc, *cnc;  /* the pass's centred centres (k x d) and their squared norms, in double */
     float *Cef;        /* the centred centres in float, even then odd columns (each dp16 long) */
