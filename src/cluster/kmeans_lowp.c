@@ -11,13 +11,14 @@
  * Error bound.  Data and centres are centred on the column means (in double: the distances do
  * not change, and the norms that scale the bound shrink).  Rounding a centred value to bfloat16
  * (8 significant bits, through float) costs at most 2^-8 (1 + 2^-15) of it, so a product is off
- * by at most (2^-7 + 2^-15) |x_t c_t|; products of two bfloat16 are exact in float and the d
- * float additions add d 2^-24 sum |x_t c_t|, with sum |x_t c_t| <= |x||c|.  The screened value
- * s_j = fl(fl(|c_j|^2) - 2 x.c_j) (|x|^2 is common to all centres and left out; one fused
- * multiply-add) is then within
- *     E = (2^-6 + (d + 140) 2^-22) |x| max_j |c_j| + 2^-23 max_j |c_j|^2 + (d + 1) 2^-120
- * of the exact |c_j|^2 - 2 x.c_j (the last term covers the flush of subnormal products).  Two
- * centres whose exact values are in the opposite order are less than 2E apart once screened;
+ * by at most (2^-7 + 2^-15) |x_t c_t|; products of two bfloat16 are exact in float (the centres
+ * are stored as -2 c_j, an exact scaling).  Each lane starts at fl(|c_j|^2) and adds the d
+ * products in float, so the screened value s_j (an estimate of |c_j|^2 - 2 x.c_j; |x|^2 is common
+ * to all centres and left out) carries d roundings of at most 2^-24 (|c_j|^2 + 2 sum|x_t c_t|),
+ * with sum |x_t c_t| <= |x||c_j|.  Altogether s_j is within
+ *     E = (2^-6 + (d + 140) 2^-22) |x| max_j |c_j| + (d + 2) 2^-24 max_j |c_j|^2 + (d + 1) 2^-120
+ * of the exact value (the last term covers the flush of subnormal products).  Two centres whose
+ * exact values are in the opposite order are less than 2E apart once screened;
  * we use T = 2E (1 + 1/16) as the threshold.
  *
  * Layout.  The high parts of the rows are stored in blocks of 16 (one 512-bit register holds one
@@ -95,8 +96,10 @@ __attribute__((target("avx512f,avx512bf16"))) static void near_bf16(const uint16
         i1[r] = _mm512_setzero_si512();
     }
     for (size_t j0 = 0; j0 < kp4; j0 += 4) {
-        __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00,
-               a13 = a00;
+        /* accumulators start at |c_j|^2 and the centres are stored as -2 c_j (an exact scaling), so
+         * they end at the screened values */
+        __m512 a00 = _mm512_set1_ps(cn[j0]), a01 = _mm512_set1_ps(cn[j0 + 1]), a02 = _mm512_set1_ps(cn[j0 + 2]),
+               a03 = _mm512_set1_ps(cn[j0 + 3]), a10 = a00, a11 = a01, a12 = a02, a13 = a03;
         const uint32_t *c0 = cb + j0 * dp, *c1 = c0 + dp, *c2 = c1 + dp, *c3 = c2 + dp;
         for (size_t p = 0; p < dp; p++) {
             __m512bh u = (__m512bh)_mm512_loadu_si512(x0 + p * 32), v = (__m512bh)_mm512_loadu_si512(x1 + p * 32);
@@ -114,12 +117,10 @@ __attribute__((target("avx512f,avx512bf16"))) static void near_bf16(const uint16
             a13 = _mm512_dpbf16_ps(a13, v, w);
         }
         __m512 acc[2][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}};
-        const __m512 m2 = _mm512_set1_ps(-2.0f);
         for (int j = 0; j < 4; j++) {
-            __m512 cnj = _mm512_set1_ps(cn[j0 + (size_t)j]);
             __m512i jv = _mm512_set1_epi32((int)(j0 + (size_t)j));
             for (int r = 0; r < 2; r++) {
-                __m512 dd = _mm512_fmadd_ps(acc[r][j], m2, cnj);
+                __m512 dd = acc[r][j];
                 if (all)
                     _mm512_storeu_ps(all + (j0 + (size_t)j) * 32 + 16 * (size_t)r, dd);
                 __mmask16 m = _mm512_cmp_ps_mask(dd, b1[r], _CMP_LT_OQ);
@@ -258,7 +259,7 @@ static int set_centres_lowp(km_ws *ws, const double *C)
             cc[t] = v;
             ws->Cef[j * 2 * ws->dp16 + (t & 1) * ws->dp16 + t / 2] = (float)v;
             s += v * v;
-            cj[t / 2] |= (uint32_t)to_bf16((float)v) << (16 * (t & 1));
+            cj[t / 2] |= (uint32_t)to_bf16((float)(-2 * v)) << (16 * (t & 1));
         }
         ws->cnb[j] = (float)s;
         ws->cnc[j] = s;
@@ -269,7 +270,7 @@ static int set_centres_lowp(km_ws *ws, const double *C)
         ws->cnb[j] = INFINITY;
     /* screening: T = a |x| + b; refinement: T' = a2 |x| + b2 (see settle) */
     ws->lowp_a = ws->lowp_margin * sqrt(cmax);
-    ws->lowp_b = 2.125 * ldexp(1.0, -23) * cmax + ws->lowp_abs;
+    ws->lowp_b = 2.125 * (double)(d + 2) * ldexp(1.0, -24) * cmax + ws->lowp_abs;
     ws->lowp_a2 = 2.125 * (ldexp(1.0, -15) + ldexp(1.0, -20) + (double)(d + 8) * ldexp(1.0, -23)) * sqrt(cmax);
     ws->lowp_b2 = 2.125 * ldexp(1.0, -49) * cmax + ws->lowp_abs;
     ws->cncmax = cmax;
