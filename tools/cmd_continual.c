@@ -22,9 +22,16 @@ static const char *HELP =
     "then `task` (integer; tasks are learnt in increasing order) and `label`\n"
     "(integer 0..C-1, C <= 16).  --test-frac of each task's rows is held out.\n\n"
     "options:\n"
+    "  --method M         hmc (default): Bayesian network by HMC, see --mode |\n"
+    "                     protocl: Prototypical Bayesian Continual Learning (class\n"
+    "                     prototypes with conjugate updates in a learnt embedding,\n"
+    "                     replay memory); uses --hidden, --epochs, --memory, --lr\n"
+    "  --epochs E         protocl: passes over each task (default 3)\n"
+    "  --memory M         protocl: replay memory rows (default 1000; 0 = none)\n"
+    "  --lr R             protocl: Adam learning rate (default 1e-3)\n"
     "  --mode M           sequential (default) | joint (all data so far, Gaussian\n"
     "                     prior: the upper bound) | fresh (new task only, no memory)\n"
-    "  --hidden H         hidden width, 1..64 (default 10)\n"
+    "  --hidden H         hidden width (hmc: 1..64, default 10; protocl: default 256)\n"
     "  --tau T            Gaussian prior precision (default 10)\n"
     "  --chains C         HMC chains per task (default 2)\n"
     "  --warmup W         adaptation iterations (default 400)\n"
@@ -172,15 +179,83 @@ static void on_task(size_t t, void *user)
         fprintf(stderr, "probkit continual: task %zu of %zu learnt\n", t + 1, p->T);
 }
 
+/* ProtoCL over the tasks in order; acc[t*T + j] = accuracy on task j after task t. */
+static int run_protocl(const pk_cl_task *tasks, size_t T, size_t in, size_t out, long hidden, long epochs, long memory,
+                       double lr, uint64_t seed, int quiet, double *acc)
+{
+    pk_cl_protocl_opts o = pk_cl_protocl_opts_default(in, out);
+    if (hidden > 0)
+        o.hidden = (size_t)hidden;
+    o.epochs = (size_t)epochs;
+    o.memory = (size_t)memory;
+    o.lr = lr;
+    pk_err err;
+    pk_err_clear(&err);
+    pk_cl_protocl *L = NULL;
+    int st = pk_cl_protocl_new(&o, seed, &L, &err);
+    if (st != PK_OK)
+        return pk_cli_fail_status("continual", st, &err);
+    size_t nmax = 0;
+    for (size_t t = 0; t < T; t++) {
+        if (tasks[t].ntr > nmax)
+            nmax = tasks[t].ntr;
+        if (tasks[t].nte > nmax)
+            nmax = tasks[t].nte;
+    }
+    float *X = malloc(nmax * in * sizeof *X);
+    int32_t *pred = malloc(nmax * sizeof *pred);
+    int rc = -1;
+    if (!X || !pred) {
+        rc = pk_cli_fail("continual", "out of memory");
+        goto done;
+    }
+    for (size_t t = 0; t < T && rc < 0; t++) {
+        for (size_t i = 0; i < tasks[t].ntr * in; i++)
+            X[i] = (float)tasks[t].Xtr[i];
+        if ((st = pk_cl_protocl_learn_task(L, X, tasks[t].ytr, tasks[t].ntr, &err)) != PK_OK) {
+            rc = pk_cli_fail_status("continual", st, &err);
+            break;
+        }
+        for (size_t j = 0; j < T; j++) {
+            acc[t * T + j] = NAN;
+            if (j > t)
+                continue;
+            for (size_t i = 0; i < tasks[j].nte * in; i++)
+                X[i] = (float)tasks[j].Xte[i];
+            if ((st = pk_cl_protocl_predict(L, X, tasks[j].nte, pred, &err)) != PK_OK) {
+                rc = pk_cli_fail_status("continual", st, &err);
+                break;
+            }
+            size_t right = 0;
+            for (size_t i = 0; i < tasks[j].nte; i++)
+                right += pred[i] == tasks[j].yte[i];
+            acc[t * T + j] = (double)right / (double)tasks[j].nte;
+        }
+        if (!quiet)
+            fprintf(stderr, "probkit continual: task %zu of %zu learnt\n", t + 1, T);
+    }
+done:
+    free(X);
+    free(pred);
+    pk_cl_protocl_free(L);
+    return rc;
+}
+
 static int cmd_main(int argc, char **argv)
 {
-    int mode = 0, json = 0;
-    long hidden = 10, chains = 2, warmup = 400, draws = 400, leap = 20, maxk = 16, npts = 2000;
+    int mode = 0, json = 0, method = 0;
+    long epochs = 3, memory = 1000;
+    double lr = 1e-3;
+    long hidden = -1, chains = 2, warmup = 400, draws = 400, leap = 20, maxk = 16, npts = 2000;
     double tau = 10, test_frac = 0.3;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     const pk_cli_opt opts[] = {
+        {"--method", PK_CLI_CHOICE, &method, 0, 0, "hmc|protocl"},
         {"--mode", PK_CLI_CHOICE, &mode, 0, 0, "sequential|joint|fresh"},
-        {"--hidden", PK_CLI_LONG, &hidden, 1, PK_CL_MAX_HIDDEN, NULL},
+        {"--hidden", PK_CLI_LONG, &hidden, 1, 100000, NULL},
+        {"--epochs", PK_CLI_LONG, &epochs, 1, 100000, NULL},
+        {"--memory", PK_CLI_LONG, &memory, 0, 100000000, NULL},
+        {"--lr", PK_CLI_DOUBLE, &lr, 1e-9, 10, NULL},
         {"--tau", PK_CLI_DOUBLE, &tau, 1e-6, 1e6, NULL},
         {"--chains", PK_CLI_LONG, &chains, 1, 64, NULL},
         {"--warmup", PK_CLI_LONG, &warmup, 0, 1000000, NULL},
@@ -223,56 +298,79 @@ static int cmd_main(int argc, char **argv)
         tasks = toy.tasks;
         T = toy.T;
     }
+    double *acc = malloc(T * T * sizeof *acc), *nll = malloc(T * T * sizeof *nll);
+    pk_cl_task_info *info = malloc(T * sizeof *info);
+    static const char *MODES[3] = {"sequential", "joint", "fresh"};
+    if (!acc || !nll || !info) {
+        rc = pk_cli_fail("continual", "out of memory");
+        goto done;
+    }
+    if (method == 1) {
+        rc = run_protocl(tasks, T, in, out, hidden, epochs, memory, lr, seed, json, acc);
+        if (rc >= 0)
+            goto done;
+        for (size_t t = 0; t < T; t++)
+            info[t] = (pk_cl_task_info){0, NAN, 0, 0};
+        goto report;
+    }
+    if (hidden > PK_CL_MAX_HIDDEN) {
+        rc = pk_cli_usage("continual", "--hidden for hmc must be in [1, %d], got %ld", PK_CL_MAX_HIDDEN, hidden);
+        goto done;
+    }
     pk_cl_hmc_opts o = pk_cl_hmc_opts_default(in, out);
-    o.net.hidden = (size_t)hidden;
+    if (hidden > 0)
+        o.net.hidden = (size_t)hidden;
     o.tau = tau;
     o.chains = (size_t)chains;
     o.warmup = (size_t)warmup;
     o.draws = (size_t)draws;
     o.n_leapfrog = (size_t)leap;
     o.max_k = (size_t)maxk;
-    double *acc = malloc(T * T * sizeof *acc), *nll = malloc(T * T * sizeof *nll);
-    pk_cl_task_info *info = malloc(T * sizeof *info);
-    if (!acc || !nll || !info) {
-        rc = pk_cli_fail("continual", "out of memory");
-        goto done;
-    }
     prog pr = {T, json};
     int st = pk_cl_run(tasks, T, (pk_cl_mode)mode, &o, seed, acc, nll, info, on_task, &pr, &err);
     if (st != PK_OK) {
         rc = pk_cli_fail_status("continual", st, &err);
         goto done;
     }
-    static const char *MODES[3] = {"sequential", "joint", "fresh"};
+report:;
+    const char *what = method == 1 ? "protocl" : MODES[mode];
     if (json) {
-        printf("{\"mode\": \"%s\", \"seed\": %llu, \"tasks\": %zu, \"accuracy\": [", MODES[mode], (unsigned long long)seed, T);
+        printf("{\"method\": \"%s\", \"mode\": \"%s\", \"seed\": %llu, \"tasks\": %zu, \"accuracy\": [",
+               method == 1 ? "protocl" : "hmc", what, (unsigned long long)seed, T);
         for (size_t t = 0; t < T; t++) {
             printf("%s[", t ? ", " : "");
             for (size_t j = 0; j <= t; j++)
                 printf("%s%.6g", j ? ", " : "", acc[t * T + j]);
             printf("]");
         }
-        printf("], \"nll\": [");
-        for (size_t t = 0; t < T; t++) {
-            printf("%s[", t ? ", " : "");
-            for (size_t j = 0; j <= t; j++)
-                printf("%s%.6g", j ? ", " : "", nll[t * T + j]);
-            printf("]");
+        if (method == 0) {
+            printf("], \"nll\": [");
+            for (size_t t = 0; t < T; t++) {
+                printf("%s[", t ? ", " : "");
+                for (size_t j = 0; j <= t; j++)
+                    printf("%s%.6g", j ? ", " : "", nll[t * T + j]);
+                printf("]");
+            }
+            printf("], \"prior_components\": [");
+            for (size_t t = 0; t < T; t++)
+                printf("%s%zu", t ? ", " : "", info[t].components);
+            printf("], \"accept\": [");
+            for (size_t t = 0; t < T; t++)
+                printf("%s%.4f", t ? ", " : "", info[t].accept);
         }
-        printf("], \"prior_components\": [");
-        for (size_t t = 0; t < T; t++)
-            printf("%s%zu", t ? ", " : "", info[t].components);
-        printf("], \"accept\": [");
-        for (size_t t = 0; t < T; t++)
-            printf("%s%.4f", t ? ", " : "", info[t].accept);
         printf("]}\n");
     } else {
-        printf("mode %s, seed %llu, %zu tasks, network %zu-%ld-%ld-%zu, %ld chains x %ld draws\n", MODES[mode],
-               (unsigned long long)seed, T, in, hidden, hidden, out, chains, draws);
+        if (method == 1)
+            printf("method protocl, seed %llu, %zu tasks, %zu classes, %ld epochs per task, memory %ld\n",
+                   (unsigned long long)seed, T, out, epochs, memory);
+        else
+            printf("mode %s, seed %llu, %zu tasks, network %zu-%ld-%ld-%zu, %ld chains x %ld draws\n", what,
+                   (unsigned long long)seed, T, in, hidden > 0 ? hidden : 10, hidden > 0 ? hidden : 10, out, chains,
+                   draws);
         printf("accuracy on task j (columns) after learning task t (rows):\n      ");
         for (size_t j = 0; j < T; j++)
             printf("  task%-3zu", j + 1);
-        printf("   mean   prior-k  accept\n");
+        printf(method == 1 ? "   mean\n" : "   mean   prior-k  accept\n");
         for (size_t t = 0; t < T; t++) {
             double s = 0;
             printf("t=%-3zu ", t + 1);
@@ -284,7 +382,10 @@ static int cmd_main(int argc, char **argv)
                     printf("  %7s", "");
                 }
             }
-            printf("  %6.3f  %7zu  %6.2f\n", s / (double)(t + 1), info[t].components, info[t].accept);
+            if (method == 1)
+                printf("  %6.3f\n", s / (double)(t + 1));
+            else
+                printf("  %6.3f  %7zu  %6.2f\n", s / (double)(t + 1), info[t].components, info[t].accept);
         }
     }
     rc = PK_EXIT_OK;

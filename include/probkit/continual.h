@@ -161,6 +161,45 @@ int pk_cl_run(const pk_cl_task *tasks, size_t T, pk_cl_mode mode, const pk_cl_hm
               double *acc, double *nll, pk_cl_task_info *info, void (*progress)(size_t task, void *user),
               void *user, pk_err *err);
 
+/* ---- Prototypical Bayesian Continual Learning (the paper's Section 7) ------------- */
+
+typedef enum pk_cl_head {
+    PK_CL_HEAD_PROTO = 0,  /**< ProtoCL: conjugate Gaussian class prototypes in the embedding */
+    PK_CL_HEAD_SOFTMAX = 1 /**< the comparison: a softmax layer on the same encoder */
+} pk_cl_head;
+
+typedef struct pk_cl_protocl_opts {
+    size_t in;          /**< input width */
+    size_t classes;     /**< all classes the stream may bring (>= 2) */
+    size_t hidden;      /**< encoder: in -> hidden -> hidden -> embed, ReLU (default 256) */
+    size_t embed;       /**< embedding width (default 64) */
+    pk_cl_head head;    /**< default PROTO */
+    double sigma_eps;   /**< class-conditional noise sd in the embedding, initial value (default 1) */
+    int learn_noise;    /**< 1 (default): sigma_eps is trained with the encoder, as the authors' learnable noise */
+    double dir_prior;   /**< Dirichlet pseudo-count per class (default e^0.78, the authors') */
+    double lr;          /**< Adam learning rate (default 1e-3) */
+    size_t epochs;      /**< passes over each task (default 2) */
+    size_t batch;       /**< new rows per step; as many replayed rows join them (default 64) */
+    size_t memory;      /**< replay memory, class-balanced (default 1000; 0 = none) */
+} pk_cl_protocl_opts;
+
+pk_cl_protocl_opts pk_cl_protocl_opts_default(size_t in, size_t classes);
+
+typedef struct pk_cl_protocl pk_cl_protocl;
+
+/** A new learner; the encoder is initialised from `seed`. */
+int pk_cl_protocl_new(const pk_cl_protocl_opts *o, uint64_t seed, pk_cl_protocl **out, pk_err *err);
+/** Learn one task (X n x in, labels in [0, classes)).  Each step trains the
+ *  encoder on log p(y | x) under the class posteriors of *before* the step,
+ *  then absorbs the step's embeddings into those posteriors exactly; at the
+ *  end the task's rows enter the replay memory. */
+int pk_cl_protocl_learn_task(pk_cl_protocl *m, const float *X, const int32_t *y, size_t n, pk_err *err);
+/** Most probable class of n rows. */
+int pk_cl_protocl_predict(pk_cl_protocl *m, const float *X, size_t n, int32_t *labels, pk_err *err);
+/** Rows held in the replay memory. */
+size_t pk_cl_protocl_memory_used(const pk_cl_protocl *m);
+void pk_cl_protocl_free(pk_cl_protocl *m);
+
 /* ---- exact sequential inference: Bayesian linear regression ---------------------- */
 
 /** Conjugate Bayesian linear regression y = x'w + N(0, noise_var) with prior

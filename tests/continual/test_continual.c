@@ -230,6 +230,59 @@ static void test_toy_and_run(void)
     PK_CHECK(strstr(e.msg, "label") != NULL);
 }
 
+/* Four Gaussian classes in 10-d arriving as two tasks of two classes. */
+static void make_stream(pk_rng *r, size_t n, float *X, int32_t *y, int first_class)
+{
+    for (size_t i = 0; i < n; i++) {
+        int c = first_class + (int)(i % 2);
+        y[i] = c;
+        for (int j = 0; j < 10; j++)
+            X[i * 10 + j] = (float)((j == c ? 3.0 : 0.0) + 0.5 * pk_rng_normal(r));
+    }
+}
+
+static void test_protocl(void)
+{
+    pk_rng r;
+    pk_rng_seed(&r, 21);
+    float X1[200 * 10], X2[200 * 10], Xt[400 * 10];
+    int32_t y1[200], y2[200], yt[400], pred[400];
+    make_stream(&r, 200, X1, y1, 0);
+    make_stream(&r, 200, X2, y2, 2);
+    make_stream(&r, 200, Xt, yt, 0);
+    make_stream(&r, 200, Xt + 2000, yt + 200, 2);
+    double acc[3];
+    for (int m = 0; m < 3; m++) {
+        pk_cl_protocl_opts o = pk_cl_protocl_opts_default(10, 4);
+        o.hidden = 16;
+        o.embed = 8;
+        o.batch = 20;
+        o.epochs = 3;
+        o.memory = m == 2 ? 0 : 40;
+        o.head = m == 0 ? PK_CL_HEAD_PROTO : PK_CL_HEAD_SOFTMAX;
+        pk_cl_protocl *L = NULL;
+        PK_CHECK_OK(pk_cl_protocl_new(&o, 5, &L, NULL));
+        PK_CHECK_OK(pk_cl_protocl_learn_task(L, X1, y1, 200, NULL));
+        PK_CHECK(pk_cl_protocl_memory_used(L) == (m == 2 ? 0u : 40u));
+        PK_CHECK_OK(pk_cl_protocl_learn_task(L, X2, y2, 200, NULL));
+        PK_CHECK(pk_cl_protocl_memory_used(L) <= 40);
+        PK_CHECK_OK(pk_cl_protocl_predict(L, Xt, 400, pred, NULL));
+        size_t right = 0;
+        for (int i = 0; i < 400; i++)
+            right += pred[i] == yt[i];
+        acc[m] = right / 400.0;
+        int32_t bad = 4;
+        PK_CHECK(pk_cl_protocl_learn_task(L, X1, &bad, 1, NULL) == PK_EINVAL);
+        pk_cl_protocl_free(L);
+    }
+    /* prototypes with replay keep the old classes; a softmax without memory forgets them */
+    PK_CHECK(acc[0] > 0.9);
+    PK_CHECK(acc[2] < 0.75);
+    pk_cl_protocl_opts o = pk_cl_protocl_opts_default(10, 1);
+    pk_cl_protocl *L = NULL;
+    PK_CHECK(pk_cl_protocl_new(&o, 1, &L, NULL) == PK_EINVAL && L == NULL);
+}
+
 int main(void)
 {
     test_mlp_gradient();
@@ -238,5 +291,6 @@ int main(void)
     test_gmm_prior();
     test_blr_sequential_is_batch();
     test_toy_and_run();
+    test_protocl();
     return pk_test_done();
 }
