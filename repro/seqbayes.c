@@ -348,16 +348,7 @@ static int protocl_part(pk_repro_ctx *ctx, int quick, uint64_t seed)
     static const char *names[3] = {"ProtoCL (memory 1000)", "softmax + replay (memory 1000)", "softmax, no memory"};
     if (st != PK_OK)
         goto done;
-    for (size_t i = 0; i < N; i++)
-        perm[i] = i;
-    for (size_t i = N; i > 1; i--) {
-        size_t j = (size_t)(pk_rng_uniform(&r) * (double)i);
-        if (j >= i)
-            j = i - 1;
-        size_t t = perm[i - 1];
-        perm[i - 1] = perm[j];
-        perm[j] = t;
-    }
+    pk_rng_permutation(&r, perm, N);
     for (size_t i = 0; i < N; i++) { /* MNIST's usual standardisation */
         size_t k = perm[i];
         for (size_t j = 0; j < 784; j++)

@@ -128,14 +128,7 @@ static int load_csv(const char *path, double test_frac, uint64_t seed, csv_tasks
         for (size_t r = 0; r < n; r++)
             if (t->values[r * nc + nc - 2] == ids[i])
                 rows[m++] = r;
-        for (size_t k = m; k > 1; k--) {
-            size_t j = (size_t)(pk_rng_uniform(&rng) * (double)k);
-            if (j >= k)
-                j = k - 1;
-            size_t s = rows[k - 1];
-            rows[k - 1] = rows[j];
-            rows[j] = s;
-        }
+        pk_rng_shuffle(&rng, rows, m, sizeof *rows);
         size_t nte = (size_t)floor(test_frac * (double)m + 0.5);
         if (nte < 1 || nte >= m) {
             free(rows);

@@ -115,16 +115,7 @@ int pk_cl_prior_fit_gmm(const double *samples, size_t n, size_t dim, size_t max_
     if (!perm) {
         return pk_err_set(err, PK_ENOMEM, "continual prior: out of memory");
     }
-    for (size_t i = 0; i < n; i++)
-        perm[i] = i;
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)(pk_rng_uniform(rng) * (double)(i + 1));
-        if (j > i)
-            j = i;
-        size_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
+    pk_rng_permutation(rng, perm, n);
     size_t ntr = (3 * n) / 4, nva = n - ntr;
     tr = pk_mat_new(ntr, dim);
     va = pk_mat_new(nva, dim);

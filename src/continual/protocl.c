@@ -291,17 +291,8 @@ int pk_cl_protocl_learn_task(pk_cl_protocl *m, const float *X, const int32_t *y,
         st = pk_err_set(err, PK_ENOMEM, "protocl: out of memory");
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
     for (size_t e = 0; e < m->o.epochs && st == PK_OK; e++) {
-        for (size_t i = n; i > 1; i--) {
-            size_t j = (size_t)(pk_rng_uniform(&m->rng) * (double)i);
-            if (j >= i)
-                j = i - 1;
-            size_t t = order[i - 1];
-            order[i - 1] = order[j];
-            order[j] = t;
-        }
+        pk_rng_permutation(&m->rng, order, n);
         for (size_t s = 0; s < n && st == PK_OK; s += B) {
             size_t k = 0;
             for (size_t i = s; i < n && i < s + B; i++, k++) {
