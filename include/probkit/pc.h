@@ -48,6 +48,8 @@ typedef struct pk_pc {
     float *weight;   /**< [nvars][k][k] sum weights W_v[i][j] (rows sum to 1);
                           unused for tree leaves and for the root */
     float *root_w;   /**< [k] root mixture weights */
+    double qstep;    /**< > 0 after pk_pc_quantize: parameters lie on a log grid of this step (nats) */
+    int32_t qlevels; /**< levels of that grid (0 = not quantised; EM resets both) */
 } pk_pc;
 
 /* ---- structure --------------------------------------------------------------- */
@@ -78,6 +80,15 @@ int pk_pc_from_tree(const int32_t *parent, int nvars, int k, int ncat, double in
                     pk_pc **out, pk_err *err);
 
 void pk_pc_free(pk_pc *pc);
+
+/** The mixture sum_c w_c p_c(x) of ncomp circuits on the same tree (same
+ *  parent array, sizes and geometry) as one HCLT with k = sum of the
+ *  components' k: states stacked in blocks, block-diagonal sum weights (zero
+ *  between blocks), root weights w_c * root_w_c.  Exact; all inference and
+ *  the codec work on it unchanged.  weights may be NULL (uniform); they are
+ *  normalised and must be >= 0 with a positive sum.  Total k <= 1024.
+ *  *out is owned by the caller; PK_EINVAL on mismatched components. */
+int pk_pc_mixture(const pk_pc *const *comps, int ncomp, const double *weights, pk_pc **out, pk_err *err);
 
 /** Smoothing of the plain Chow-Liu tree's conditional tables (pk_pc_clt_bpd). */
 typedef struct pk_pc_clt_params {
@@ -175,17 +186,35 @@ int pk_pc_complete(const pk_pc *pc, uint8_t *x, const uint8_t *mask, int mpe, pk
 
 /* ---- files ---------------------------------------------------------------------- */
 
+/** Quantise the parameters in place for a small model file.  Every
+ *  probability row p (root weights, input distributions, sum rows) becomes
+ *  p[a] = exp(-q[a] step) / sum_b exp(-q[b] step) with integers q in
+ *  [0, levels]: log-probabilities relative to the row maximum rounded to a
+ *  grid of `step` nats, entries more than levels * step nats below the
+ *  maximum raised to that floor (never zero).  The relative error of each
+ *  entry is at most ~step / 2; the expected cost is ~step^2 / 24 nats per
+ *  variable.  Afterwards pk_pc_serialize writes the compact version-2 file
+ *  (one zlib-compressed byte per parameter), which loads to a circuit with
+ *  bit-identical parameters, so a model quantised in memory codes exactly as
+ *  the loaded file decodes.  step in [0.001, 4], levels 1..255; PK_EINVAL
+ *  otherwise.  Any later EM clears the quantisation (qlevels = 0). */
+int pk_pc_quantize(pk_pc *pc, double step, int levels, pk_err *err);
+
 /** Serialise to a malloc'd buffer (format in docs/pc.md: magic "PKPC", version,
- *  sizes, tree, float32 parameters, CRC-32).  */
+ *  sizes, tree, float32 parameters, CRC-32).  A quantised circuit
+ *  (qlevels > 0) is written in the compact version-2 format; PK_EINVAL if its
+ *  parameters no longer lie on the quantisation grid.  */
 int pk_pc_serialize(const pk_pc *pc, uint8_t **buf, size_t *len, pk_err *err);
-/** Parse a serialised circuit; every size, index and probability is checked
+/** Parse a serialised circuit (version 1 or 2); every size, index and probability is checked
  *  (PK_EFORMAT with a message naming `name` otherwise). */
 int pk_pc_parse(const uint8_t *buf, size_t len, const char *name, pk_pc **out, pk_err *err);
 /** Save atomically / load from a file. */
 int pk_pc_save(const pk_pc *pc, const char *path, pk_err *err);
 int pk_pc_load(const char *path, pk_pc **out, pk_err *err);
-/** 64-bit FNV-1a hash of the serialised circuit, taken in little-endian 64-bit
- *  words (docs/pc.md): names the model in compressed files. */
+/** 64-bit FNV-1a hash of the version-1 (float32) serialisation, taken in
+ *  little-endian 64-bit words (docs/pc.md): names the model in compressed
+ *  files.  It depends only on the tree and the float parameters, so a
+ *  quantised circuit has the same hash in memory and loaded from either format. */
 uint64_t pk_pc_hash(const pk_pc *pc);
 
 /* ---- rANS ------------------------------------------------------------------------ */

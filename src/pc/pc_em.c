@@ -469,6 +469,7 @@ int pk_pc_em_full_step(pk_pc *pc, const uint8_t *x, size_t n, double pseudocount
     double tot;
     st = run_pass(pc, &c.mf, c.wss, c.nth, x, NULL, NULL, n, 1, NULL, &tot);
     if (!st) {
+        pc->qstep = 0, pc->qlevels = 0;
         m_step(pc, &c.wss[0], pseudocount, 0.0, 0.0);
         if (ll_before)
             *ll_before = tot / (double)n;
@@ -490,6 +491,7 @@ int pk_pc_em(pk_pc *pc, const uint8_t *x, size_t n, const pk_pc_em_params *p, pk
     if ((st = check_rows(pc, x, n, err)))
         return st;
     size_t bs = p->batch_size < n ? p->batch_size : n;
+    pc->qstep = 0, pc->qlevels = 0; /* the parameters leave the quantisation grid */
     em_ctx c;
     if (em_ctx_init(&c, pc, bs, 1))
         return pk_err_set(err, PK_ENOMEM, "out of memory for EM");

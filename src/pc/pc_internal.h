@@ -8,6 +8,10 @@
 #define PC_OMP(x) _Pragma(#x)
 #else
 #define PC_OMP(x)
+/* The compact (quantised, zlib) circuit file, version 2 (pc_quant.c). */
+int pc_serialize_compact(const pk_pc *pc, uint8_t **buf, size_t *len, pk_err *err);
+int pc_parse_compact(const uint8_t *buf, size_t len, const char *name, pk_pc **out, pk_err *err);
+
 #endif
 
 static inline int pc_is_leaf(const pk_pc *pc, int v)
@@ -69,5 +73,9 @@ double pc_log(double x);
 
 /* A coder that uses a caller-owned parameter copy (shared by threads); NULL: its own. */
 int pc_coder_new_shared(const pk_pc *pc, const pc_dmodel *shared, pk_pc_coder **out);
+
+/* The compact (quantised, zlib) circuit file, version 2 (pc_quant.c). */
+int pc_serialize_compact(const pk_pc *pc, uint8_t **buf, size_t *len, pk_err *err);
+int pc_parse_compact(const uint8_t *buf, size_t len, const char *name, pk_pc **out, pk_err *err);
 
 #endif

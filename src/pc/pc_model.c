@@ -173,6 +173,7 @@ int pk_pc_depth(const pk_pc *pc)
  *                 u32 crc32 of all preceding bytes */
 #define PC_MAGIC "PKPC"
 #define PC_VERSION 1u
+#define PC_VERSION_COMPACT 2u /* quantised parameters, zlib (pc_quant.c) */
 
 typedef struct wbuf {
     uint8_t *p;
@@ -219,6 +220,8 @@ static uint32_t get_u32(const uint8_t *p)
 
 int pk_pc_serialize(const pk_pc *pc, uint8_t **buf, size_t *len, pk_err *err)
 {
+    if (pc->qlevels > 0)
+        return pc_serialize_compact(pc, buf, len, err);
     wbuf b = {0};
     size_t k = (size_t)pc->k, nc = (size_t)pc->ncat;
     put(&b, PC_MAGIC, 4);
@@ -277,12 +280,14 @@ int pk_pc_parse(const uint8_t *buf, size_t len, const char *name, pk_pc **out, p
     if (len < 32 || memcmp(buf, PC_MAGIC, 4) != 0)
         return pk_err_set(err, PK_EFORMAT, "%s: not a probkit circuit file (bad magic)", name);
     uint32_t ver = get_u32(buf + 4);
-    if (ver != PC_VERSION)
-        return pk_err_set(err, PK_EFORMAT, "%s: circuit file version %u is not supported (this build reads %u)",
-                          name, ver, PC_VERSION);
+    if (ver != PC_VERSION && ver != PC_VERSION_COMPACT)
+        return pk_err_set(err, PK_EFORMAT, "%s: circuit file version %u is not supported (this build reads %u and %u)",
+                          name, ver, PC_VERSION, PC_VERSION_COMPACT);
     uint32_t crc = get_u32(buf + len - 4);
     if (crc != (uint32_t)crc32(0L, buf, (uInt)(len - 4)))
         return pk_err_set(err, PK_EFORMAT, "%s: checksum mismatch (file truncated or corrupted)", name);
+    if (ver == PC_VERSION_COMPACT)
+        return pc_parse_compact(buf, len, name, out, err);
     int32_t nvars = (int32_t)get_u32(buf + 8), k = (int32_t)get_u32(buf + 12), ncat = (int32_t)get_u32(buf + 16);
     int32_t h = (int32_t)get_u32(buf + 20), w = (int32_t)get_u32(buf + 24);
     if (nvars < 1 || nvars > (1 << 24) || k < 1 || k > 1024 || ncat < 2 || ncat > 256)
