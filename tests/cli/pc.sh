@@ -27,6 +27,22 @@ out=$("$P" pc learn -i "$T/train.idx" -o "$T/m.pkpc" --k 4 --mini-epochs 2 --ful
 echo "$out" | grep -q '"seed": 42' || fail "learn: seed not printed: $out"
 grep -q 'full-batch epoch 1/1  train bpd' "$T/err" || fail "learn: no per-epoch bpd on stderr"
 [ -s "$T/m.pkpc" ] || fail "no model written"
+echo "$out" | grep -q '"quant_step": 0.3' || fail "learn: model not quantised by default: $out"
+[ "$(head -c 5 "$T/m.pkpc" | tail -c 1 | od -An -tu1 | tr -d ' ')" = 2 ] || fail "learn: not a compact (version 2) file"
+# Float32 model, then quantised by `pc quantize`: smaller, measured before/after.
+"$P" pc learn -i "$T/train.idx" -o "$T/mf.pkpc" --k 4 --mini-epochs 2 --full-epochs 1 --quant-step 0 \
+  > /dev/null 2>&1 || fail "learn --quant-step 0"
+[ "$(head -c 5 "$T/mf.pkpc" | tail -c 1 | od -An -tu1 | tr -d ' ')" = 1 ] || fail "--quant-step 0: not a float32 file"
+q=$("$P" pc quantize -m "$T/mf.pkpc" -o "$T/mq.pkpc" -i "$T/test.idx" --json) || fail "quantize exit $?"
+echo "$q" | grep -q '"bpd_after"' || fail "quantize json: $q"
+[ "$(stat -c %s "$T/mq.pkpc")" -lt "$(( $(stat -c %s "$T/mf.pkpc") / 3 ))" ] || fail "quantized model not smaller"
+# Mixture of two models on the same tree (same data, other seed): codes exactly.
+"$P" pc learn -i "$T/train.idx" -o "$T/mb.pkpc" --k 3 --mini-epochs 1 --full-epochs 0 --seed 5 > /dev/null 2>&1 ||
+  fail "second component"
+"$P" pc mix -o "$T/mix.pkpc" "$T/m.pkpc" "$T/mb.pkpc" --weights 1,2 | grep -q 'k = 7' || fail "mix"
+"$P" pc compress -m "$T/mix.pkpc" -i "$T/test.idx" -o "$T/mix.pkpz" > /dev/null || fail "compress with a mixture"
+"$P" pc decompress -m "$T/mix.pkpc" -i "$T/mix.pkpz" -o "$T/mix.idx" > /dev/null || fail "decompress with a mixture"
+cmp -s "$T/mix.idx" "$T/test.idx" || fail "mixture round trip differs"
 
 for mode in "" --stream; do
   "$P" pc compress -m "$T/m.pkpc" -i "$T/test.idx" -o "$T/c.pkpz" $mode > "$T/o" || fail "compress $mode"
@@ -79,6 +95,11 @@ expect 2 "unknown command" "$P" pc frobnicate
 expect 2 "--k must be" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --k 0
 expect 2 "--theta-sigma must be" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --theta-sigma -1
 expect 1 "" "$P" pc learn -i "$T/missing.idx" -o "$T/never.pkpc"
+expect 2 "--weights has 1 values for 2 models" "$P" pc mix -o "$T/never.pkpc" "$T/m.pkpc" "$T/mb.pkpc" --weights 1
+expect 2 "--quant-step" "$P" pc quantize -m "$T/m.pkpc" -o "$T/never.pkpc" --quant-step 9
+"$P" pc learn -i "$T/test.idx" -o "$T/m3.pkpc" --k 2 --mini-epochs 1 --full-epochs 0 > /dev/null 2>&1 ||
+  fail "model on other data"
+expect 1 "another tree" "$P" pc mix -o "$T/never.pkpc" "$T/m.pkpc" "$T/m3.pkpc"
 [ ! -e "$T/never.idx" ] && [ ! -e "$T/never.pkpz" ] && [ ! -e "$T/never.pkpc" ] || fail "output written despite an error"
 "$P" pc --help | grep -q 'usage: probkit pc' || fail "--help"
 echo "pc CLI tests passed"
