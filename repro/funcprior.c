@@ -368,7 +368,8 @@ static int boston(pk_repro_ctx *ctx, pk_rng *rng)
     pk_repro_note(ctx,
                   "Boston (%s): the paper's claim (Sec. 5, UCI regression) is qualitative here: the GP-induced "
                   "prior gives better test NLL and RMSE than the fixed N(0,1) prior.  Ours: NLL %.3f vs %.3f, RMSE "
-                  "%.3f vs %.3f (matched vs fixed, mean over %d splits; matched better on %d of %d splits). "
+                  "%.3f vs %.3f (matched vs fixed, mean over %d splits; matched better on %d of %d splits; the "
+                  "standard errors in the metric names say whether the gap is beyond split-to-split noise). "
                   "The target GP (ARD RBF, type-II ML on each training split) is the peer column.  Both BNNs use "
                   "the GP's fitted noise variance as a fixed likelihood variance.",
                   path, mn[M_MATCHED], mn[M_FIXED], mr[M_MATCHED], mr[M_FIXED], done, wins, done);
@@ -383,7 +384,8 @@ static int run_all(pk_repro_ctx *ctx)
     if (!st)
         st = boston(ctx, &rng);
     pk_repro_note(ctx, "Method departure: the Wasserstein distance is the sliced W1 (exact 1-d distances along 32 "
-                       "random directions) instead of the paper's dual with a Lipschitz discriminator; see "
+                       "random directions, after whitening by the target GP's covariance + 1%% of its mean "
+                       "variance) instead of the paper's dual with a Lipschitz discriminator; see "
                        "docs/funcprior.md.  SGHMC is probkit's pk_infer_sgmcmc (constant step, no adaptive "
                        "preconditioning as in the authors' adaptive SGHMC).");
     return st;

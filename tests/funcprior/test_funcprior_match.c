@@ -43,7 +43,7 @@ static double cov_error(const pk_funcprior_net *net, const pk_funcprior_prior *p
 {
     size_t n = X->rows;
     pk_mat *C = pk_mat_new(n, n), *K = pk_mat_new(n, n);
-    PK_CHECK_OK(pk_funcprior_cov(net, pr, X, 4000, rng, C, NULL));
+    PK_CHECK_OK(pk_funcprior_cov(net, pr, X, 2000, rng, C, NULL));
     PK_CHECK_OK(pk_gp_kernel_matrix(k, X, X, 1, K));
     double num = 0, den = 0;
     for (size_t i = 0; i < n * n; i++)
@@ -87,7 +87,7 @@ static void check_rbf(void)
     /* a finite tanh net cannot make the RBF's short correlations exactly (nor
      * a stationary variance); its average marginal variance it can */
     pk_mat *C = pk_mat_new(12, 12);
-    PK_CHECK_OK(pk_funcprior_cov(&net, &pr, X, 4000, &rng, C, NULL));
+    PK_CHECK_OK(pk_funcprior_cov(&net, &pr, X, 2000, &rng, C, NULL));
     double v = 0;
     for (int i = 0; i < 12; i++)
         v += *pk_mat_at(C, i, i) / 12;
