@@ -9,6 +9,7 @@
 #include "funcprior_priv.h"
 #include "pk_test.h"
 #include "probkit/funcprior.h"
+#include "probkit/io.h"
 
 /* sum_i G_i f_i(theta) through the public forward pass */
 static double weighted_out(const pk_funcprior_net *net, const double *theta, const pk_mat *X, const double *G)
@@ -157,8 +158,30 @@ static void check_errors_and_file(void)
     PK_CHECK(pk_funcprior_load(path, &n2, &p2, &err) == PK_EIO);
 }
 
+/* In one dimension the sliced distance is the exact W1: scipy's value. */
+static void check_scipy_w1(void)
+{
+    pk_table *t = NULL;
+    pk_err err = {0};
+    PK_CHECK_OK(pk_csv_read(PK_FIXTURES "/funcprior/w1_scipy.csv", NULL, &t, &err));
+    if (!t)
+        return;
+    size_t n = t->nrows - 1;
+    pk_mat *A = pk_mat_new(n, 1), *B = pk_mat_new(n, 1);
+    for (size_t i = 0; i < n; i++)
+        A->data[i] = t->values[2 * i], B->data[i] = t->values[2 * i + 1];
+    double ref = t->values[2 * n], d = 0;
+    pk_rng rng;
+    pk_rng_seed(&rng, 1);
+    PK_CHECK_OK(pk_funcprior_sliced_wasserstein(A, B, 5, 1, &rng, &d, NULL, &err));
+    PK_CHECK_CLOSE(d, ref, 1e-12, 1e-12);
+    pk_mat_free(A), pk_mat_free(B);
+    pk_table_free(t);
+}
+
 int main(void)
 {
+    check_scipy_w1();
     check_net_grad(PK_FUNCPRIOR_TANH);
     check_net_grad(PK_FUNCPRIOR_RELU);
     check_sliced_grad(1);
