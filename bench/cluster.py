@@ -5,7 +5,7 @@ same number of iterations.
 
     /usr/bin/python3 bench/cluster.py [--n 100000] [--d 50] [--k 20] [--iters 20] [--gmm-iters 6]
                                       [--runs 3] [--threads 2] [--seed 42]
-                                      [--only hamerly|lloyd|elkan|gmm ...] [--skip-gmm]
+                                      [--only hamerly|lloyd|lloyd-float|elkan|gmm ...] [--skip-gmm]
                                       [--wait-policy passive|active|default]
 
 Data: K Gaussian blobs (numpy seeded), written as NPY; K-means starts from the same
@@ -15,7 +15,9 @@ covariances (one M-step of those centres' hard assignment).  Agreement first: fi
 K-means = fit time / iterations on both sides; GMM = (time at ITERS - time at 1) / (ITERS - 1)
 on both sides, so scikit-learn's parameter set-up and ours cancel.
 Writes bench/results/cluster_kmeans.json (our Hamerly vs scikit-learn's default Lloyd),
-cluster_kmeans_lloyd.json (Lloyd vs Lloyd), cluster_kmeans_elkan.json (Hamerly vs Elkan) and
+cluster_kmeans_lloyd.json (Lloyd vs Lloyd; ours screens in bfloat16 where the CPU has AVX-512
+BF16), cluster_kmeans_lloyd_float.json (only with --only lloyd-float: our Lloyd with the float
+search), cluster_kmeans_elkan.json (Hamerly vs Elkan) and
 cluster_gmm.json, each with wall and CPU (all threads) seconds per iteration.
 """
 import argparse
@@ -39,7 +41,7 @@ ap.add_argument("--runs", type=int, default=3)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--seed", type=int, default=42)
 ap.add_argument("--skip-gmm", action="store_true")
-ap.add_argument("--only", choices=["hamerly", "lloyd", "elkan", "gmm"], action="append",
+ap.add_argument("--only", choices=["hamerly", "lloyd", "lloyd-float", "elkan", "gmm"], action="append",
                 help="run only these comparisons (repeatable; default all)")
 ap.add_argument("--wait-policy", choices=["passive", "active", "default"], default="passive",
                 help="OMP_WAIT_POLICY for both sides (default passive: on a shared, oversubscribed machine "
@@ -117,15 +119,19 @@ def agree_km(o, p):
 kp = dict(params, iters=args.iters)
 # ours (algorithm) against scikit-learn (algorithm): the headline pits each library's default
 # (our Hamerly, scikit-learn's Lloyd); then exhaustive against exhaustive, bounds against bounds.
+# lloyd-float: our Lloyd with the float search only (PK_KMEANS_SCREEN_FLOAT), i.e. without the
+# bfloat16 screening that our Lloyd uses where the CPU has AVX-512 BF16.
 for key, algo, sk_algo, name in (("hamerly", "hamerly", "lloyd", "cluster_kmeans"),
                                  ("lloyd", "lloyd", "lloyd", "cluster_kmeans_lloyd"),
+                                 ("lloyd-float", "lloyd", "lloyd", "cluster_kmeans_lloyd_float"),
                                  ("elkan", "hamerly", "elkan", "cluster_kmeans_elkan")):
-    if args.only and key not in args.only:
+    if (args.only and key not in args.only) or (not args.only and key == "lloyd-float"):
         continue
     co, cp = [], []
-    res = harness.compare(name, (f"pk_kmeans_fit ({algo}), per iteration",
+    extra = ["float"] if key == "lloyd-float" else []
+    res = harness.compare(name, (f"pk_kmeans_fit ({algo}{', float search' if extra else ''}), per iteration",
                                  with_cpu(harness.command([prog, "kmeans", paths["X"], paths["C0"], str(args.iters),
-                                                           algo], seconds_key="seconds"), co)),
+                                                           algo] + extra, seconds_key="seconds"), co)),
                           (f"sklearn.cluster.KMeans(algorithm='{sk_algo}'), per iteration",
                            with_cpu(sk_kmeans_with(sk_algo), cp)),
                           agree_km, runs=args.runs, params=kp, write=False,
