@@ -11,6 +11,7 @@ Writes bench/results/bo_logreg.json: per-seed best-so-far traces of both, the
 mean best error at each budget and whether GP-EI-MCMC's is at or below TPE's at
 every budget >= 20.
 Usage: /usr/bin/python3 bench/bo_logreg.py BUILD_DIR [SEEDS] [EVALS]
+       /usr/bin/python3 bench/bo_logreg.py --stats   (recompute the paired statistics of the JSON)
 """
 import json
 import math
@@ -25,10 +26,45 @@ import optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
+def paired_stats(out, g, t):
+    """Paired by seed: the mean difference (GP - TPE) at each budget with a
+    bootstrap 95% interval over seeds, so that a gap of one validation digit
+    can be told apart from seed-to-seed noise."""
+    seeds, evals = g.shape
+    rng = np.random.default_rng(0)
+    diff = g - t
+    boot = diff[rng.integers(0, seeds, size=(4000, seeds))].mean(axis=1)
+    lo, hi = np.percentile(boot, 2.5, axis=0), np.percentile(boot, 97.5, axis=0)
+    out["paired_mean_diff"] = diff.mean(axis=0).tolist()
+    out["paired_diff_ci95"] = [lo.tolist(), hi.tolist()]
+    out["budgets_where_gp_significantly_worse"] = [i + 1 for i in range(19, evals) if lo[i] > 0]
+    out["budgets_where_gp_significantly_better"] = [i + 1 for i in range(19, evals) if hi[i] < 0]
+    # seeds on which GP-EI-MCMC's best is below / above TPE's, at each budget
+    out["seeds_gp_below"] = (diff < 0).sum(axis=0).tolist()
+    out["seeds_gp_above"] = (diff > 0).sum(axis=0).tolist()
+
+
 def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "--stats":
+        # recompute the statistics of an existing bench/results/bo_logreg.json
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "bo_logreg.json")
+        with open(path) as f:
+            out = json.load(f)
+        g, t = np.array(out["gp_traces"]), np.array(out["tpe_traces"])
+        paired_stats(out, g, t)
+        with open(path + ".tmp", "w") as f:
+            json.dump(out, f, indent=1)
+        os.replace(path + ".tmp", path)
+        for b in range(20, g.shape[1] + 1):
+            print("budget %2d: GP - TPE mean %+.5f, 95%% [%+.5f, %+.5f], seeds GP below/above %d/%d" %
+                  (b, out["paired_mean_diff"][b - 1], out["paired_diff_ci95"][0][b - 1],
+                   out["paired_diff_ci95"][1][b - 1], out["seeds_gp_below"][b - 1], out["seeds_gp_above"][b - 1]))
+        print("significantly worse at:", out["budgets_where_gp_significantly_worse"],
+              "better at:", out["budgets_where_gp_significantly_better"])
+        return
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    prog = os.path.join(sys.argv[1], "bench_bo_logreg")
+    prog = os.path.abspath(os.path.join(sys.argv[1], "bench_bo_logreg"))
     seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
     evals = int(sys.argv[3]) if len(sys.argv) > 3 else 50
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
@@ -79,6 +115,7 @@ def main():
            "gp_at_or_below_tpe_every_budget_ge_20": ok,
            "budgets_where_gp_worse": [i + 1 for i in range(19, evals) if gm[i] > tm[i] + 1e-12],
            "wall_seconds": {"gp": gp_seconds, "tpe": tpe_seconds}}
+    paired_stats(out, g, t)
     path = os.path.join(here, "results", "bo_logreg.json")
     with open(path + ".tmp", "w") as f:
         json.dump(out, f, indent=1)
@@ -87,6 +124,9 @@ def main():
         if b <= evals:
             print("budget %2d: mean best error GP-EI-MCMC %.4f, TPE %.4f" % (b, gm[b - 1], tm[b - 1]))
     print("GP-EI-MCMC at or below TPE at every budget >= 20:", ok)
+    print("budgets >= 20 where GP is worse (mean):", out["budgets_where_gp_worse"])
+    print("budgets >= 20 where the 95% paired interval says GP worse:", out["budgets_where_gp_significantly_worse"],
+          "better:", out["budgets_where_gp_significantly_better"])
     print("wrote", path)
 
 
