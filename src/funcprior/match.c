@@ -88,8 +88,9 @@ int pk_funcprior_sliced_wasserstein(const pk_mat *A, const pk_mat *B, size_t n_p
     return PK_OK;
 }
 
-/* The Cholesky factor of K(X, X) + jitter into L (n x n). */
-static int gp_factor(const pk_gp_kernel *kernel, const pk_mat *X, pk_mat *L, pk_err *err)
+/* The Cholesky factor of K(X, X) + reg * mean(diag K) I into L (n x n):
+ * reg = 1e-8 for GP draws, the whitening regulariser for the metric. */
+static int kernel_factor(const pk_gp_kernel *kernel, const pk_mat *X, double reg, pk_mat *L, pk_err *err)
 {
     if (pk_gp_kernel_matrix(kernel, X, X, 1, L))
         return pk_err_set(err, PK_EINVAL, "funcprior: the kernel does not take %zu-dimensional inputs", X->cols);
@@ -97,7 +98,7 @@ static int gp_factor(const pk_gp_kernel *kernel, const pk_mat *X, pk_mat *L, pk_
     for (size_t i = 0; i < L->rows; i++)
         tr += *pk_mat_at(L, i, i);
     for (size_t i = 0; i < L->rows; i++)
-        *pk_mat_at(L, i, i) += 1e-8 * tr / (double)L->rows;
+        *pk_mat_at(L, i, i) += reg * tr / (double)L->rows;
     double used = 0;
     if (pk_cholesky(L, 1e-8, 8, &used))
         return pk_err_set(err, PK_ESING, "funcprior: the kernel matrix at the measurement points is not positive "
@@ -134,22 +135,6 @@ static void whiten(const pk_mat *Lw, pk_mat *F)
                 Lw->data, (int)Lw->stride, F->data, (int)F->stride);
 }
 
-/* The whitening factor: Cholesky of K + reg * mean(diag K) I. */
-static int whiten_factor(const pk_gp_kernel *kernel, const pk_mat *X, double reg, pk_mat *Lw, pk_err *err)
-{
-    if (pk_gp_kernel_matrix(kernel, X, X, 1, Lw))
-        return pk_err_set(err, PK_EINVAL, "funcprior: the kernel does not take %zu-dimensional inputs", X->cols);
-    double tr = 0;
-    for (size_t i = 0; i < Lw->rows; i++)
-        tr += *pk_mat_at(Lw, i, i);
-    for (size_t i = 0; i < Lw->rows; i++)
-        *pk_mat_at(Lw, i, i) += reg * tr / (double)Lw->rows;
-    double used = 0;
-    if (pk_cholesky(Lw, 1e-8, 8, &used))
-        return pk_err_set(err, PK_ESING, "funcprior: the kernel matrix is not positive definite even with jitter");
-    return PK_OK;
-}
-
 int pk_funcprior_gp_sample(const pk_gp_kernel *kernel, const pk_mat *X, size_t ns, pk_rng *rng, pk_mat *F,
                            pk_err *err)
 {
@@ -160,7 +145,8 @@ int pk_funcprior_gp_sample(const pk_gp_kernel *kernel, const pk_mat *X, size_t n
                           pk_gp_kernel_dim(kernel), X->cols);
     pk_mat *L = pk_mat_new(X->rows, X->rows);
     double *z = malloc(X->rows * sizeof *z);
-    int st = !L || !z ? pk_err_set(err, PK_ENOMEM, "funcprior_gp_sample: out of memory") : gp_factor(kernel, X, L, err);
+    int st = !L || !z ? pk_err_set(err, PK_ENOMEM, "funcprior_gp_sample: out of memory")
+                      : kernel_factor(kernel, X, 1e-8, L, err);
     if (!st)
         st = gp_draw(L, ns, rng, F, z);
     pk_mat_free(L);
@@ -179,7 +165,7 @@ static int distance_reps(const pk_funcprior_net *net, const pk_funcprior_prior *
     pk_mat *A = pk_mat_new(ns, n), *B = pk_mat_new(ns, n), *Lw = wreg > 0 ? pk_mat_new(n, n) : NULL;
     int st = !A || !B || (wreg > 0 && !Lw) ? pk_err_set(err, PK_ENOMEM, "funcprior_distance: out of memory") : PK_OK;
     if (!st && Lw)
-        st = whiten_factor(kernel, X, wreg, Lw, err);
+        st = kernel_factor(kernel, X, wreg, Lw, err);
     double sum = 0;
     for (int r = 0; r < reps && !st; r++) {
         double d = 0;
@@ -321,7 +307,7 @@ int pk_funcprior_match(const pk_funcprior_net *net, const pk_gp_kernel *kernel, 
                 for (size_t j = 0; j < d; j++)
                     x[j] = mp->lo + (mp->hi - mp->lo) * pk_rng_uniform(rng);
         }
-        if ((st = gp_factor(kernel, b.Xm, b.L, err)))
+        if ((st = kernel_factor(kernel, b.Xm, 1e-8, b.L, err)))
             break;
         gp_draw(b.L, S, rng, b.Fg, b.z);
         /* BNN functions by reparameterisation theta = sd * eps */
@@ -335,7 +321,7 @@ int pk_funcprior_match(const pk_funcprior_net *net, const pk_gp_kernel *kernel, 
         }
         double dist = 0;
         if (mp->whiten > 0) {
-            if ((st = whiten_factor(kernel, b.Xm, mp->whiten, b.Lw, err)))
+            if ((st = kernel_factor(kernel, b.Xm, mp->whiten, b.Lw, err)))
                 break;
             whiten(b.Lw, b.Fb), whiten(b.Lw, b.Fg);
         }
