@@ -53,11 +53,369 @@ static int load_boston(double **data, size_t *n)
     return PK_OK;
 }
 
+/* Training rows (standardised features, standardised targets), a held-out
+ * validation part and the test rows, all as the models see them. */
+typedef struct split {
+    pk_mat *Xtr, *Xva, *Xte;
+    double *ytr, *yva_raw, *yte_raw; /* standardised train targets; raw validation / test targets */
+    size_t ntr, nva, nte;
+    double ym, ys; /* target mean and sd of the training rows */
+} split;
+
+static void split_free(split *s)
+{
+    pk_mat_free(s->Xtr);
+    pk_mat_free(s->Xva);
+    pk_mat_free(s->Xte);
+    free(s->ytr);
+    memset(s, 0, sizeof *s);
+}
+
+/* Standardise on the training rows tr (features and targets ytr_raw); va and
+ * te keep their raw targets for NLLs in original units. */
+static int split_make(const double *D, const size_t *tr, const double *ytr_raw, size_t ntr, const size_t *va,
+                      const double *yva_raw, size_t nva, const size_t *te, size_t nte, split *s)
+{
+    memset(s, 0, sizeof *s);
+    double mu[NF], sd[NF];
+    for (int j = 0; j < NF; j++) {
+        double a = 0, a2 = 0;
+        for (size_t i = 0; i < ntr; i++) {
+            double v = D[tr[i] * (NF + 1) + j];
+            a += v;
+            a2 += v * v;
+        }
+        mu[j] = a / ntr;
+        sd[j] = sqrt(fmax(a2 / ntr - mu[j] * mu[j], 1e-12));
+    }
+    for (size_t i = 0; i < ntr; i++)
+        s->ym += ytr_raw[i] / ntr;
+    for (size_t i = 0; i < ntr; i++)
+        s->ys += (ytr_raw[i] - s->ym) * (ytr_raw[i] - s->ym) / ntr;
+    s->ys = sqrt(s->ys);
+    s->ntr = ntr;
+    s->nva = nva;
+    s->nte = nte;
+    s->Xtr = pk_mat_new(ntr, NF);
+    s->Xva = pk_mat_new(nva ? nva : 1, NF);
+    s->Xte = pk_mat_new(nte, NF);
+    s->ytr = malloc((ntr + nva + nte) * sizeof *s->ytr);
+    if (!s->Xtr || !s->Xva || !s->Xte || !s->ytr) {
+        split_free(s);
+        return PK_ENOMEM;
+    }
+    s->Xva->rows = nva;
+    s->yva_raw = s->ytr + ntr;
+    s->yte_raw = s->yva_raw + nva;
+    const size_t *rows[3] = {tr, va, te};
+    pk_mat *Xs[3] = {s->Xtr, s->Xva, s->Xte};
+    size_t cnt[3] = {ntr, nva, nte};
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 0; i < cnt[k]; i++)
+            for (int j = 0; j < NF; j++)
+                *pk_mat_at(Xs[k], i, (size_t)j) = (D[rows[k][i] * (NF + 1) + j] - mu[j]) / sd[j];
+    for (size_t i = 0; i < ntr; i++)
+        s->ytr[i] = (ytr_raw[i] - s->ym) / s->ys;
+    for (size_t i = 0; i < nva; i++)
+        s->yva_raw[i] = yva_raw[i];
+    for (size_t i = 0; i < nte; i++)
+        s->yte_raw[i] = D[te[i] * (NF + 1) + NF];
+    return PK_OK;
+}
+
+/* Mean test NLL (original units) of Gaussian (dof == NULL) or Student-t
+ * predictives given in standardised units, and the RMSE of the locations. */
+static void score(const split *s, const double *yraw, size_t m, const double *loc, const double *sc2,
+                  const double *dof, double *nll, double *rmse)
+{
+    double l = 0, se = 0;
+    for (size_t i = 0; i < m; i++) {
+        double mu = s->ym + s->ys * loc[i], v = s->ys * s->ys * sc2[i], e = yraw[i] - mu;
+        l -= dof ? pk_student_t_logpdf(yraw[i], mu, v, dof[i]) : -0.5 * log(2 * M_PI * v) - 0.5 * e * e / v;
+        se += e * e;
+    }
+    *nll = l / m;
+    *rmse = sqrt(se / m);
+}
+
+/* ---- the authors' protocol ------------------------------------------------------
+ * Their regression code (github.com/Hyungi-Lee/Scale-Mixtures-of-Neural-
+ * Network-Gaussian-Processes; eval.py reg of the first release and
+ * experiments/regression/find.py of the ICLR one): the NNGP of an MLP with 4
+ * ReLU hidden layers (weight std w, bias std s) and a readout of variance 1,
+ * so K = (K_ours - s^2) / w^2 with the library's kernel, whose readout carries
+ * w^2 and s^2 too.  No parameter is fitted: a grid w in {1, 1.4, 2}, s in
+ * {0, 0.3, 1}, eps in 1e-6 .. 1e4, alpha, beta in {1, 2, 3}, each model taking
+ * the point with its best held-out NLL (find.py scores the test set; we use
+ * the validation rows).  The GP's last-layer variance stays at 1 while the
+ * t-process's scale follows the data.  Their NLL leaves the noise out of both
+ * predictives: the mean and latent variance come from K + eps mean(diag K) I
+ * (neural-tangents' relative diag_reg); the GP's predictive is N(mean, var),
+ * the t-process's a t with 2 alpha + n dof and squared scale
+ * (2 alpha + y'((beta / alpha) K + eps I)^-1 y) / (2 alpha + n) (beta / alpha) var.
+ * The "with noise" variant scores the same grid with each model's own
+ * predictive for y: N(mean, var + r) and, for y ~ t(2 alpha, (beta / alpha)(K + r I)),
+ * the t with squared scale (2 alpha + (alpha / beta) y'(K + r I)^-1 y) / (2 alpha + n)
+ * (beta / alpha)(var + r), r = eps mean(diag K). */
+
+#define PP_DEPTH 4
+#define NE 11
+static const double grid_w[3] = {1.0, 1.4, 2.0}, grid_s[3] = {0.0, 0.3, 1.0}, grid_ab[3] = {1.0, 2.0, 3.0};
+
 typedef struct result {
-    double nll_gp, nll_tp, rmse_gp, rmse_tp;
-    double lml_gp, lml_tp, a, b; /* fitted marginal likelihoods and the inverse-gamma parameters */
-    double nll_tp2, rmse_tp2;    /* the t-process with a fixed at the paper's default 2 */
+    /* [0]: the authors' test NLL, [1]: each model's own predictive (noise included) */
+    double nll_gp[2], nll_tp[2], rmse_gp[2], rmse_tp[2];
+    double a[2], beta[2], eps_gp[2], eps_tp[2];
+    /* the GP with its output variance at the closed-form ML value y'(K + r I)^-1 y / n */
+    double nll_gps[2], rmse_gps[2], eps_gps[2];
+    /* the paper's NLL with each model's grid point chosen on the test rows, as find.py does */
+    double nll_gpo, nll_tpo, rmse_gpo, rmse_tpo;
+    /* ML-II of every parameter on the training rows, predictive with noise */
+    double ml_nll_gp, ml_nll_tp, ml_rmse_gp, ml_rmse_tp, ml_a;
 } result;
+
+typedef struct cand {
+    double val, test, rmse, a, beta, eps;
+} cand;
+
+static void cand_take(cand *best, double val, double test, double rmse, double a, double beta, double eps)
+{
+    if (isfinite(val) && val < best->val)
+        *best = (cand){val, test, rmse, a, beta, eps};
+}
+
+/* K (n x n), Kv (nv x n), Kt (nt x n) and diagonals for one (w, s). */
+typedef struct gmats {
+    pk_mat *K, *L, *C, *Kx[2], *V[2];
+    double *dx[2], *mean[2], *var[2], *u, *z;
+} gmats;
+
+static int kmats(const split *sp, double w, double s, gmats *g)
+{
+    pk_gp_kernel *k = pk_gp_kernel_new(PK_GP_KERNEL_NNGP_RELU, NF, 0, PP_DEPTH);
+    if (!k)
+        return PK_ENOMEM;
+    double th[2] = {2 * log(w), s > 0 ? 2 * log(s) : -1000.0}, w2 = w * w, s2 = s * s;
+    pk_gp_kernel_set_params(k, th);
+    const pk_mat *Xs[2] = {sp->Xva, sp->Xte};
+    int r = pk_gp_kernel_matrix(k, sp->Xtr, sp->Xtr, 1, g->K);
+    for (int e = 0; e < 2 && !r; e++) {
+        r = pk_gp_kernel_matrix(k, Xs[e], sp->Xtr, 0, g->Kx[e]);
+        for (size_t j = 0; j < Xs[e]->rows; j++) {
+            const double *x = pk_mat_at(Xs[e], j, 0);
+            g->dx[e][j] = (pk_gp_kernel_eval(k, x, x, NULL) - s2) / w2;
+        }
+    }
+    pk_gp_kernel_free(k);
+    if (r)
+        return r;
+    size_t n = sp->ntr;
+    for (size_t i = 0; i < n * n; i++)
+        g->K->data[i] = (g->K->data[i] - s2) / w2;
+    for (int e = 0; e < 2; e++)
+        for (size_t i = 0; i < Xs[e]->rows * n; i++)
+            g->Kx[e]->data[i] = (g->Kx[e]->data[i] - s2) / w2;
+    return PK_OK;
+}
+
+/* NLL in original units of N(mean, v) or t(dof, mean, f v) at the rows of set e */
+static double nll_of(const split *sp, int e, const double *mean, const double *var, double add, double f,
+                     double dof, double *rmse)
+{
+    size_t m = e ? sp->nte : sp->nva;
+    const double *y = e ? sp->yte_raw : sp->yva_raw;
+    double l = 0, se = 0;
+    for (size_t j = 0; j < m; j++) {
+        double mu = sp->ym + sp->ys * mean[j], v = sp->ys * sp->ys * f * (var[j] + add), d = y[j] - mu;
+        l -= dof > 0 ? pk_student_t_logpdf(y[j], mu, v, dof) : -0.5 * log(2 * M_PI * v) - 0.5 * d * d / v;
+        se += d * d;
+    }
+    if (rmse)
+        *rmse = sqrt(se / m);
+    return l / m;
+}
+
+static int paper_protocol(const split *sp, result *res)
+{
+    size_t n = sp->ntr, ms[2] = {sp->nva, sp->nte};
+    gmats g;
+    memset(&g, 0, sizeof g);
+    g.K = pk_mat_new(n, n);
+    g.L = pk_mat_new(n, n);
+    g.C = pk_mat_new(n, 1);
+    int r = g.K && g.L && g.C ? PK_OK : PK_ENOMEM;
+    for (int e = 0; e < 2 && !r; e++) {
+        g.Kx[e] = pk_mat_new(ms[e], n);
+        g.V[e] = pk_mat_new(n, ms[e]);
+        g.dx[e] = malloc(3 * ms[e] * sizeof *g.dx[e]);
+        if (!g.Kx[e] || !g.V[e] || !g.dx[e])
+            r = PK_ENOMEM;
+        else {
+            g.mean[e] = g.dx[e] + ms[e];
+            g.var[e] = g.mean[e] + ms[e];
+        }
+    }
+    g.u = malloc(2 * n * sizeof *g.u);
+    if (!g.u)
+        r = PK_ENOMEM;
+    else
+        g.z = g.u + n;
+    cand gp[2], tp[2], gps[2], gpo, tpo;
+    for (int v = 0; v < 2; v++)
+        gp[v] = tp[v] = gps[v] = (cand){INFINITY, NAN, NAN, NAN, NAN, NAN};
+    gpo = tpo = gp[0];
+    for (int iw = 0; iw < 3 && !r; iw++)
+        for (int is = 0; is < 3 && !r; is++) {
+            r = kmats(sp, grid_w[iw], grid_s[is], &g);
+            double m0 = 0;
+            for (size_t i = 0; i < n; i++)
+                m0 += *pk_mat_at(g.K, i, i) / (double)n;
+            for (int ie = 0; ie < NE && !r; ie++) {
+                double eps = pow(10.0, ie - 6), reg = eps * m0;
+                /* predictive mean and latent variance from K + reg I */
+                memcpy(g.L->data, g.K->data, n * n * sizeof *g.L->data);
+                for (size_t i = 0; i < n; i++)
+                    *pk_mat_at(g.L, i, i) += reg;
+                if (pk_cholesky(g.L, 0, 0, NULL))
+                    continue; /* their solve would be as singular; that grid point is skipped */
+                memcpy(g.u, sp->ytr, n * sizeof *g.u);
+                pk_mat U = pk_mat_view(g.u, n, 1);
+                r = pk_cholesky_solve(g.L, &U);
+                double q = pk_dot(sp->ytr, g.u, n); /* y'(K + reg I)^-1 y */
+                for (int e = 0; e < 2 && !r; e++) {
+                    for (size_t j = 0; j < ms[e]; j++)
+                        g.mean[e][j] = pk_dot(pk_mat_at(g.Kx[e], j, 0), g.u, n);
+                    for (size_t i = 0; i < n; i++)
+                        for (size_t j = 0; j < ms[e]; j++)
+                            *pk_mat_at(g.V[e], i, j) = *pk_mat_at(g.Kx[e], j, i);
+                    r = pk_trsm_lower(g.L, 0, g.V[e]);
+                    for (size_t j = 0; j < ms[e]; j++)
+                        g.var[e][j] = g.dx[e][j];
+                    for (size_t i = 0; i < n && !r; i++)
+                        for (size_t j = 0; j < ms[e]; j++)
+                            g.var[e][j] -= *pk_mat_at(g.V[e], i, j) * *pk_mat_at(g.V[e], i, j);
+                    for (size_t j = 0; j < ms[e]; j++)
+                        g.var[e][j] = fmax(g.var[e][j], 1e-300);
+                }
+                if (r)
+                    break;
+                double rm[2], tv[2], te[2];
+                for (int v = 0; v < 2; v++) { /* GP, last-layer variance 1 */
+                    double add = v ? reg : 0.0;
+                    tv[v] = nll_of(sp, 0, g.mean[0], g.var[0], add, 1.0, 0, NULL);
+                    te[v] = nll_of(sp, 1, g.mean[1], g.var[1], add, 1.0, 0, &rm[v]);
+                    cand_take(&gp[v], tv[v], te[v], rm[v], NAN, NAN, eps);
+                    if (!v)
+                        cand_take(&gpo, te[v], te[v], rm[v], NAN, NAN, eps);
+                    /* the same GP with its output variance fitted: K and r both scaled by q / n */
+                    double cs = q / (double)n;
+                    tv[v] = nll_of(sp, 0, g.mean[0], g.var[0], add, cs, 0, NULL);
+                    te[v] = nll_of(sp, 1, g.mean[1], g.var[1], add, cs, 0, &rm[v]);
+                    cand_take(&gps[v], tv[v], te[v], rm[v], NAN, NAN, eps);
+                }
+                for (int ia = 0; ia < 3 && !r; ia++)
+                    for (int ib = 0; ib < 3 && !r; ib++) {
+                        double a = grid_ab[ia], bb = grid_ab[ib], dof = 2 * a + (double)n;
+                        /* theirs: the quadratic form with (beta / alpha) K + eps I */
+                        memcpy(g.L->data, g.K->data, n * n * sizeof *g.L->data);
+                        for (size_t i = 0; i < n * n; i++)
+                            g.L->data[i] *= bb / a;
+                        for (size_t i = 0; i < n; i++)
+                            *pk_mat_at(g.L, i, i) += eps;
+                        double f0 = NAN;
+                        if (!pk_cholesky(g.L, 0, 0, NULL)) {
+                            memcpy(g.z, sp->ytr, n * sizeof *g.z);
+                            pk_mat Z = pk_mat_view(g.z, n, 1);
+                            r = pk_cholesky_solve(g.L, &Z);
+                            f0 = (2 * a + pk_dot(sp->ytr, g.z, n)) / dof * bb / a;
+                        }
+                        double f1 = (2 * a + a / bb * q) / dof * bb / a;
+                        for (int v = 0; v < 2 && !r; v++) {
+                            double f = v ? f1 : f0, add = v ? reg : 0.0;
+                            if (!isfinite(f))
+                                continue;
+                            tv[v] = nll_of(sp, 0, g.mean[0], g.var[0], add, f, dof, NULL);
+                            te[v] = nll_of(sp, 1, g.mean[1], g.var[1], add, f, dof, &rm[v]);
+                            cand_take(&tp[v], tv[v], te[v], rm[v], a, bb, eps);
+                            if (!v)
+                                cand_take(&tpo, te[v], te[v], rm[v], a, bb, eps);
+                        }
+                    }
+            }
+        }
+    for (int v = 0; v < 2; v++) {
+        res->nll_gp[v] = gp[v].test;
+        res->rmse_gp[v] = gp[v].rmse;
+        res->eps_gp[v] = gp[v].eps;
+        res->nll_tp[v] = tp[v].test;
+        res->rmse_tp[v] = tp[v].rmse;
+        res->eps_tp[v] = tp[v].eps;
+        res->a[v] = tp[v].a;
+        res->beta[v] = tp[v].beta;
+        res->nll_gps[v] = gps[v].test;
+        res->rmse_gps[v] = gps[v].rmse;
+        res->eps_gps[v] = gps[v].eps;
+    }
+    res->nll_gpo = gpo.test;
+    res->rmse_gpo = gpo.rmse;
+    res->nll_tpo = tpo.test;
+    res->rmse_tpo = tpo.rmse;
+    if (!r && !(isfinite(gp[0].val) && isfinite(tp[0].val)))
+        r = PK_ESING;
+    pk_mat_free(g.K);
+    pk_mat_free(g.L);
+    pk_mat_free(g.C);
+    for (int e = 0; e < 2; e++) {
+        pk_mat_free(g.Kx[e]);
+        pk_mat_free(g.V[e]);
+        free(g.dx[e]);
+    }
+    free(g.u);
+    return r;
+}
+
+/* Our comparison: GP and t-process each by type-II ML of all their parameters
+ * (L-BFGS with restarts), on all training rows, predictives with noise. */
+static int ml2(const split *s, pk_rng *rng, int quick, result *res)
+{
+    pk_gp_fit_params fp = pk_gp_fit_params_default();
+    fp.restarts = quick ? 0 : 1;
+    fp.max_iter = quick ? 60 : 100;
+    size_t m = s->nte;
+    double *buf = malloc(3 * m * sizeof *buf);
+    pk_gp *gp = pk_gp_new(pk_gp_kernel_new(PK_GP_KERNEL_NNGP_RELU, NF, 0, PP_DEPTH), PK_GP_MEAN_ZERO);
+    pk_tp *tp = pk_tp_new(pk_gp_kernel_new(PK_GP_KERNEL_NNGP_RELU, NF, 0, PP_DEPTH));
+    int r = (!gp || !tp || !buf) ? PK_ENOMEM : PK_OK;
+    double lml, h[8];
+    if (!r)
+        r = pk_gp_set_data(gp, s->Xtr, s->ytr, NULL);
+    if (!r)
+        r = pk_gp_fit(gp, &fp, rng, &lml, NULL);
+    if (!r)
+        r = pk_gp_predict(gp, s->Xte, buf, buf + m, 1);
+    if (!r)
+        score(s, s->yte_raw, m, buf, buf + m, NULL, &res->ml_nll_gp, &res->ml_rmse_gp);
+    if (!r)
+        r = pk_tp_set_data(tp, s->Xtr, s->ytr, NULL);
+    if (!r) { /* start from the GP's kernel and noise */
+        pk_gp_get_hyper(gp, h);
+        h[3] = log(3.0);
+        h[4] = log(3.0);
+        pk_tp_set_hyper(tp, h);
+        r = pk_tp_fit(tp, &fp, rng, &lml, NULL);
+    }
+    if (!r) {
+        pk_tp_get_hyper(tp, h);
+        res->ml_a = exp(h[3]);
+        r = pk_tp_predict(tp, s->Xte, buf, buf + m, buf + 2 * m, 1);
+    }
+    if (!r)
+        score(s, s->yte_raw, m, buf, buf + m, buf + 2 * m, &res->ml_nll_tp, &res->ml_rmse_tp);
+    pk_gp_free(gp);
+    pk_tp_free(tp);
+    free(buf);
+    return r;
+}
 
 static int cmp_dbl(const void *a, const void *b)
 {
@@ -65,104 +423,72 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Fit GP and TP on the train rows (features standardised on train, targets
- * standardised), evaluate on the test rows in original units. */
-static int evaluate(const double *D, const size_t *tr, size_t ntr, const size_t *te, size_t nte, const double *ytr_raw,
-                    pk_rng *rng, int quick, result *res)
+/* NLL and RMSE of GP (g) and t-process (t) on one split under protocol v (see rows_for). */
+static void variant_of(const result *q, int v, double *g, double *t, double *rg, double *rt)
 {
-    double mu[NF], sd[NF], ym = 0, ys = 0;
-    for (int j = 0; j < NF; j++) {
-        double s = 0, s2 = 0;
-        for (size_t i = 0; i < ntr; i++) {
-            double v = D[tr[i] * (NF + 1) + j];
-            s += v;
-            s2 += v * v;
+    switch (v) {
+    case 0: *g = q->nll_gp[0], *t = q->nll_tp[0], *rg = q->rmse_gp[0], *rt = q->rmse_tp[0]; break;
+    case 1: *g = q->nll_gpo, *t = q->nll_tpo, *rg = q->rmse_gpo, *rt = q->rmse_tpo; break;
+    case 2: *g = q->nll_gp[1], *t = q->nll_tp[1], *rg = q->rmse_gp[1], *rt = q->rmse_tp[1]; break;
+    case 3: *g = q->nll_gps[0], *t = q->nll_tp[0], *rg = q->rmse_gps[0], *rt = q->rmse_tp[0]; break;
+    case 4: *g = q->nll_gps[1], *t = q->nll_tp[1], *rg = q->rmse_gps[1], *rt = q->rmse_tp[1]; break;
+    default: *g = q->ml_nll_gp, *t = q->ml_nll_tp, *rg = q->ml_rmse_gp, *rt = q->ml_rmse_tp; break;
+    }
+}
+
+/* One group of rows per protocol: [0] the paper's (GP last-layer variance 1,
+ * grid point chosen on validation, their test NLL) — the issue's target;
+ * [1] the same with the grid point chosen on the test rows as find.py does;
+ * [2] the grid scored with each model's predictive for y; [3], [4] [0] and
+ * [2] with the GP's output variance fitted; [5] type-II ML of everything. */
+static void rows_for(pk_repro_ctx *ctx, int kind, size_t nsplit, int quick, result res[2][10])
+{
+    static const char *vn[6] = {"paper protocol", "paper protocol, grid point chosen on test",
+                                "paper grid, noise in predictives", "paper grid, GP output variance fitted",
+                                "paper grid, GP variance fitted, noise in predictives", "ML-II"};
+    static const char *vs[6] = {
+        "authors' grid (w, s, eps, alpha, beta) chosen on validation NLL, GP last-layer variance fixed at 1, "
+        "their test NLL (noise left out of both predictives)",
+        "as the paper protocol, but each model's grid point is the one with the best test NLL (find.py selects "
+        "on the test set; optimistic)",
+        "same grid, chosen and scored with each model's own predictive for y (noise included)",
+        "as the paper protocol, but the GP's output variance set to its ML value y'(K + r I)^-1 y / n",
+        "the GP's output variance at its ML value, predictives for y (noise included)",
+        "type-II ML (L-BFGS) of every parameter incl. the GP's scale, predictive with noise"};
+    const char *kn = kind ? "shifted+corrupted" : "random";
+    char scale[400], m[300];
+    const char *qs = quick ? "; quick: 2 splits, <= 200 training rows" : "";
+    for (int v = 0; v < 6; v++) {
+        int wins = 0, big_a = 0;
+        double ngp = 0, ntp = 0, rgp = 0, rtp = 0;
+        for (size_t s = 0; s < nsplit; s++) {
+            double g, t, rg, rt;
+            variant_of(&res[kind][s], v, &g, &t, &rg, &rt);
+            wins += t < g;
+            ngp += g / nsplit;
+            ntp += t / nsplit;
+            rgp += rg / nsplit;
+            rtp += rt / nsplit;
+            big_a += res[kind][s].ml_a > 100.0;
         }
-        mu[j] = s / ntr;
-        sd[j] = sqrt(fmax(s2 / ntr - mu[j] * mu[j], 1e-12));
-    }
-    for (size_t i = 0; i < ntr; i++)
-        ym += ytr_raw[i] / ntr;
-    for (size_t i = 0; i < ntr; i++)
-        ys += (ytr_raw[i] - ym) * (ytr_raw[i] - ym) / ntr;
-    ys = sqrt(ys);
-    pk_mat *Xtr = pk_mat_new(ntr, NF), *Xte = pk_mat_new(nte, NF);
-    double *y = malloc((ntr + 4 * nte) * sizeof *y);
-    if (!Xtr || !Xte || !y) {
-        pk_mat_free(Xtr);
-        pk_mat_free(Xte);
-        free(y);
-        return PK_ENOMEM;
-    }
-    double *m1 = y + ntr, *v1 = m1 + nte, *sc = v1 + nte, *dof = sc + nte;
-    for (size_t i = 0; i < ntr; i++) {
-        for (int j = 0; j < NF; j++)
-            *pk_mat_at(Xtr, i, (size_t)j) = (D[tr[i] * (NF + 1) + j] - mu[j]) / sd[j];
-        y[i] = (ytr_raw[i] - ym) / ys;
-    }
-    for (size_t i = 0; i < nte; i++)
-        for (int j = 0; j < NF; j++)
-            *pk_mat_at(Xte, i, (size_t)j) = (D[te[i] * (NF + 1) + j] - mu[j]) / sd[j];
-    pk_gp_fit_params fp = pk_gp_fit_params_default();
-    fp.restarts = quick ? 0 : 1;
-    fp.max_iter = quick ? 60 : 100;
-    pk_gp *gp = pk_gp_new(pk_gp_kernel_new(PK_GP_KERNEL_NNGP_RELU, NF, 0, 3), PK_GP_MEAN_ZERO);
-    pk_tp *tp = pk_tp_new(pk_gp_kernel_new(PK_GP_KERNEL_NNGP_RELU, NF, 0, 3));
-    int r = (!gp || !tp) ? PK_ENOMEM : PK_OK;
-    if (!r)
-        r = pk_gp_set_data(gp, Xtr, y, NULL);
-    if (!r)
-        r = pk_gp_fit(gp, &fp, rng, &res->lml_gp, NULL);
-    if (!r)
-        r = pk_gp_predict(gp, Xte, m1, v1, 1);
-    if (!r) {
-        double nll = 0, se = 0;
-        for (size_t i = 0; i < nte; i++) {
-            double yt = D[te[i] * (NF + 1) + NF], m = ym + ys * m1[i], v = ys * ys * v1[i];
-            nll += 0.5 * log(2 * M_PI * v) + 0.5 * (yt - m) * (yt - m) / v;
-            se += (yt - m) * (yt - m);
-        }
-        res->nll_gp = nll / nte;
-        res->rmse_gp = sqrt(se / nte);
-    }
-    for (int variant = 0; variant < 2 && !r; variant++) {
-        r = pk_tp_set_data(tp, Xtr, y, NULL);
-        if (r)
-            break;
-        /* start from the GP's kernel and noise; variant 1 keeps a = 2 */
-        double h[8];
-        pk_gp_get_hyper(gp, h);
-        h[3] = log(variant ? 2.0 : 3.0);
-        h[4] = log(3.0);
-        pk_tp_set_hyper(tp, h);
-        pk_tp_fix_a(tp, variant);
-        double lml;
-        r = pk_tp_fit(tp, &fp, rng, &lml, NULL);
-        if (!r && variant == 0) {
-            pk_tp_get_hyper(tp, h);
-            res->lml_tp = lml;
-            res->a = exp(h[3]);
-            res->b = exp(h[4]);
-        }
-        if (!r)
-            r = pk_tp_predict(tp, Xte, m1, sc, dof, 1);
-        if (!r) {
-            double nll = 0, se = 0;
-            for (size_t i = 0; i < nte; i++) {
-                double yt = D[te[i] * (NF + 1) + NF], m = ym + ys * m1[i];
-                nll -= pk_student_t_logpdf(yt, m, ys * ys * sc[i], dof[i]);
-                se += (yt - m) * (yt - m);
-            }
-            *(variant ? &res->nll_tp2 : &res->nll_tp) = nll / nte;
-            *(variant ? &res->rmse_tp2 : &res->rmse_tp) = sqrt(se / nte);
+        snprintf(scale, sizeof scale, "Boston, %zu %s splits, ReLU NNGP depth %d; %s%s", nsplit,
+                 kind ? "shifted (LSTAT > 80th pct) + 10% Cauchy label noise" : "random 80/20", PP_DEPTH, vs[v], qs);
+        int target = kind && v == 0;
+        snprintf(m, sizeof m, "%s [%s]: splits where the t-process has lower test NLL%s", kn, vn[v],
+                 target ? " (issue target: >= 7 of 10)" : "");
+        pk_repro_row(ctx, m, wins, target ? 0.7 * nsplit : NAN, NAN, NULL, scale,
+                     target && !quick ? pk_verdict_ge(wins, 0.7 * nsplit) : PK_VERDICT_INFO);
+        snprintf(m, sizeof m, "%s [%s]: mean test NLL, t-process (GP as peer)", kn, vn[v]);
+        pk_repro_row(ctx, m, ntp, NAN, ngp, v < 3 ? "GP, last-layer variance 1" : "GP", scale, PK_VERDICT_INFO);
+        snprintf(m, sizeof m, "%s [%s]: mean test RMSE ratio t-process / GP%s", kn, vn[v],
+                 v == 0 ? " (target <= 1.02)" : "");
+        pk_repro_row(ctx, m, rtp / rgp, v == 0 ? 1.02 : NAN, NAN, NULL, scale,
+                     v == 0 ? pk_verdict_le(rtp / rgp, 1.02) : PK_VERDICT_INFO);
+        if (v == 5) {
+            snprintf(m, sizeof m, "%s [ML-II]: splits where the fitted a ended above 100 (t-process ~ GP)", kn);
+            pk_repro_row(ctx, m, big_a, NAN, NAN, NULL, scale, PK_VERDICT_INFO);
         }
     }
-    pk_gp_free(gp);
-    pk_tp_free(tp);
-    pk_mat_free(Xtr);
-    pk_mat_free(Xte);
-    free(y);
-    return r;
 }
 
 static int run(pk_repro_ctx *ctx)
@@ -178,10 +504,11 @@ static int run(pk_repro_ctx *ctx)
     }
     pk_rng rng;
     pk_rng_seed(&rng, pk_repro_seed(ctx));
-    size_t nsplit = quick ? 2 : 10, cap_train = quick ? 200 : n;
+    size_t nsplit = quick ? 2 : 10, cap_pool = quick ? 200 : n;
     size_t *perm = malloc(n * sizeof *perm), *tr = malloc(n * sizeof *tr), *te = malloc(n * sizeof *te);
     double *ytr = malloc(n * sizeof *ytr), *lst = malloc(n * sizeof *lst);
     result res[2][10];
+    memset(res, 0, sizeof res);
     if (!perm || !tr || !te || !ytr || !lst) {
         r = PK_ENOMEM;
         goto out;
@@ -192,90 +519,66 @@ static int run(pk_repro_ctx *ctx)
     double cut = lst[(size_t)(0.8 * (n - 1))];
     for (int kind = 0; kind < 2 && !r; kind++) {
         for (size_t s = 0; s < nsplit && !r; s++) {
-            size_t ntr = 0, nte = 0;
+            size_t np = 0, nte = 0;
             pk_rng_permutation(&rng, perm, n);
-            if (kind == 0) { /* clean random 80/20 split */
-                for (size_t i = 0; i < n; i++) {
+            for (size_t i = 0; i < n; i++) {
+                size_t row = perm[i];
+                if (kind == 0) { /* clean random 80/20 split */
                     if (i < (size_t)(0.8 * n))
-                        tr[ntr++] = perm[i];
+                        tr[np++] = row;
                     else
-                        te[nte++] = perm[i];
-                }
-            } else { /* shift: train on LSTAT below its 80th percentile (a random 90% of those), test above */
-                for (size_t i = 0; i < n; i++) {
-                    size_t row = perm[i];
-                    if (D[row * (NF + 1) + LSTAT] > cut)
                         te[nte++] = row;
-                    else if (pk_rng_uniform(&rng) < 0.9)
-                        tr[ntr++] = row;
-                }
+                } else if (D[row * (NF + 1) + LSTAT] > cut) /* shift: test above the 80th LSTAT percentile */
+                    te[nte++] = row;
+                else if (pk_rng_uniform(&rng) < 0.9) /* train on a random 90% of the rest */
+                    tr[np++] = row;
             }
-            if (ntr > cap_train) /* quick mode: a random subset of the training rows */
-                ntr = cap_train;
-            for (size_t i = 0; i < ntr; i++)
+            if (np > cap_pool)
+                np = cap_pool;
+            for (size_t i = 0; i < np; i++)
                 ytr[i] = D[tr[i] * (NF + 1) + NF];
             if (kind == 1) /* 10% of training labels get heavy-tailed (Cauchy, scale 10) noise */
-                for (size_t i = 0; i < ntr; i++)
+                for (size_t i = 0; i < np; i++)
                     if (pk_rng_uniform(&rng) < 0.1)
                         ytr[i] += 10.0 * tan(M_PI * (pk_rng_uniform(&rng) - 0.5));
-            r = evaluate(D, tr, ntr, te, nte, ytr, &rng, quick, &res[kind][s]);
+            /* the paper's 80/10/10: a ninth of the training pool is the validation set */
+            size_t nva = np / 9, ntr = np - nva;
+            split sp;
+            r = split_make(D, tr, ytr, ntr, tr + ntr, ytr + ntr, nva, te, nte, &sp);
+            result *q = &res[kind][s];
+            double t0 = pk_time_now();
+            if (!r)
+                r = paper_protocol(&sp, q);
+            double t1 = pk_time_now();
+            if (!r)
+                r = ml2(&sp, &rng, quick, q);
+            split_free(&sp);
             if (!r)
                 pk_repro_log(ctx,
-                             "%s split %zu: NLL GP %.4f TP %.4f TP(a=2) %.4f, RMSE GP %.3f TP %.3f TP(a=2) %.3f; "
-                             "train lml GP %.2f TP %.2f (fitted a %.3g, b %.3g)",
-                             kind ? "shifted+corrupt" : "random", s, res[kind][s].nll_gp, res[kind][s].nll_tp,
-                             res[kind][s].nll_tp2, res[kind][s].rmse_gp, res[kind][s].rmse_tp, res[kind][s].rmse_tp2,
-                             res[kind][s].lml_gp, res[kind][s].lml_tp, res[kind][s].a, res[kind][s].b);
+                             "%s split %zu (%zu train, %zu validation, %zu test; %.1f s): paper protocol NLL GP %.4f "
+                             "(eps %.0e) TP %.4f (alpha %g, beta %g, eps %.0e), RMSE %.3f / %.3f; with noise GP %.4f "
+                             "(eps %.0e) TP %.4f (alpha %g, beta %g, eps %.0e); GP with ML variance %.4f / %.4f with noise; "
+                             "chosen on test GP %.4f TP %.4f; "
+                             "ML-II GP %.4f TP %.4f (a %.3g)",
+                             kind ? "shifted+corrupt" : "random", s, ntr, nva, nte, t1 - t0, q->nll_gp[0], q->eps_gp[0],
+                             q->nll_tp[0], q->a[0], q->beta[0], q->eps_tp[0], q->rmse_gp[0], q->rmse_tp[0], q->nll_gp[1],
+                             q->eps_gp[1], q->nll_tp[1], q->a[1], q->beta[1], q->eps_tp[1], q->nll_gps[0], q->nll_gps[1], q->nll_gpo, q->nll_tpo,
+                             q->ml_nll_gp, q->ml_nll_tp,
+                             q->ml_a);
         }
     }
     if (r)
         goto out;
-    char scale[200];
-    for (int kind = 0; kind < 2; kind++) {
-        int wins = 0, wins2 = 0, big_a = 0;
-        double ngp = 0, ntp = 0, rgp = 0, rtp = 0, ntp2 = 0, rtp2 = 0;
-        for (size_t s = 0; s < nsplit; s++) {
-            wins += res[kind][s].nll_tp < res[kind][s].nll_gp;
-            wins2 += res[kind][s].nll_tp2 < res[kind][s].nll_gp;
-            big_a += res[kind][s].a > 100.0;
-            ntp2 += res[kind][s].nll_tp2 / nsplit;
-            rtp2 += res[kind][s].rmse_tp2 / nsplit;
-            ngp += res[kind][s].nll_gp / nsplit;
-            ntp += res[kind][s].nll_tp / nsplit;
-            rgp += res[kind][s].rmse_gp / nsplit;
-            rtp += res[kind][s].rmse_tp / nsplit;
-        }
-        const char *kn = kind ? "shifted (LSTAT > 80th pct) + 10% Cauchy label noise" : "random 80/20";
-        snprintf(scale, sizeof scale, "Boston, %zu %s splits, NNGP ReLU depth 3, ML-II%s", nsplit, kn,
-                 quick ? " (quick: 2 splits, <= 200 training rows; full: 10, all rows)" : "");
-        char m[200];
-        snprintf(m, sizeof m, "%s: splits where the t-process has lower test NLL%s", kind ? "shifted+corrupted" : "random",
-                 kind ? " (issue target: >= 70% of splits)" : "");
-        double need = kind ? 0.7 * nsplit : NAN;
-        pk_repro_row(ctx, m, wins, need, NAN, NULL, scale,
-                     kind ? (quick ? PK_VERDICT_INFO : pk_verdict_ge(wins, need)) : PK_VERDICT_INFO);
-        snprintf(m, sizeof m, "%s: mean test NLL, t-process (GP as peer)", kind ? "shifted+corrupted" : "random");
-        pk_repro_row(ctx, m, ntp, NAN, ngp, "GP, same kernel", scale, PK_VERDICT_INFO);
-        snprintf(m, sizeof m, "%s: mean test RMSE ratio t-process / GP (target <= 1.02)", kind ? "shifted+corrupted" : "random");
-        pk_repro_row(ctx, m, rtp / rgp, 1.02, NAN, NULL, scale, pk_verdict_le(rtp / rgp, 1.02));
-        snprintf(m, sizeof m, "%s: splits where ML-II drove a above 100 (t-process -> GP)", kind ? "shifted+corrupted" : "random");
-        pk_repro_row(ctx, m, big_a, NAN, NAN, NULL, scale, PK_VERDICT_INFO);
-        snprintf(m, sizeof m, "%s: splits where the t-process with a = 2 fixed (b, kernel by ML-II) has lower test NLL",
-                 kind ? "shifted+corrupted" : "random");
-        pk_repro_row(ctx, m, wins2, NAN, NAN, NULL, scale, PK_VERDICT_INFO);
-        snprintf(m, sizeof m, "%s: mean test NLL, t-process with a = 2 fixed (GP as peer)", kind ? "shifted+corrupted" : "random");
-        pk_repro_row(ctx, m, ntp2, NAN, ngp, "GP, same kernel", scale, PK_VERDICT_INFO);
-        snprintf(m, sizeof m, "%s: mean test RMSE ratio, t-process with a = 2 fixed / GP", kind ? "shifted+corrupted" : "random");
-        pk_repro_row(ctx, m, rtp2 / rgp, NAN, NAN, NULL, scale, PK_VERDICT_INFO);
-    }
-    pk_plot *pl = pk_plot_new("Boston: test NLL per split", "GP NLL", "t-process NLL");
+    for (int kind = 1; kind >= 0; kind--)
+        rows_for(ctx, kind, nsplit, quick, res);
+    pk_plot *pl = pk_plot_new("Boston: test NLL per split (paper protocol)", "GP NLL", "t-process NLL");
     if (pl) {
         double gx[10], gy[10], hx[10], hy[10], lo = INFINITY, hi = -INFINITY;
         for (size_t s = 0; s < nsplit; s++) {
-            gx[s] = res[0][s].nll_gp;
-            gy[s] = res[0][s].nll_tp;
-            hx[s] = res[1][s].nll_gp;
-            hy[s] = res[1][s].nll_tp;
+            gx[s] = res[0][s].nll_gp[0];
+            gy[s] = res[0][s].nll_tp[0];
+            hx[s] = res[1][s].nll_gp[0];
+            hy[s] = res[1][s].nll_tp[0];
             lo = fmin(lo, fmin(fmin(gx[s], gy[s]), fmin(hx[s], hy[s])));
             hi = fmax(hi, fmax(fmax(gx[s], gy[s]), fmax(hx[s], hy[s])));
         }
@@ -286,17 +589,31 @@ static int run(pk_repro_ctx *ctx)
         pk_repro_plot(ctx, "nngp_mix_boston_nll", pl);
         pk_plot_free(pl);
     }
-    pk_repro_note(ctx, "Both models use the same deep-ReLU NNGP kernel (depth 3; weight and bias variances fitted) "
-                       "with Gaussian noise; the t-process adds an InvGamma(a, b) prior on the output scale and fits "
-                       "a, b with the kernel by the multivariate-t marginal likelihood.  Its predictive is a Student t "
-                       "with 2a + n degrees of freedom.  The paper's Boston figures are not quoted here.");
-    pk_repro_note(ctx, "Why the t-process barely differs: y holds one draw of the scale s2, and for any kernel the "
-                       "marginal likelihood maximised over b (at b = a y'K^-1y / n) rises with a, so joint ML-II sends "
-                       "a to its bound (about 1100 here) and the t-process becomes the GP; with a fixed (2, the "
-                       "paper's default) the kernel's profile likelihood equals the GP's and the predictive is a t "
-                       "with n + 4 degrees of freedom, nearly Gaussian.  In the authors' code the GP's last-layer "
-                       "variance is a fixed setting while the t-process's scale adapts to the data; here both are "
-                       "fitted.");
+    pk_repro_note(ctx, "Paper protocol, from the authors' released regression code (github.com/Hyungi-Lee/Scale-"
+                       "Mixtures-of-Neural-Network-Gaussian-Processes: eval.py reg of the first release, "
+                       "experiments/regression/find.py of the ICLR 2022 one): the NNGP of an MLP with 4 ReLU hidden "
+                       "layers, no hyperparameter fitted but a grid of weight std {1, 1.4, 2}, bias std {0, 0.3, 1}, "
+                       "diagonal regulariser eps in 1e-6 .. 1e4 (relative to mean diag K) and alpha, beta in {1, 2, 3}; "
+                       "80/10/10 train/validation/test.  The GP baseline keeps its last-layer variance fixed at 1 "
+                       "(their -lv 1.) while the t-process's predictive scale (2 alpha + y'K^-1 y) / (2 alpha + n) "
+                       "follows the data.  Their test NLL leaves the observation noise out of both predictives "
+                       "(N(mean, latent var) for the GP; Student t with 2 alpha + n dof and that scale for the "
+                       "t-process, its quadratic form using the noise-free K).  Differences here: the grid point is "
+                       "chosen on the validation NLL (find.py scores the test set; that optimistic choice is the "
+                       "second group of rows), and the library's NNGP readout carries the bias variance, removed "
+                       "exactly by (K - s^2) / w^2.  The paper's regression code has no covariate shift or label "
+                       "corruption (its heavy-tailed case is a synthetic set with Cauchy noise): the LSTAT shift and "
+                       "the 10%% Cauchy(0, 10) labels are this issue's design.");
+    pk_repro_note(ctx, "Why the t-process does not win 7 of 10 shifted splits: with n of about 330 training rows its "
+                       "predictive is a t with 2 alpha + n > 330 degrees of freedom, Gaussian in shape; the only "
+                       "difference from the GP is the data-dependent factor (2 beta + y'K^-1 y) / (2 alpha + n) on the "
+                       "variance, which is the GP's maximum-likelihood output variance y'K^-1 y / n up to O(1/n).  "
+                       "Against the paper's GP, whose output variance is fixed at 1 on standardised targets, that "
+                       "factor wins when 1 is the wrong scale and loses when it is about right; against a GP whose "
+                       "variance is fitted (the groups 'GP output variance fitted' and ML-II) the two differ by "
+                       "thousandths of a nat.  Heavy tails that could absorb the shifted test points would need few "
+                       "degrees of freedom, which one shared inverse-gamma scale cannot give after hundreds of "
+                       "observations; under type-II ML a also runs to its bound (the t-process becomes the GP).");
 out:
     free(D);
     free(perm);

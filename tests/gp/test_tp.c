@@ -82,6 +82,17 @@ int main(void)
     PK_CHECK_CLOSE(sc2 * dof / (dof - 2), mvar, 0, 0.01);
     PK_CHECK_CLOSE(loc, gm, 1e-12, 1e-12);
 
+    /* the predictive of y* (noise included): given s2, y* ~ N(gm, s2 (gv + noise)),
+     * because the inverse-gamma scale multiplies the noise as well */
+    double yloc, ysc2, ydof, nv = pk_gp_noise_var(gp), yd = 0, ypt = loc - 1.7 * sqrt(sc2);
+    PK_CHECK_OK(pk_tp_predict(tp, &Xs, &yloc, &ysc2, &ydof, 1));
+    PK_CHECK_CLOSE(ysc2, sc2 * (gv + nv) / gv, 1e-12, 1e-12);
+    for (size_t k = 0; k < M; k++) {
+        double s2 = bp / pk_rng_gamma(&rng, ap), z = ypt - gm;
+        yd += exp(-0.5 * z * z / (s2 * (gv + nv))) / sqrt(2 * M_PI * s2 * (gv + nv)) / M;
+    }
+    PK_CHECK_CLOSE(exp(pk_student_t_logpdf(ypt, yloc, ysc2, ydof)), yd, 0, 0.01);
+
     /* ML-II improves the marginal likelihood */
     double lml_fit;
     pk_gp_fit_params fp = pk_gp_fit_params_default();
