@@ -210,12 +210,30 @@ double pk_capacity_paper(double d, double eps);
  *  are stored as float and the Gram matrix is formed 256 rows at a time (memory
  *  k d + 256 k floats).  k >= 2, d >= 1, trials >= 1; PK_ENOMEM if out of memory. */
 int pk_packing_random(size_t d, size_t k, size_t trials, pk_rng *rng, double *eps, pk_err *err);
-/** Optimised packing: Adam (lr 0.005) on sum_{i != j} |cos_ij|^power over k directions
- *  in R^d started at random, `steps` steps; returns the final largest |cos|. */
+/** Optimised packing, the authors' optimized_packing_sweep.py: k unit directions in R^d
+ *  started at random (unit norm), Adam (lr 0.005 for d <= 1024, else 0.0025; betas 0.9,
+ *  0.999; eps 1e-8) on L = sum_{i != j} |cos_ij|^power through the normalisation, in
+ *  float32; `steps` Gram evaluations (steps - 1 updates); *eps = the largest |cos| of the
+ *  last one.  Memory k^2 + 5 k d floats.  d >= 1, k >= 2, steps >= 1, power in [2, 64]. */
 int pk_packing_optimize(size_t d, size_t k, size_t steps, int power, pk_rng *rng, double *eps, pk_err *err);
-/** Least-squares C of eps_i ~ sqrt(C x_i) (closed form): x_i = ln(k_i)/d_i (JL) or
- *  ln(k_i/d_i)/d_i (adjusted, needs k_i > d_i). rmse (may be NULL) of the fitted eps. */
+/** The authors' exponent rule: min(int(c / ln d), 20) with c = 40 for k <= 4000, else 50
+ *  for d >= 3072, else 60 (clamped to >= 2). */
+int pk_packing_power(size_t d, size_t k);
+/** ln P(|cos| > t) for two independent uniform directions in R^d (d >= 2, t in [0, 1]):
+ *  ln I_{1-t^2}((d-1)/2, 1/2), by a continued fraction; NAN outside the domain. */
+double pk_cosine_log_tail(size_t d, double t);
+/** Extreme-value prediction, with no fitted constant, of pk_packing_random's measurement:
+ *  the median over repetitions of min over `trials` draws of the largest |cos| among the
+ *  k(k-1)/2 pairs, from the exact tail above and the Poisson limit for the number of pairs
+ *  above t.  NAN if d < 2, k < 2 or trials < 1. */
+double pk_packing_random_predict(size_t d, size_t k, size_t trials);
+/** Least-squares C of eps_i ~ sqrt(C x_i) (closed form, the authors' curve_fit): x_i =
+ *  ln(k_i)/d_i (JL) or ln(k_i/d_i)/d_i (adjusted; cells with k_i <= d_i are predicted 0, as
+ *  theirs are, and do not move C). rmse (may be NULL) of the fitted eps over all cells. */
 double pk_capacity_fit_C(const double *k, const double *d, const double *eps, size_t m, int adjusted, double *rmse);
+/** Mean absolute percentage error (in %) of eps predicted by the law with constant C over
+ *  the m cells (cells with eps_i = 0 skipped; a cell predicted 0 counts 100%). */
+double pk_capacity_mape(const double *k, const double *d, const double *eps, size_t m, int adjusted, double C);
 
 /* ==== multi-sample evaluation ("Stochastic CHAOS") ============================= */
 

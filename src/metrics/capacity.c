@@ -1,6 +1,5 @@
 /* Embedding geometry: cosine-similarity statistics, capacity formulas,
  * random and optimised packings (Guha, "Representational Capacity"). */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,158 +123,43 @@ double pk_capacity_paper(double d, double eps)
     return exp((log(d) + pow(eps * eps * pow(d, c) / C, 1 / b)) / a);
 }
 
-/* unit rows of a k x d matrix */
-static void normalise_rows(const double *V, double *U, double *norm, size_t k, size_t d)
+static double law_x(double k, double d, int adjusted)
 {
-    for (size_t i = 0; i < k; i++) {
-        double s = sqrt(cblas_ddot((int)d, V + i * d, 1, V + i * d, 1));
-        norm[i] = s > 0 ? s : 1e-300;
-        for (size_t t = 0; t < d; t++)
-            U[i * d + t] = V[i * d + t] / norm[i];
-    }
-}
-
-static double max_offdiag(const double *G, size_t k)
-{
-    double m = 0;
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = i + 1; j < k; j++)
-            m = fmax(m, fabs(G[i * k + j]));
-    return m;
-}
-
-int pk_packing_random(size_t d, size_t k, size_t trials, pk_rng *rng, double *eps, pk_err *err)
-{
-    if (d < 1 || k < 2 || trials < 1)
-        return pk_err_set(err, PK_EINVAL, "need d >= 1, k >= 2, trials >= 1 (got %zu, %zu, %zu)", d, k, trials);
-    /* float storage and sgemm (the authors' sweep runs in float16); the Gram matrix is
-     * formed a block of rows at a time, so k = 32000 needs 256 k floats, not k^2 */
-    const size_t bs = k < 256 ? k : 256;
-    float *U = malloc(k * d * sizeof *U), *G = malloc(bs * k * sizeof *G);
-    double *row = malloc(d * sizeof *row);
-    if (!U || !G || !row) {
-        free(U);
-        free(G);
-        free(row);
-        return pk_err_set(err, PK_ENOMEM, "out of memory (k = %zu, d = %zu)", k, d);
-    }
-    double best = INFINITY;
-    for (size_t t = 0; t < trials; t++) {
-        for (size_t i = 0; i < k; i++) {
-            double s = 0;
-            for (size_t c = 0; c < d; c++) {
-                row[c] = pk_rng_normal(rng);
-                s += row[c] * row[c];
-            }
-            s = s > 0 ? 1 / sqrt(s) : 0;
-            for (size_t c = 0; c < d; c++)
-                U[i * d + c] = (float)(row[c] * s);
-        }
-        double worst = 0;
-        for (size_t r0 = 0; r0 < k; r0 += bs) {
-            size_t m = k - r0 < bs ? k - r0 : bs, w = k - r0;
-            /* rows r0..r0+m against rows r0..k: the upper triangle */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)w, (int)d, 1.0f, U + r0 * d, (int)d,
-                        U + r0 * d, (int)d, 0.0f, G, (int)w);
-            for (size_t i = 0; i < m; i++)
-                for (size_t j = i + 1; j < w; j++)
-                    worst = fmax(worst, fabsf(G[i * w + j]));
-        }
-        best = fmin(best, worst);
-    }
-    *eps = best;
-    free(U);
-    free(G);
-    free(row);
-    return PK_OK;
-}
-
-int pk_packing_optimize(size_t d, size_t k, size_t steps, int power, pk_rng *rng, double *eps, pk_err *err)
-{
-    if (d < 1 || k < 2 || power < 2 || power > 64)
-        return pk_err_set(err, PK_EINVAL, "need d >= 1, k >= 2, power in [2, 64] (got %zu, %zu, %d)", d, k, power);
-    size_t kd = k * d;
-    double *V = malloc(kd * sizeof *V), *U = malloc(kd * sizeof *U), *G = malloc(k * k * sizeof *G),
-           *GU = malloc(kd * sizeof *GU), *m1 = calloc(kd, sizeof *m1), *m2 = calloc(kd, sizeof *m2),
-           *nr = malloc(k * sizeof *nr);
-    if (!V || !U || !G || !GU || !m1 || !m2 || !nr) {
-        free(V);
-        free(U);
-        free(G);
-        free(GU);
-        free(m1);
-        free(m2);
-        free(nr);
-        return pk_err_set(err, PK_ENOMEM, "out of memory (k = %zu)", k);
-    }
-    for (size_t i = 0; i < kd; i++)
-        V[i] = pk_rng_normal(rng);
-    const double lr = 0.005, b1 = 0.9, b2 = 0.999, ae = 1e-8;
-    double b1t = 1, b2t = 1;
-    for (size_t s = 0; s < steps; s++) {
-        normalise_rows(V, U, nr, k, d);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)k, (int)d, 1.0, U, (int)d, U, (int)d, 0.0,
-                    G, (int)k);
-        /* W_ij = p |g|^(p-1) sign(g) off the diagonal; dL/dU = 2 W U (W symmetric) */
-        for (size_t i = 0; i < k; i++)
-            for (size_t j = 0; j < k; j++) {
-                double g = G[i * k + j], a = fabs(g), q = 1;
-                for (int e = 1; e < power; e++) /* integer power: pow() dominated the run time */
-                    q *= a;
-                G[i * k + j] = i == j ? 0.0 : 2.0 * power * copysign(q, g);
-            }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)k, (int)d, (int)k, 1.0, G, (int)k, U, (int)d, 0.0,
-                    GU, (int)d);
-        /* through the normalisation: dL/dv = (I - u u^T) dL/du / |v| */
-        for (size_t i = 0; i < k; i++) {
-            double dot = cblas_ddot((int)d, GU + i * d, 1, U + i * d, 1);
-            for (size_t t = 0; t < d; t++)
-                GU[i * d + t] = (GU[i * d + t] - dot * U[i * d + t]) / nr[i];
-        }
-        b1t *= b1;
-        b2t *= b2;
-        for (size_t i = 0; i < kd; i++) {
-            m1[i] = b1 * m1[i] + (1 - b1) * GU[i];
-            m2[i] = b2 * m2[i] + (1 - b2) * GU[i] * GU[i];
-            V[i] -= lr * (m1[i] / (1 - b1t)) / (sqrt(m2[i] / (1 - b2t)) + ae);
-        }
-    }
-    normalise_rows(V, U, nr, k, d);
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k, (int)d, 1.0, U, (int)d, 0.0, G, (int)k);
-    *eps = max_offdiag(G, k);
-    free(V);
-    free(U);
-    free(G);
-    free(GU);
-    free(m1);
-    free(m2);
-    free(nr);
-    return PK_OK;
+    double x = adjusted ? log(k / d) / d : log(k) / d;
+    return x > 0 ? x : 0;
 }
 
 double pk_capacity_fit_C(const double *k, const double *d, const double *eps, size_t m, int adjusted, double *rmse)
 {
-    /* eps ~ s sqrt(x): linear least squares in s = sqrt(C) */
+    /* eps ~ s sqrt(x): linear least squares in s = sqrt(C); cells with x = 0 are
+     * predicted 0 whatever C is, so they count in the error but not in s */
     double num = 0, den = 0;
     for (size_t i = 0; i < m; i++) {
-        double x = adjusted ? log(k[i] / d[i]) / d[i] : log(k[i]) / d[i];
-        if (!(x > 0))
-            continue;
+        double x = law_x(k[i], d[i], adjusted);
         num += eps[i] * sqrt(x);
         den += x;
     }
     double s = den > 0 ? num / den : NAN;
     if (rmse) {
         double e2 = 0;
-        size_t c = 0;
         for (size_t i = 0; i < m; i++) {
-            double x = adjusted ? log(k[i] / d[i]) / d[i] : log(k[i]) / d[i];
-            if (!(x > 0))
-                continue;
-            e2 += (eps[i] - s * sqrt(x)) * (eps[i] - s * sqrt(x));
-            c++;
+            double r = eps[i] - s * sqrt(law_x(k[i], d[i], adjusted));
+            e2 += r * r;
         }
-        *rmse = c ? sqrt(e2 / (double)c) : NAN;
+        *rmse = m ? sqrt(e2 / (double)m) : NAN;
     }
     return s * s;
+}
+
+double pk_capacity_mape(const double *k, const double *d, const double *eps, size_t m, int adjusted, double C)
+{
+    double sum = 0;
+    size_t c = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (eps[i] == 0)
+            continue;
+        sum += fabs(eps[i] - sqrt(C * law_x(k[i], d[i], adjusted))) / fabs(eps[i]);
+        c++;
+    }
+    return c ? 100 * sum / (double)c : NAN;
 }

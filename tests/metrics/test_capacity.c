@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "fixture.h"
 #include "pk_test.h"
 #include "probkit/metrics.h"
 
@@ -114,6 +115,49 @@ static void test_packings(void)
     pk_err e;
     PK_CHECK(pk_packing_random(16, 1, 1, &r, &er, &e) == PK_EINVAL);
     PK_CHECK(pk_packing_optimize(16, 10, 10, 1, &r, &er, &e) == PK_EINVAL);
+    /* MAPE: a perfect law is 0%, a cell the law predicts 0 (k <= d) counts 100% */
+    double k2[] = {100, 200, 32}, d2[] = {16, 16, 64}, e2[3];
+    for (int i = 0; i < 2; i++)
+        e2[i] = sqrt(1.29 * log(k2[i] / d2[i]) / d2[i]);
+    e2[2] = 0.5;
+    PK_CHECK_CLOSE(pk_capacity_mape(k2, d2, e2, 2, 1, 1.29), 0, 1e-12, 0);
+    PK_CHECK_CLOSE(pk_capacity_mape(k2, d2, e2, 3, 1, 1.29), 100.0 / 3, 1e-12, 0);
+    /* the authors' exponent rule (optimized_packing_sweep.py) */
+    PK_CHECK(pk_packing_power(32, 2000) == 11 && pk_packing_power(32, 6000) == 17);
+    PK_CHECK(pk_packing_power(64, 4000) == 9 && pk_packing_power(4096, 8000) == 6);
+    PK_CHECK(pk_packing_power(8, 100) == 19 && pk_packing_power(4, 100) == 20);
+}
+
+static void ev_line(const char *name, const double *v, size_t n, void *ctx)
+{
+    int *seen = ctx;
+    if (!strcmp(name, "tail") && n == 3) {
+        PK_CHECK_CLOSE(pk_cosine_log_tail((size_t)v[0], v[1]), v[2], 1e-10, 1e-10);
+        seen[0]++;
+    } else if (!strcmp(name, "predict") && n == 4) {
+        PK_CHECK_CLOSE(pk_packing_random_predict((size_t)v[0], (size_t)v[1], (size_t)v[2]), v[3], 1e-9, 0);
+        seen[1]++;
+    }
+}
+
+/* the extreme-value prediction of the random-packing measurement, against scipy
+ * (tests/ref/metrics_capacity.py) and against the measurement itself */
+static void test_random_prediction(void)
+{
+    int seen[2] = {0, 0};
+    PK_CHECK(fixture_each("capacity_ev.txt", ev_line, seen) == 0);
+    PK_CHECK(seen[0] == 7 && seen[1] == 5);
+    PK_CHECK(isnan(pk_cosine_log_tail(1, 0.5)) && isnan(pk_cosine_log_tail(8, 1.5)));
+    PK_CHECK(pk_cosine_log_tail(8, 0) == 0 && pk_cosine_log_tail(8, 1) == -INFINITY);
+    PK_CHECK(isnan(pk_packing_random_predict(1, 10, 1)) && isnan(pk_packing_random_predict(8, 10, 0)));
+    /* median of 9 measurements at d = 16, k = 300, T = 3: the prediction has no free constant */
+    pk_rng r;
+    pk_rng_seed(&r, 5);
+    double m[9];
+    for (int i = 0; i < 9; i++)
+        PK_CHECK_OK(pk_packing_random(16, 300, 3, &r, &m[i], NULL));
+    double med = pk_median(m, 9), p = pk_packing_random_predict(16, 300, 3);
+    PK_CHECK_MSG(fabs(med / p - 1) < 0.03, "measured median %g vs predicted %g", med, p);
 }
 
 int main(void)
@@ -121,5 +165,6 @@ int main(void)
     test_anchors();
     test_cosine_stats();
     test_packings();
+    test_random_prediction();
     return pk_test_done();
 }
