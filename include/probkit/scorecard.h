@@ -122,10 +122,12 @@ int pk_fair_select(const double *iv, const double *fair_iv, const double *fair_s
 
 /* ---- simulator -------------------------------------------------------------------- */
 
-/** The scorecard simulator: n applicants, 7 features (X: n x 7 row-major,
- *  columns named by pk_credit_feature_names), y = default (about 15%), a = protected
- *  attribute (about 30% ones).  Our own generative model built to the paper's
- *  description (sizes, rates); its coefficients are documented in docs/diagnostics.md. */
+/** The scorecard simulator: n applicants, the paper's 7 features (X: n x 7 row-major,
+ *  columns named by pk_credit_feature_names: mortgage, balance, amount_past_due,
+ *  utilization, delinquency, inquiry, open_trade), y = default (15% expected), a =
+ *  protected attribute (about 30% ones).  Distributions and the additive default logit
+ *  are estimated from PiML's SimuCredit_v2 (tests/ref/metrics_simucredit.py), the
+ *  intercept set for 15% default; see docs/diagnostics.md. */
 void pk_credit_simulate(pk_rng *rng, size_t n, double *X, double *y, double *a);
 extern const char *const pk_credit_feature_names[7];
 

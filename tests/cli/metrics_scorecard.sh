@@ -21,12 +21,12 @@ close() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -
 "$bin" scorecard --simulate 4000 --seed 3 --out "$tmp/sim.csv" 2> "$tmp/e"
 check "simulate exit 0" test $? -eq 0
 check "simulate prints seed" grep -q "seed 3" "$tmp/e"
-check "simulated header" grep -q "^income,debt_to_income,history_years,utilization,delinquencies,inquiries,age,default,protected" "$tmp/sim.csv"
+check "simulated header" grep -q "^mortgage,balance,amount_past_due,utilization,delinquency,inquiry,open_trade,default,protected" "$tmp/sim.csv"
 check "simulated rows" test "$(wc -l < "$tmp/sim.csv")" -eq 4001
 "$bin" scorecard --simulate 1000 --seed 4 --out "$tmp/sim2.csv" 2> /dev/null
 "$bin" scorecard "$tmp/sim.csv" --target default --protected protected --drift "$tmp/sim2.csv" > "$tmp/s.txt"
 check "scorecard exit 0" test $? -eq 0
-check "scorecard lists income" grep -q "^income" "$tmp/s.txt"
+check "scorecard lists mortgage" grep -q "^mortgage" "$tmp/s.txt"
 check "scorecard frontier" grep -q "fairness frontier" "$tmp/s.txt"
 "$bin" scorecard "$tmp/sim.csv" --target default --json > "$tmp/s.json"
 check "scorecard json" grep -q '"auc_lr_woe_in_sample": 0\.[5-9]' "$tmp/s.json"

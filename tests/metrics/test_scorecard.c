@@ -2,6 +2,7 @@
  * binning, logistic regression against scikit-learn, fairness subset search. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fixture.h"
 #include "pk_test.h"
@@ -217,6 +218,57 @@ static void test_categorical(void)
     free(y);
 }
 
+typedef struct sim_stats {
+    const double *X, *a;
+    size_t n;
+    int seen;
+} sim_stats;
+
+/* mean of column j (ln when lg) over rows whose protected flag is `grp` (-1: all) */
+static double col_mean(const sim_stats *s, int j, int lg, int grp)
+{
+    double m = 0;
+    size_t c = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (grp < 0 || s->a[i] == grp) {
+            m += lg ? log(s->X[7 * i + j]) : s->X[7 * i + j];
+            c++;
+        }
+    return m / (double)c;
+}
+
+static void sim_line(const char *name, const double *v, size_t n, void *ctx)
+{
+    sim_stats *s = ctx;
+    s->seen++;
+    if (!strcmp(name, "mean_ln_mortgage") && n == 3) {
+        PK_CHECK_CLOSE(col_mean(s, 0, 1, -1), v[0], 0.01, 0);
+        PK_CHECK_CLOSE(col_mean(s, 0, 1, 1), v[1], 0.01, 0); /* protected = race 0 */
+        PK_CHECK_CLOSE(col_mean(s, 0, 1, 0), v[2], 0.01, 0);
+    } else if (!strcmp(name, "mean_balance"))
+        PK_CHECK_CLOSE(col_mean(s, 1, 0, -1), v[0], 0, 0.04);
+    else if (!strcmp(name, "mean_past_due"))
+        PK_CHECK_CLOSE(col_mean(s, 2, 0, -1), v[0], 0, 0.06);
+    else if (!strcmp(name, "mean_utilization"))
+        PK_CHECK_CLOSE(col_mean(s, 3, 0, -1), v[0], 0.01, 0);
+    else if (!strcmp(name, "mean_inquiry"))
+        PK_CHECK_CLOSE(col_mean(s, 5, 0, -1), v[0], 0.02, 0);
+    else if (!strcmp(name, "mean_open_trade"))
+        PK_CHECK_CLOSE(col_mean(s, 6, 0, -1), v[0], 0.015, 0);
+    else if (!strcmp(name, "delinquent_share")) {
+        double c = 0;
+        for (size_t i = 0; i < s->n; i++)
+            c += s->X[7 * i + 4] > 0;
+        PK_CHECK_CLOSE(c / (double)s->n, v[0], 0.012, 0);
+    } else if (!strcmp(name, "protected")) {
+        double c = 0;
+        for (size_t i = 0; i < s->n; i++)
+            c += s->a[i];
+        PK_CHECK_CLOSE(c / (double)s->n, v[0], 0.012, 0);
+    } else
+        s->seen += 100;
+}
+
 static void test_simulator_and_boost(void)
 {
     pk_rng r;
@@ -231,6 +283,16 @@ static void test_simulator_and_boost(void)
     }
     PK_CHECK_CLOSE(dr / N, 0.15, 0.01, 0);
     PK_CHECK_CLOSE(pr / N, 0.30, 0.01, 0);
+    /* the feature distributions follow SimuCredit_v2 (tests/ref/metrics_simucredit.py) */
+    sim_stats st = {X, a, N, 0};
+    PK_CHECK(fixture_each("simucredit.txt", sim_line, &st) == 0);
+    PK_CHECK(st.seen == 8);
+    for (size_t i = 0; i < N; i++) {
+        const double *x = X + 7 * i;
+        /* past due exactly when delinquent, never above the balance; open trades <= inquiries */
+        PK_CHECK((x[2] > 0) == (x[4] > 0) || (x[4] > 0 && x[2] == 0 && x[1] < 0.01));
+        PK_CHECK(x[2] <= x[1] && x[6] <= x[5] && x[3] > 0 && x[3] <= 1);
+    }
     /* boosting stumps on the binned features beats a constant score */
     uint16_t *codes = malloc(7 * N * sizeof *codes);
     size_t nb[7];
