@@ -331,6 +331,18 @@ int pk_levina_bickel(const pk_mat *X, size_t nq, size_t k, pk_rng *rng, double *
 /** Class separation delta: the smallest distance >= min_dist between rows with
  *  different labels among ns random rows.  PK_EDOM if no such pair. */
 int pk_class_separation(const pk_mat *X, const int *labels, size_t ns, double min_dist, pk_rng *rng, double *delta);
+/** Exact class separation: the smallest distance >= min_dist between two rows
+ *  of X with different labels, over all pairs (the authors' MNIST delta is this
+ *  minimum on the 60,000 training images).  Pairs are pruned by a lower bound
+ *  from a float GEMM of proj_dim principal-component scores (0 or >= cols: no
+ *  projection, a blocked float GEMM over all columns) and re-checked in double,
+ *  so the result is exact for any proj_dim; proj_dim only sets the speed
+ *  (32 suits MNIST).  pair (may be NULL) gets the two row indices (pair[0] <
+ *  pair[1]; ties go to the smallest indices), checked (may be NULL) the number
+ *  of pairs re-checked in double.  Threads: OpenMP over rows of each tile.
+ *  PK_EDOM if no such pair, PK_EINVAL for bad arguments, PK_ENOMEM. */
+int pk_class_separation_exact(const pk_mat *X, const int *labels, size_t proj_dim, double min_dist, double *delta,
+                              size_t *pair, size_t *checked);
 /** Class separation by extreme-value extrapolation (the authors' estimator):
  *  inverse distances of nsamples random differently labelled pairs, the
  *  moment estimator of the extreme-value index on the k (>= 10) largest, and the

@@ -61,14 +61,19 @@ static int sqdist(const pk_mat *A, const pk_mat *B, pk_mat *D)
     int st = pk_gemm(0, 1, -2.0, A, B, 0.0, D);
     if (st)
         return st;
+    double *bb = malloc((B->rows ? B->rows : 1) * sizeof *bb);
+    if (!bb)
+        return PK_ENOMEM;
+    for (size_t j = 0; j < B->rows; j++)
+        bb[j] = pk_dot(pk_mat_at(B, j, 0), pk_mat_at(B, j, 0), B->cols);
     for (size_t i = 0; i < A->rows; i++) {
         double a = pk_dot(pk_mat_at(A, i, 0), pk_mat_at(A, i, 0), A->cols);
         for (size_t j = 0; j < B->rows; j++) {
-            double b = pk_dot(pk_mat_at(B, j, 0), pk_mat_at(B, j, 0), B->cols);
-            double v = *pk_mat_at(D, i, j) + a + b;
+            double v = *pk_mat_at(D, i, j) + a + bb[j];
             *pk_mat_at(D, i, j) = v > 0 ? v : 0;
         }
     }
+    free(bb);
     return PK_OK;
 }
 
@@ -78,6 +83,26 @@ static int cmpd(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* the k + 1 smallest of v[0..n) into out[0..k], ascending (insertion into a
+ * short sorted buffer: O(n) for the small k the estimator uses) */
+static void smallest(const double *v, size_t n, size_t k, double *out)
+{
+    size_t have = 0;
+    for (size_t t = 0; t < n; t++) {
+        double x = v[t];
+        if (have == k + 1 && x >= out[k])
+            continue;
+        size_t pos = have < k + 1 ? have++ : k;
+        while (pos > 0 && out[pos - 1] > x) {
+            out[pos] = out[pos - 1];
+            pos--;
+        }
+        out[pos] = x;
+    }
+}
+
+#define LB_CHUNK 64
+
 int pk_levina_bickel(const pk_mat *X, size_t nq, size_t k, pk_rng *rng, double *m)
 {
     if (!X || !rng || !m || k < 2 || nq == 0 || X->rows < k + 2)
@@ -85,35 +110,50 @@ int pk_levina_bickel(const pk_mat *X, size_t nq, size_t k, pk_rng *rng, double *
     size_t n = X->rows, d = X->cols;
     if (nq > n)
         nq = n;
-    pk_mat *Q = pk_mat_new(nq, d), *D = pk_mat_new(nq, n);
     size_t *idx = malloc(n * sizeof *idx);
-    double *row = malloc(n * sizeof *row);
+    double *xx = malloc(n * sizeof *xx), *nb = malloc(LB_CHUNK * (k + 1) * sizeof *nb);
+    pk_mat *Q = pk_mat_new(LB_CHUNK, d), *D = pk_mat_new(LB_CHUNK, n);
     int st = PK_ENOMEM;
-    if (!Q || !D || !idx || !row)
+    if (!Q || !D || !idx || !xx || !nb)
         goto done;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         idx[i] = i;
+        xx[i] = pk_dot(pk_mat_at(X, i, 0), pk_mat_at(X, i, 0), d);
+    }
     for (size_t i = 0; i < nq; i++) {
         size_t j = i + (size_t)pk_rng_below(rng, n - i), t = idx[i];
         idx[i] = idx[j], idx[j] = t;
-        memcpy(pk_mat_at(Q, i, 0), pk_mat_at(X, idx[i], 0), d * sizeof(double));
     }
-    if ((st = sqdist(Q, X, D)))
-        goto done;
     /* mean over queries and j < k of log(T_k / T_j), T_j the j-th neighbour
      * distance (the query itself at distance 0 is skipped); the estimate is its
-     * inverse (the pooled form of the authors' code) */
+     * inverse (the pooled form of the authors' code).  Queries go in chunks so
+     * the distance block stays small for n = 60,000. */
     double acc = 0;
     size_t cnt = 0;
-    for (size_t i = 0; i < nq; i++) {
-        memcpy(row, pk_mat_at(D, i, 0), n * sizeof *row);
-        qsort(row, n, sizeof *row, cmpd);
-        double Tk = sqrt(row[k]);
-        for (size_t j = 1; j < k; j++) {
-            double Tj = sqrt(row[j]);
-            if (Tj > 0 && Tk > 0) {
-                acc += log(Tk / Tj);
-                cnt++;
+    for (size_t q0 = 0; q0 < nq; q0 += LB_CHUNK) {
+        size_t nc = nq - q0 < LB_CHUNK ? nq - q0 : LB_CHUNK;
+        pk_mat Qv = *Q, Dv = *D;
+        Qv.rows = nc, Dv.rows = nc;
+        for (size_t i = 0; i < nc; i++)
+            memcpy(pk_mat_at(Q, i, 0), pk_mat_at(X, idx[q0 + i], 0), d * sizeof(double));
+        if ((st = pk_gemm(0, 1, -2.0, &Qv, X, 0.0, &Dv)))
+            goto done;
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < nc; i++) {
+            double *row = pk_mat_at(D, i, 0), a = xx[idx[q0 + i]];
+            for (size_t j = 0; j < n; j++)
+                row[j] = fmax(row[j] + a + xx[j], 0.0);
+            smallest(row, n, k, nb + i * (k + 1));
+        }
+        for (size_t i = 0; i < nc; i++) {
+            const double *s = nb + i * (k + 1);
+            double Tk = sqrt(s[k]);
+            for (size_t j = 1; j < k; j++) {
+                double Tj = sqrt(s[j]);
+                if (Tj > 0 && Tk > 0) {
+                    acc += log(Tk / Tj);
+                    cnt++;
+                }
             }
         }
     }
@@ -125,7 +165,7 @@ int pk_levina_bickel(const pk_mat *X, size_t nq, size_t k, pk_rng *rng, double *
     st = PK_OK;
 done:
     pk_mat_free(Q), pk_mat_free(D);
-    free(idx), free(row);
+    free(idx), free(xx), free(nb);
     return st;
 }
 
