@@ -178,9 +178,22 @@ typedef struct pk_fewshot_train_params {
 } pk_fewshot_train_params;
 
 pk_fewshot_train_params pk_fewshot_train_params_default(void);
+
+typedef enum pk_fewshot_arch {
+    PK_FEWSHOT_ARCH_MLP = 0, /**< in -> hidden -> feat (ReLU) -> classes; features: the feat layer */
+    PK_FEWSHOT_ARCH_CNN = 1  /**< conv3x3(hidden)-ReLU-maxpool2 - conv3x3(feat)-ReLU-maxpool2 -> linear head;
+                                  features: the flattened pooled maps, feat * (h/4) * (w/4) values */
+} pk_fewshot_arch;
+
+/** An MLP (see above). */
 int pk_fewshot_backbone_new(int in, int hidden, int feat, int classes, pk_rng *rng, pk_fewshot_backbone **out,
                             pk_err *err);
+/** A small CNN on one-channel height x width images (inputs of height * width values, row-major):
+ *  c1 then c2 channels; height and width >= 4. */
+int pk_fewshot_backbone_new_cnn(int height, int width, int c1, int c2, int classes, pk_rng *rng,
+                                pk_fewshot_backbone **out, pk_err *err);
 void pk_fewshot_backbone_free(pk_fewshot_backbone *b);
+/** Number of feature values per input. */
 int pk_fewshot_backbone_feat_dim(const pk_fewshot_backbone *b);
 /** Train on X (n x in floats, row-major) with labels in [0, classes).  final_loss (may be NULL)
  *  gets the mean loss of the last epoch.  Shuffles with rng.  @return PK_OK or a status. */
@@ -190,9 +203,42 @@ int pk_fewshot_backbone_train(pk_fewshot_backbone *b, const float *X, const int3
  *  the classification accuracy of the head on (X, y).  @return PK_OK or a status. */
 int pk_fewshot_backbone_features(const pk_fewshot_backbone *b, const float *X, const int32_t *y, size_t n,
                                  double *F, double *base_acc, pk_err *err);
-/** Save / load (safetensors with metadata format "probkit-fewshot-mlp", version 1). */
+/** Save / load (safetensors with metadata format "probkit-fewshot-backbone", version 1,
+ *  arch, height, width, hidden, feat, classes). */
 int pk_fewshot_backbone_save(const pk_fewshot_backbone *b, const char *path, pk_err *err);
 int pk_fewshot_backbone_load(const char *path, pk_fewshot_backbone **out, pk_err *err);
+
+/* ---- the whole pipeline on an IDX image data set ------------------------------- */
+
+typedef struct pk_fewshot_data_params {
+    const char *train_images, *train_labels; /**< IDX (raw or .gz): the base classes are trained on these */
+    const char *test_images, *test_labels;   /**< IDX: the novel-class rows of these become the feature pool */
+    int n_base;          /**< labels 0..n_base-1 are base classes, the others novel; 2 <= n_base. Default 5 */
+    size_t max_base;     /**< use at most this many base training images (0 = all). Default 0 */
+    pk_fewshot_arch arch; /**< default PK_FEWSHOT_ARCH_MLP */
+    int hidden, feat;    /**< MLP widths / CNN channels (>= 1). Default 256, 64 */
+    pk_fewshot_train_params train;
+} pk_fewshot_data_params;
+
+pk_fewshot_data_params pk_fewshot_data_params_default(void);
+
+/** Novel-class features and what is needed to normalise them. */
+typedef struct pk_fewshot_features {
+    size_t n, d;
+    double *F;           /**< n x d raw backbone features of the novel-class test images */
+    int32_t *labels;     /**< n original labels (>= n_base) */
+    double *base_mean;   /**< d: mean feature of the base training images (the CL2N centre) */
+    double base_acc;     /**< accuracy of the backbone's head on the base-class test images */
+    double train_loss;   /**< last-epoch training loss */
+    double train_secs;   /**< wall-clock seconds of training */
+} pk_fewshot_features;
+
+/** Read the IDX files (pixels scaled to [0, 1]), train a backbone on the base classes, return the
+ *  novel-class test features.  If model_out is non-NULL the trained backbone is handed over (else
+ *  freed).  @return PK_OK, PK_EIO / PK_EFORMAT (files; the message names the file), PK_EINVAL, PK_ENOMEM. */
+int pk_fewshot_features_from_idx(const pk_fewshot_data_params *dp, pk_rng *rng, pk_fewshot_features **out,
+                                 pk_fewshot_backbone **model_out, pk_err *err);
+void pk_fewshot_features_free(pk_fewshot_features *f);
 
 #ifdef __cplusplus
 }

@@ -174,7 +174,7 @@ static void update_modes(task *t, double *buf)
                 scale = fmax(scale, fabs(v));
                 m[j] = v;
             }
-            if (shift <= 1e-7 * fmax(scale, 1e-12))
+            if (shift <= 1e-5 * fmax(scale, 1e-12)) /* the authors' tolerance */
                 break;
         }
     }

@@ -26,37 +26,31 @@ void pk_fewshot_cl2n(pk_mat *X, const double *center)
     }
 }
 
-static double sqdist(const double *a, const double *b, size_t d)
-{
-    double s = 0;
-    for (size_t j = 0; j < d; j++) {
-        double t = a[j] - b[j];
-        s += t * t;
-    }
-    return s;
-}
-
 int pk_fewshot_knn_affinity(const pk_mat *X, int knn, double *W, double *mean_d2)
 {
     size_t n = X->rows, d = X->cols;
     if (knn < 1 || n < 2 || !W)
         return PK_EINVAL;
     size_t m = (size_t)knn < n - 1 ? (size_t)knn : n - 1;
-    double *bd = malloc(m * sizeof *bd);
+    double *bd = malloc(m * sizeof *bd), *G = malloc(n * n * sizeof *G), *sq = malloc(n * sizeof *sq);
     size_t *bi = malloc(m * sizeof *bi);
-    if (!bd || !bi) {
-        free(bd), free(bi);
+    if (!bd || !bi || !G || !sq) {
+        free(bd), free(bi), free(G), free(sq);
         return PK_ENOMEM;
     }
+    /* squared distances from the Gram matrix (one dgemm: features are often wide) */
+    for (size_t p = 0; p < n; p++)
+        sq[p] = cblas_ddot((int)d, pk_mat_at(X, p, 0), 1, pk_mat_at(X, p, 0), 1);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)d, 1.0, X->data, (int)X->stride, X->data,
+                (int)X->stride, 0.0, G, (int)n);
     memset(W, 0, n * n * sizeof *W);
     double tot = 0;
     for (size_t p = 0; p < n; p++) {
         size_t have = 0;
-        const double *xp = pk_mat_at(X, p, 0);
         for (size_t q = 0; q < n; q++) {
             if (q == p)
                 continue;
-            double dq = sqdist(xp, pk_mat_at(X, q, 0), d);
+            double dq = fmax(0.0, sq[p] + sq[q] - 2 * G[p * n + q]);
             /* insertion into the sorted list of the m best; strict < keeps the lower index on ties */
             if (have == m && dq >= bd[m - 1])
                 continue;
@@ -75,7 +69,7 @@ int pk_fewshot_knn_affinity(const pk_mat *X, int knn, double *W, double *mean_d2
     }
     if (mean_d2)
         *mean_d2 = tot / (double)(n * m);
-    free(bd), free(bi);
+    free(bd), free(bi), free(G), free(sq);
     return PK_OK;
 }
 
