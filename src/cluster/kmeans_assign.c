@@ -199,10 +199,34 @@ size_t km_near_rows(const km_ws *ws, const size_t *rows, size_t m, int32_t *lab,
     return rescued;
 }
 
+size_t km_chunk_apply(const km_ws *ws, const double *C, size_t i0, size_t m, const int32_t *lab, int32_t *labels,
+                      double *dist2, double *a)
+{
+    const pk_mat *X = ws->X;
+    size_t d = ws->d, k = ws->k, changed = 0;
+    if (a)
+        memset(a, 0, (k * d + k) * sizeof(double));
+    for (size_t r = 0; r < m; r++) {
+        size_t i = i0 + r;
+        int32_t old = labels[i];
+        if (dist2)
+            dist2[i] = pk_sqdist(pk_mat_at(X, i, 0), C + (size_t)lab[r] * d, d);
+        if (old == lab[r])
+            continue;
+        changed++;
+        labels[i] = lab[r];
+        if (a) { /* only moved rows are read again in double */
+            if (old >= 0)
+                km_chunk_add(a, pk_mat_at(X, i, 0), d, k, old, -1.0);
+            km_chunk_add(a, pk_mat_at(X, i, 0), d, k, lab[r], 1.0);
+        }
+    }
+    return changed;
+}
+
 size_t km_assign_all(km_ws *ws, const double *C, int32_t *labels, double *dist2, int exact, int with_sums,
                      int64_t *n_dist)
 {
-    const pk_mat *X = ws->X;
     size_t n = ws->n, d = ws->d, k = ws->k, changed = 0, w = k * d + k, nch = km_nchunks(n);
     int64_t resc = 0;
     int lowp = 0;
@@ -223,23 +247,7 @@ size_t km_assign_all(km_ws *ws, const double *C, int32_t *labels, double *dist2,
         for (size_t r = 0; r < m; r++)
             rows[r] = i0 + r;
         resc += (int64_t)km_near_rows(ws, rows, m, lab, dist2 ? dist2 + i0 : NULL, NULL);
-        if (a)
-            memset(a, 0, w * sizeof(double));
-        for (size_t r = 0; r < m; r++) {
-            size_t i = i0 + r;
-            int32_t old = labels[i];
-            if (dist2 && exact)
-                dist2[i] = pk_sqdist(pk_mat_at(X, i, 0), C + (size_t)lab[r] * d, d);
-            if (old == lab[r])
-                continue;
-            changed++;
-            labels[i] = lab[r];
-            if (a) { /* only moved rows are read again in double */
-                if (old >= 0)
-                    km_chunk_add(a, pk_mat_at(X, i, 0), d, k, old, -1.0);
-                km_chunk_add(a, pk_mat_at(X, i, 0), d, k, lab[r], 1.0);
-            }
-        }
+        changed += km_chunk_apply(ws, C, i0, m, lab, labels, exact ? dist2 : NULL, a);
     }
     ws->rescued += resc;
     *n_dist += (int64_t)(n * k);

@@ -351,7 +351,6 @@ size_t km_assign_lowp(km_ws *ws, const double *C, int32_t *labels, double *dist2
     if (!ws->Xb || !set_centres_lowp(ws, C))
         return 0;
     *used = 1;
-    const pk_mat *X = ws->X;
     size_t n = ws->n, d = ws->d, k = ws->k, dp = (d + 1) / 2, changed = 0, w = k * d + k, nch = km_nchunks(n);
     int keep = ws->kp4 <= KM_LOWP_KMAX;
     int64_t resc = 0, opened = 0, refl = 0;
@@ -421,23 +420,7 @@ size_t km_assign_lowp(km_ws *ws, const double *C, int32_t *labels, double *dist2
                     dist2[open[q]] = ohi[q];
             }
         }
-        if (a)
-            memset(a, 0, w * sizeof(double));
-        for (size_t r = 0; r < m; r++) {
-            size_t i = i0 + r;
-            int32_t old = labels[i];
-            if (dist2 && exact)
-                dist2[i] = pk_sqdist(pk_mat_at(X, i, 0), C + (size_t)lab[r] * d, d);
-            if (old == lab[r])
-                continue;
-            changed++;
-            labels[i] = lab[r];
-            if (a) {
-                if (old >= 0)
-                    km_chunk_add(a, pk_mat_at(X, i, 0), d, k, old, -1.0);
-                km_chunk_add(a, pk_mat_at(X, i, 0), d, k, lab[r], 1.0);
-            }
-        }
+        changed += km_chunk_apply(ws, C, i0, m, lab, labels, exact ? dist2 : NULL, a);
     }
     ws->rescued += resc;
     ws->screen_open += opened;

@@ -104,6 +104,11 @@ double km_dist_upper(const km_ws *ws, size_t i, size_t j);
  *  label -1 counts as no label), so running sums stay current while unmoved rows are not reread. */
 size_t km_assign_all(km_ws *ws, const double *C, int32_t *labels, double *dist2, int exact, int with_sums,
                      int64_t *n_dist);
+/** Apply the labels lab of rows i0..i0+m-1: count and store the changes, fill dist2 (if not
+ *  NULL) with exact squared distances, and (a not NULL) set a to the chunk's change of the label
+ *  sums (moved rows only: minus at the old label, plus at the new; -1 is no label). */
+size_t km_chunk_apply(const km_ws *ws, const double *C, size_t i0, size_t m, const int32_t *lab, int32_t *labels,
+                      double *dist2, double *a);
 /** New centres as label means from the chunk sums (nparts of them, or NULL: serial from labels).
  *  An empty cluster takes the point farthest from its centre (distances recomputed exactly). */
 int km_update_centers(const pk_mat *X, const int32_t *labels, size_t k, double *dist2, double *C, double *counts,
