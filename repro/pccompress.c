@@ -31,15 +31,6 @@ typedef struct fit {
 #define Q_STEP 0.3
 #define Q_LEVELS 50
 
-static size_t model_bytes(const pk_pc *pc)
-{
-    uint8_t *b;
-    size_t n = 0;
-    if (!pk_pc_serialize(pc, &b, &n, NULL))
-        free(b);
-    return n;
-}
-
 static int load(pk_repro_ctx *ctx, const char *rel, pk_array **a)
 {
     char path[4096];
@@ -132,13 +123,13 @@ static int measure(pk_repro_ctx *ctx, pk_pc *pc, const uint8_t *test, size_t nte
     f->ntest = ntest;
     f->exact = 1;
     f->k = pc->k;
-    f->bytes_float = model_bytes(pc);
+    f->bytes_float = pk_pc_file_bytes(pc);
     int st = pk_pc_bpd(pc, test, ntest, &f->theo_float, &err);
     if (!st)
         st = pk_pc_quantize(pc, Q_STEP, Q_LEVELS, &err);
     if (!st)
         st = pk_pc_bpd(pc, test, ntest, &f->theo, &err);
-    f->bytes_q = model_bytes(pc);
+    f->bytes_q = pk_pc_file_bytes(pc);
     double t1 = pk_time_now();
     for (int mode = 0; mode < 2 && code && !st; mode++) {
         uint8_t *buf, *y;

@@ -509,12 +509,7 @@ static int cmd_eval(const opts *o)
         t_inc = t1 - t0;
         pk_pc_coder_free(c);
     }
-    size_t msize = 0;
-    {
-        uint8_t *mb;
-        if (!st && !pk_pc_serialize(pc, &mb, &msize, NULL))
-            free(mb);
-    }
+    size_t msize = st ? 0 : pk_pc_file_bytes(pc);
     if (st) {
         pk_pc_free(pc), free(im.x);
         return pk_cli_fail_status(CMD, st, &err);
@@ -642,15 +637,6 @@ static int cmd_inpaint(const opts *o)
     return st ? pk_cli_fail_status(CMD, st, &err) : 0;
 }
 
-static size_t model_bytes(const pk_pc *pc)
-{
-    uint8_t *b;
-    size_t n = 0;
-    if (!pk_pc_serialize(pc, &b, &n, NULL))
-        free(b);
-    return n;
-}
-
 static int cmd_quantize(const opts *o)
 {
     if (!o->out)
@@ -672,7 +658,7 @@ static int cmd_quantize(const opts *o)
         return rc;
     }
     double b0 = NAN, b1 = NAN;
-    size_t s0 = model_bytes(pc);
+    size_t s0 = pk_pc_file_bytes(pc);
     int st = o->in ? pk_pc_bpd(pc, im.x, im.n, &b0, &err) : PK_OK;
     if (!st)
         st = pk_pc_quantize(pc, o->qstep, (int)o->qlevels, &err);
@@ -680,7 +666,7 @@ static int cmd_quantize(const opts *o)
         st = pk_pc_bpd(pc, im.x, im.n, &b1, &err);
     if (!st)
         st = pk_pc_save(pc, o->out, &err);
-    size_t s1 = st ? 0 : model_bytes(pc);
+    size_t s1 = st ? 0 : pk_pc_file_bytes(pc);
     free(im.x);
     if (st) {
         pk_pc_free(pc);

@@ -208,6 +208,8 @@ int pk_pc_serialize(const pk_pc *pc, uint8_t **buf, size_t *len, pk_err *err);
 /** Parse a serialised circuit (version 1 or 2); every size, index and probability is checked
  *  (PK_EFORMAT with a message naming `name` otherwise). */
 int pk_pc_parse(const uint8_t *buf, size_t len, const char *name, pk_pc **out, pk_err *err);
+/** Size in bytes of the file pk_pc_save would write (0 on failure). */
+size_t pk_pc_file_bytes(const pk_pc *pc);
 /** Save atomically / load from a file. */
 int pk_pc_save(const pk_pc *pc, const char *path, pk_err *err);
 int pk_pc_load(const char *path, pk_pc **out, pk_err *err);

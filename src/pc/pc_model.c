@@ -340,6 +340,16 @@ int pk_pc_parse(const uint8_t *buf, size_t len, const char *name, pk_pc **out, p
     return PK_OK;
 }
 
+size_t pk_pc_file_bytes(const pk_pc *pc)
+{
+    uint8_t *b;
+    size_t n = 0;
+    if (pk_pc_serialize(pc, &b, &n, NULL))
+        return 0;
+    free(b);
+    return n;
+}
+
 int pk_pc_save(const pk_pc *pc, const char *path, pk_err *err)
 {
     uint8_t *buf;
