@@ -37,6 +37,15 @@
 
 #include "kmeans_priv.h"
 
+/* x86-64 with GCC or Clang builds the kernels (chosen at run time); elsewhere, or with
+ * -DPK_KM_NO_BF16, the screening is never on and Lloyd uses the float search */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(PK_KM_NO_BF16)
+#include <immintrin.h>
+#define PK_KM_HAVE_BF16 1
+#endif
+
+#if defined(PK_KM_HAVE_BF16)
+
 /* float -> bfloat16 bits, round to nearest even (finite input) */
 static uint16_t to_bf16(float f)
 {
@@ -74,10 +83,6 @@ static void free_big(void *p, size_t bytes)
     (void)bytes;
     free(p);
 }
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-#define PK_KM_HAVE_BF16 1
 
 /* nearest (lab, g1) and second-nearest (g2) screened value of the 16 rows of each of the nb
  * (1 or 2) blocks at xb (dp 64-byte pair vectors each, bs bfloat16 apart); all (if not NULL)
@@ -232,8 +237,13 @@ void km_ws_free_lowp(km_ws *ws)
 {
     free(ws->mu);
     free(ws->xnc);
+#if defined(PK_KM_HAVE_BF16)
     free_big(ws->Xb, ws->Xb_bytes);
     free_big(ws->Xl, ws->Xl_bytes);
+#else
+    free(ws->Xb);
+    free(ws->Xl);
+#endif
     free(ws->Cb);
     free(ws->cnb);
     free(ws->Cef);
@@ -244,6 +254,7 @@ void km_ws_free_lowp(km_ws *ws)
     ws->cnb = NULL;
 }
 
+#if defined(PK_KM_HAVE_BF16)
 /* centred centres (double and bfloat16) and the pass's thresholds; returns 0 when they are out
  * of the float range (then the pass uses the float search) */
 static int set_centres_lowp(km_ws *ws, const double *C)
@@ -277,7 +288,6 @@ static int set_centres_lowp(km_ws *ws, const double *C)
     return cmax < 1e30;
 }
 
-#if defined(PK_KM_HAVE_BF16)
 /* Refinement of an open row.  x~_t = fl(high + low) (gathered from the blocks, still in cache)
  * is within (2^-16 + 2^-22)|x_t| of the centred value; with float centred centres (2^-24) and
  * float multiply-adds over d terms the dot product is within (2^-16 + 2^-21 + (d + 8) 2^-24)|x||c_j|
