@@ -55,14 +55,6 @@ static uint16_t to_bf16(float f)
     return (uint16_t)(u >> 16);
 }
 
-static float from_bf16(uint16_t h)
-{
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* The copy is streamed once per iteration: 2 MiB pages (where the kernel offers them on request)
  * spare the TLB misses and most of the page faults of a fresh 4 KiB-page allocation. */
 #define KM_BIG_ALIGN ((size_t)2 << 20)
@@ -147,6 +139,47 @@ __attribute__((target("avx512f,avx512bf16"))) static void near_bf16(const uint16
  * the stack). */
 #define KM_LOWP_DMAX 1024
 
+/* One row to bfloat16: the high parts into its block (hi: the row's first pair slot, a pair
+ * every 32 values), the low parts row-major (lo: even columns, then odd ones from lo + dp16);
+ * *s and *sr receive the centred and raw squared norms.  16 columns per step; the rounding is
+ * the scalar to_bf16's (round to nearest even on the float bits). */
+__attribute__((target("avx512f"))) static void convert_row(const double *x, const double *mu, size_t d, size_t dp16,
+                                                           uint16_t *hi, uint16_t *lo, double *s, double *sr)
+{
+    const __m512i bias = _mm512_set1_epi32(0x7FFF), one = _mm512_set1_epi32(1);
+    const __m512i evenodd = _mm512_set_epi32(15, 13, 11, 9, 7, 5, 3, 1, 14, 12, 10, 8, 6, 4, 2, 0);
+    __m512d acc = _mm512_setzero_pd(), accr = _mm512_setzero_pd();
+    for (size_t t0 = 0; t0 < d; t0 += 16) {
+        size_t m = d - t0 < 16 ? d - t0 : 16;
+        __mmask8 m0 = (__mmask8)(m >= 8 ? 0xFF : (1u << m) - 1), m1 = (__mmask8)(m > 8 ? (1u << (m - 8)) - 1 : 0);
+        if (m == 16)
+            m1 = 0xFF;
+        __m512d xa = _mm512_maskz_loadu_pd(m0, x + t0), xb = _mm512_maskz_loadu_pd(m1, x + t0 + 8);
+        __m512d va = _mm512_sub_pd(xa, _mm512_maskz_loadu_pd(m0, mu + t0));
+        __m512d vb = _mm512_sub_pd(xb, _mm512_maskz_loadu_pd(m1, mu + t0 + 8));
+        acc = _mm512_fmadd_pd(va, va, _mm512_fmadd_pd(vb, vb, acc));
+        accr = _mm512_fmadd_pd(xa, xa, _mm512_fmadd_pd(xb, xb, accr));
+        __m512 f = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(va))),
+                                                       _mm256_castps_pd(_mm512_cvtpd_ps(vb)), 1));
+        __m512i u = _mm512_castps_si512(f);
+        __m512i h = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, bias),
+                                                       _mm512_and_si512(_mm512_srli_epi32(u, 16), one)), 16);
+        __m512 rest = _mm512_sub_ps(f, _mm512_castsi512_ps(_mm512_slli_epi32(h, 16))); /* exact */
+        __m512i ru = _mm512_castps_si512(rest);
+        __m512i l = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(ru, bias),
+                                                       _mm512_and_si512(_mm512_srli_epi32(ru, 16), one)), 16);
+        uint32_t w[8];
+        _mm256_storeu_si256((__m256i *)w, _mm512_cvtepi32_epi16(h)); /* 8 pairs, in column order */
+        for (size_t q = 0; q < (m + 1) / 2; q++)
+            memcpy(hi + (t0 / 2 + q) * 32, &w[q], sizeof w[q]);
+        __m256i le = _mm512_cvtepi32_epi16(_mm512_permutexvar_epi32(evenodd, l)); /* evens, then odds */
+        _mm_storeu_si128((__m128i *)(lo + t0 / 2), _mm256_castsi256_si128(le));
+        _mm_storeu_si128((__m128i *)(lo + dp16 + t0 / 2), _mm256_extracti128_si256(le, 1));
+    }
+    *s = _mm512_reduce_add_pd(acc);
+    *sr = _mm512_reduce_add_pd(accr);
+}
+
 int km_lowp_available(void)
 {
 #if defined(PK_KM_HAVE_BF16)
@@ -202,16 +235,8 @@ int km_ws_enable_lowp(km_ws *ws)
             const double *x = pk_mat_at(X, i, 0);
             uint16_t *lo = ws->Xl + i * 2 * ws->dp16; /* even columns, then odd ones */
             memset(lo, 0, 2 * ws->dp16 * sizeof(uint16_t));
-            double s = 0, sr = 0;
-            for (size_t t = 0; t < d; t++) {
-                double v = x[t] - ws->mu[t];
-                float f = (float)v;
-                uint16_t h = to_bf16(f);
-                s += v * v;
-                sr += x[t] * x[t];
-                hi[(t / 2) * 32 + 2 * r + (t & 1)] = h;
-                lo[(t & 1) * ws->dp16 + t / 2] = to_bf16(f - from_bf16(h)); /* f - h is exact */
-            }
+            double s, sr;
+            convert_row(x, ws->mu, d, ws->dp16, hi + 2 * r, lo, &s, &sr);
             ws->xn[i] = sr; /* the raw norms too (the finiteness check reads them) */
             ws->xnc[i] = s;
             ws->xnc[n + i] = sqrt(s);
