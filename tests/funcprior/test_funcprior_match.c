@@ -97,8 +97,51 @@ static void check_rbf(void)
     pk_gp_kernel_free(k);
 }
 
+/* The two samplers behind the distance: GP draws have the kernel's
+ * covariance, and a linear model's prior draws the analytic variance
+ * sb^2 + sw^2 |x|^2 / d. */
+static void check_samplers(void)
+{
+    enum { NS = 20000 };
+    pk_rng rng;
+    pk_rng_seed(&rng, 17);
+    pk_mat *X = pk_mat_new(3, 2), *F = pk_mat_new(NS, 3);
+    double xs[6] = {0.5, -1.0, 2.0, 0.3, -0.7, -0.7};
+    for (int i = 0; i < 6; i++)
+        X->data[i] = xs[i];
+    pk_gp_kernel *k = pk_gp_kernel_new(PK_GP_KERNEL_SE, 2, 0, 1);
+    double th[2] = {log(2.0), log(1.5)};
+    pk_gp_kernel_set_params(k, th);
+    PK_CHECK_OK(pk_funcprior_gp_sample(k, X, NS, &rng, F, NULL));
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j <= i; j++) {
+            double c = 0;
+            for (int s = 0; s < NS; s++)
+                c += *pk_mat_at(F, s, i) * *pk_mat_at(F, s, j) / NS;
+            double kij = pk_gp_kernel_eval(k, pk_mat_at(X, i, 0), pk_mat_at(X, j, 0), NULL);
+            PK_CHECK_CLOSE(c, kij, 5 * 2.0 * sqrt(2.0 / NS), 0); /* sd of a product moment <= sf2 sqrt(2/n) */
+        }
+    pk_funcprior_net lin = {2, 0, {0}, PK_FUNCPRIOR_RELU};
+    pk_funcprior_prior pr = pk_funcprior_prior_iid(&lin, 1.0);
+    pr.w_std[0] = 1.3, pr.b_std[0] = 0.4;
+    PK_CHECK_OK(pk_funcprior_sample_functions(&lin, &pr, X, NS, &rng, F, NULL));
+    for (int i = 0; i < 3; i++) {
+        double v = 0, x2 = xs[2 * i] * xs[2 * i] + xs[2 * i + 1] * xs[2 * i + 1];
+        for (int s = 0; s < NS; s++)
+            v += *pk_mat_at(F, s, i) * *pk_mat_at(F, s, i) / NS;
+        double ev = 0.16 + 1.69 * x2 / 2;
+        PK_CHECK_CLOSE(v, ev, 0, 5 * sqrt(2.0 / NS));
+    }
+    pk_err err = {0};
+    pk_mat *bad = pk_mat_new(2, 2); /* needs 2 x 3 */
+    PK_CHECK(pk_funcprior_gp_sample(k, X, 2, &rng, bad, &err) == PK_EINVAL);
+    pk_mat_free(bad), pk_mat_free(X), pk_mat_free(F);
+    pk_gp_kernel_free(k);
+}
+
 int main(void)
 {
+    check_samplers();
     check_linear_recovery();
     check_rbf();
     return pk_test_done();
