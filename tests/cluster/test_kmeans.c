@@ -134,21 +134,8 @@ int main(void)
         PK_CHECK_OK(pk_kmeans_predict(&km, &Xtm, lt, NULL));
         size_t bad = 0;
         for (size_t i = 0; i < nt; i++) {
-            double best = INFINITY, dl = 0;
-            int32_t bj = 0;
-            for (size_t j = 0; j < kt; j++) {
-                double s = 0;
-                for (size_t t = 0; t < dt; t++) {
-                    double e = Xt[i * dt + t] - Ct[j * dt + t];
-                    s += e * e;
-                }
-                if (s < best) {
-                    best = s;
-                    bj = (int32_t)j;
-                }
-                if ((int32_t)j == lt[i])
-                    dl = s;
-            }
+            double best, dl = 0;
+            int32_t bj = fx_nearest(Xt + i * dt, Ct, kt, dt, lt[i], &best, &dl);
             /* gaps of ~1e-8 are far above double rounding: the same label; exact midpoints may
              * break the tie either way by one rounding, but must be a true nearest centre */
             bad += (i % 3 != 0) ? lt[i] != bj : !(dl <= best * (1 + 1e-12));

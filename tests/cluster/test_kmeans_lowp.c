@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "kmeans_priv.h"
 #include "pk_test.h"
 #include "probkit/cluster.h"
@@ -19,21 +20,8 @@ static size_t count_bad(const double *X, const double *C, size_t n, size_t d, si
     size_t bad = 0;
     *worst_d2 = 0;
     for (size_t i = 0; i < n; i++) {
-        double best = INFINITY, dl = 0;
-        int32_t bj = 0;
-        for (size_t j = 0; j < k; j++) {
-            double s = 0;
-            for (size_t t = 0; t < d; t++) {
-                double e = X[i * d + t] - C[j * d + t];
-                s += e * e;
-            }
-            if (s < best) {
-                best = s;
-                bj = (int32_t)j;
-            }
-            if ((int32_t)j == lab[i])
-                dl = s;
-        }
+        double best, dl = 0;
+        int32_t bj = fx_nearest(X + i * d, C, k, d, lab[i], &best, &dl);
         bad += exact_tie[i] ? !(dl <= best * (1 + 1e-12)) : lab[i] != bj;
         double e = fabs(dist2[i] - dl) / (dl > 1e-300 ? dl : 1e-300);
         if (e > *worst_d2)
