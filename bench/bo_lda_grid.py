@@ -15,10 +15,14 @@ quality and the E-step cost.
 
 Usage: OMP_NUM_THREADS=1 /usr/bin/python3 bench/bo_lda_grid.py [out.csv [BATCH,BATCH,...]]
 (a batch list computes only those minibatch sizes, so that the grid can be
-built in pieces and the CSVs joined: every fit is deterministic)
+built in pieces: every fit is deterministic)
+       /usr/bin/python3 bench/bo_lda_grid.py --from-logs out.csv LOG...
+(writes the grid from the per-fit lines that runs printed on stderr, for
+pieces that were stopped before they wrote their CSV)
 Data:  <data dir>/kjv/kjv.txt (scripts/fetch_data.sh), data dir = $PROBKIT_DATA or <repo>/data.
 """
 import os
+import re
 import sys
 import time
 
@@ -55,7 +59,32 @@ def corpus(path):
     return [docs[i] for i in perm]
 
 
+def write_csv(out, rows):
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("kappa,tau0,batch,perplexity,cpu_seconds\n")
+        for r in sorted(rows, key=lambda r: (r[2], r[0], r[1])):
+            f.write(f"{r[0]:g},{r[1]:g},{r[2]:g},{r[3]:.4f},{r[4]:.4f}\n")
+    os.replace(tmp, out)
+
+
+def from_logs(out, logs):
+    pat = re.compile(r"^S=(\d+) kappa=([0-9.]+) tau0=(\d+): perplexity ([0-9.]+), ([0-9.]+) CPU s$")
+    rows = {}
+    for path in logs:
+        with open(path) as f:
+            for line in f:
+                m = pat.match(line.strip())
+                if m:
+                    S, kap, tau = int(m[1]), float(m[2]), int(m[3])
+                    rows[(kap, tau, S)] = (kap, tau, S, float(m[4]), float(m[5]))
+    write_csv(out, list(rows.values()))
+    print(f"{len(rows)} grid points written to {out}", file=sys.stderr)
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--from-logs":
+        return from_logs(sys.argv[2], sys.argv[3:])
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     data = os.environ.get("PROBKIT_DATA", os.path.join(repo, "data"))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(repo, "tests/fixtures/bo/lda_grid.csv")
@@ -79,12 +108,7 @@ def main():
                 rows.append((kap, tau, S, ppl, sec))
                 print(f"S={S} kappa={kap} tau0={tau}: perplexity {ppl:.2f}, {sec:.3f} CPU s", file=sys.stderr,
                       flush=True)
-    tmp = out + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("kappa,tau0,batch,perplexity,cpu_seconds\n")
-        for r in rows:
-            f.write(f"{r[0]:g},{r[1]:g},{r[2]:g},{r[3]:.4f},{r[4]:.4f}\n")
-    os.replace(tmp, out)
+    write_csv(out, rows)
 
 
 if __name__ == "__main__":
