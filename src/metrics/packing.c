@@ -140,21 +140,12 @@ int pk_packing_optimize(size_t d, size_t k, size_t steps, int power, pk_rng *rng
         return pk_err_set(err, PK_EINVAL, "need d >= 1, k >= 2, steps >= 1, power in [2, 64] (got %zu, %zu, %zu, %d)",
                           d, k, steps, power);
     size_t kd = k * d;
-    /* float32 throughout, as the authors' torch sweep */
-    float *V = malloc(kd * sizeof *V), *U = malloc(kd * sizeof *U), *G = malloc(k * k * sizeof *G),
-          *GU = malloc(kd * sizeof *GU), *m1 = calloc(kd, sizeof *m1), *m2 = calloc(kd, sizeof *m2),
-          *nr = malloc(k * sizeof *nr), *wpow = malloc(k * sizeof *wpow);
-    if (!V || !U || !G || !GU || !m1 || !m2 || !nr || !wpow) {
-        free(V);
-        free(U);
-        free(G);
-        free(GU);
-        free(m1);
-        free(m2);
-        free(nr);
-        free(wpow);
+    /* float32 throughout, as the authors' torch sweep; one block: V, U, GU, m1, m2 (k d
+     * each), the Gram matrix (k^2), norms and a row buffer (k each) */
+    float *V = calloc(5 * kd + k * k + 2 * k, sizeof *V);
+    if (!V)
         return pk_err_set(err, PK_ENOMEM, "out of memory (k = %zu, d = %zu)", k, d);
-    }
+    float *U = V + kd, *GU = U + kd, *m1 = GU + kd, *m2 = m1 + kd, *G = m2 + kd, *nr = G + k * k, *wpow = nr + k;
     /* unit-norm start, as the authors' sweep: with Adam the step is about lr in absolute
      * terms, so the start's norm sets the angular step size */
     for (size_t i = 0; i < kd; i++)
@@ -211,12 +202,5 @@ int pk_packing_optimize(size_t d, size_t k, size_t steps, int power, pk_rng *rng
     }
     *eps = worst;
     free(V);
-    free(U);
-    free(G);
-    free(GU);
-    free(m1);
-    free(m2);
-    free(nr);
-    free(wpow);
     return PK_OK;
 }

@@ -1,5 +1,6 @@
 /* Capacity formulas (the paper's anchors), cosine statistics, packings. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "fixture.h"
@@ -140,6 +141,28 @@ static void ev_line(const char *name, const double *v, size_t n, void *ctx)
     }
 }
 
+static void torch_line(const char *name, const double *v, size_t n, void *ctx)
+{
+    int *seen = ctx;
+    /* torch_packing d k steps p mean sd (8 seeds); only the small cell is rerun here */
+    if (strcmp(name, "torch_packing") || n != 6 || v[0] != 16)
+        return;
+    enum { S = 8 };
+    double e[S], m = 0, ss = 0;
+    for (int i = 0; i < S; i++) {
+        pk_rng r;
+        pk_rng_seed(&r, 100 + (uint64_t)i);
+        PK_CHECK_OK(pk_packing_optimize((size_t)v[0], (size_t)v[1], (size_t)v[2], (int)v[3], &r, &e[i], NULL));
+        m += e[i] / S;
+    }
+    for (int i = 0; i < S; i++)
+        ss += (e[i] - m) * (e[i] - m) / (S - 1);
+    /* the same procedure as torch's, so the same distribution: means within 3 standard errors */
+    double se = sqrt(ss / S + v[5] * v[5] / S);
+    PK_CHECK_MSG(fabs(m - v[4]) < 3 * se, "optimised eps mean %g vs torch %g (se %g)", m, v[4], se);
+    (*seen)++;
+}
+
 /* the extreme-value prediction of the random-packing measurement, against scipy
  * (tests/ref/metrics_capacity.py) and against the measurement itself */
 static void test_random_prediction(void)
@@ -166,5 +189,8 @@ int main(void)
     test_cosine_stats();
     test_packings();
     test_random_prediction();
+    int seen = 0;
+    PK_CHECK(fixture_each("packing_torch.txt", torch_line, &seen) == 0);
+    PK_CHECK(seen == 1);
     return pk_test_done();
 }
