@@ -56,7 +56,8 @@ typedef enum pk_kmeans_init {
  *  (rows too close to call go on to float and then double), so labels never depend on it. */
 typedef enum pk_kmeans_screen {
     PK_KMEANS_SCREEN_AUTO = 0,  /**< bfloat16 dot products where the CPU has AVX-512 BF16 (Lloyd
-                                     only; n*d*2 bytes more memory), else float */
+                                     only, 16 <= d <= 1024; about n*d*4 bytes, in place of the float
+                                     copy's n*d*4), else float */
     PK_KMEANS_SCREEN_FLOAT = 1  /**< float only (the portable path) */
 } pk_kmeans_screen;
 
@@ -96,7 +97,9 @@ typedef struct pk_kmeans {
 /** Fit K-means to X (n x d). Deterministic given the rng state (for any OpenMP thread count).
  *  The nearest-centre search runs on a float copy of X (n*d floats of extra memory) with a
  *  certified error bound; rows whose two nearest centres are too close to call in float are
- *  rescanned in double, so the labels equal an all-double search (up to exact ties).
+ *  rescanned in double, so the labels equal an all-double search (up to exact ties).  Lloyd
+ *  with PK_KMEANS_SCREEN_AUTO on a CPU with AVX-512 BF16 screens in bfloat16 instead (same
+ *  certification, same labels; see pk_kmeans_screen).
  *  @return PK_OK; PK_EINVAL (params), PK_EDOM (non-finite data), PK_ENOMEM. */
 int pk_kmeans_fit(const pk_mat *X, const pk_kmeans_params *p, pk_rng *rng, pk_kmeans **out, pk_err *err);
 /** Nearest-centre labels for the rows of X (X->cols must equal km->d); labels has X->rows entries.

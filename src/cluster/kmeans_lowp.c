@@ -136,7 +136,7 @@ __attribute__((target("avx512f,avx512bf16"))) static void near_bf16(const uint16
 #endif
 
 /* Rows of more than KM_LOWP_DMAX columns keep the float search (the refinement gathers a row on
- * the stack). */
+ * the stack), and so do rows of fewer than 16. */
 #define KM_LOWP_DMAX 1024
 
 /* One row to bfloat16: the high parts into its block (hi: the row's first pair slot, a pair
@@ -193,7 +193,9 @@ int km_lowp_available(void)
 int km_ws_enable_lowp(km_ws *ws)
 {
 #if defined(PK_KM_HAVE_BF16)
-    if (!km_lowp_available() || ws->d > KM_LOWP_DMAX)
+    /* below 16 columns the low parts' padding to 16 pairs would outweigh X itself, and the float
+     * kernel is cheap there anyway */
+    if (!km_lowp_available() || ws->d < 16 || ws->d > KM_LOWP_DMAX)
         return 0;
     const pk_mat *X = ws->X;
     size_t n = ws->n, d = ws->d, k = ws->k, dp = (d + 1) / 2, nblk = (n + 15) / 16;
