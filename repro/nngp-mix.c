@@ -186,9 +186,10 @@ static void cand_take(cand *best, double val, double test, double rmse, double a
         *best = (cand){val, test, rmse, a, beta, eps};
 }
 
-/* K (n x n), Kv (nv x n), Kt (nt x n) and diagonals for one (w, s). */
+/* For one (w, s): K (train x train), Kx[0] / Kx[1] (validation / test x train)
+ * and the diagonals dx of the held-out rows; L, V, mean, var, u, z are work. */
 typedef struct gmats {
-    pk_mat *K, *L, *C, *Kx[2], *V[2];
+    pk_mat *K, *L, *Kx[2], *V[2];
     double *dx[2], *mean[2], *var[2], *u, *z;
 } gmats;
 
@@ -244,8 +245,7 @@ static int paper_protocol(const split *sp, result *res)
     memset(&g, 0, sizeof g);
     g.K = pk_mat_new(n, n);
     g.L = pk_mat_new(n, n);
-    g.C = pk_mat_new(n, 1);
-    int r = g.K && g.L && g.C ? PK_OK : PK_ENOMEM;
+    int r = g.K && g.L ? PK_OK : PK_ENOMEM;
     for (int e = 0; e < 2 && !r; e++) {
         g.Kx[e] = pk_mat_new(ms[e], n);
         g.V[e] = pk_mat_new(n, ms[e]);
@@ -366,7 +366,6 @@ static int paper_protocol(const split *sp, result *res)
         r = PK_ESING;
     pk_mat_free(g.K);
     pk_mat_free(g.L);
-    pk_mat_free(g.C);
     for (int e = 0; e < 2; e++) {
         pk_mat_free(g.Kx[e]);
         pk_mat_free(g.V[e]);
