@@ -4,7 +4,7 @@
 const pk_paper pk_papers[] = {
     {"gedi", "Unifying Self-Supervised Clustering and Energy-Based Models", "nn + cluster", 0},
     {"pcdm", "Likelihood Training of Cascaded Diffusion Models via Hierarchical Volume-preserving Maps", "density", 0},
-    {"epiplexity", "From Entropy to Epiplexity", "nn + metrics", 0},
+    {"epiplexity", "From Entropy to Epiplexity", "epiplexity (nn)", 0},
     {"pretrain", "On the Provable Advantage of Unsupervised Pretraining", "cluster/latent", 0},
     {"equity", "DatasetEquity: Are All Samples Created Equal?", "nn + cluster", 0},
     {"universality", "The Universality Lens", "theory", 0},
