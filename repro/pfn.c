@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdio.h>
 
-#include <cblas.h>
 
 #include "probkit/pfn.h"
 #include "repro.h"
@@ -62,16 +61,8 @@ static void plot_curves(pk_repro_ctx *ctx, const char *name, const char *title, 
 static int run_all(pk_repro_ctx *ctx);
 
 /* A PFN's matrix products are small: OpenBLAS's threads cost 5x more in
- * synchronisation than they save (measured), so BLAS runs single-threaded
- * here and gets its setting back afterwards. */
-static int run(pk_repro_ctx *ctx)
-{
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    int st = run_all(ctx);
-    openblas_set_num_threads(blas_threads);
-    return st;
-}
+ * synchronisation than they save (measured). */
+static int run(pk_repro_ctx *ctx) { return pk_repro_serial(ctx, run_all); }
 
 static int run_all(pk_repro_ctx *ctx)
 {

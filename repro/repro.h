@@ -60,6 +60,11 @@ void pk_repro_log(pk_repro_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/** Run fn(ctx) with BLAS and OpenMP single-threaded and restore the settings
+ *  after.  For experiments made of many small matrix products (small networks
+ *  trained step by step): threads then cost far more in synchronisation than
+ *  they save — 5-10x the CPU time measured on PFN and the ECA observers. */
+int pk_repro_serial(pk_repro_ctx *ctx, int (*fn)(pk_repro_ctx *ctx));
 /** Add a plot (rendered now; the plot stays the caller's). `name` is a file stem. */
 void pk_repro_plot(pk_repro_ctx *ctx, const char *name, const pk_plot *plot);
 /** Add a ready SVG document (copied). */

@@ -443,7 +443,7 @@ done:
     return st;
 }
 
-static int run(pk_repro_ctx *ctx)
+static int run_all(pk_repro_ctx *ctx)
 {
     int quick = pk_repro_quick(ctx);
     uint64_t seed = pk_repro_seed(ctx);
@@ -459,6 +459,9 @@ static int run(pk_repro_ctx *ctx)
         return st;
     return protocl_part(ctx, quick, seed);
 }
+
+/* small networks trained step by step: BLAS threads only cost here */
+static int run(pk_repro_ctx *ctx) { return pk_repro_serial(ctx, run_all); }
 
 const pk_repro pk_repro_seqbayes = {"seqbayes", PK_REPRO_PARTIAL,
                                     "sequential HMC + GMM prior forgets on the toy tasks; exact conjugate inference "

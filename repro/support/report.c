@@ -2,6 +2,11 @@
 
 #include <jansson.h>
 #include <math.h>
+
+#include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +114,22 @@ void pk_report_free(pk_report *r)
 }
 
 int pk_repro_quick(const pk_repro_ctx *c) { return c->r->quick; }
+
+int pk_repro_serial(pk_repro_ctx *ctx, int (*fn)(pk_repro_ctx *ctx))
+{
+    int threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#ifdef _OPENMP
+    int omp = omp_get_max_threads();
+    omp_set_num_threads(1);
+#endif
+    int st = fn(ctx);
+    openblas_set_num_threads(threads);
+#ifdef _OPENMP
+    omp_set_num_threads(omp);
+#endif
+    return st;
+}
 uint64_t pk_repro_seed(const pk_repro_ctx *c) { return c->r->seed; }
 const char *pk_repro_data_dir(const pk_repro_ctx *c) { return c->r->data_dir; }
 
