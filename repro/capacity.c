@@ -268,7 +268,8 @@ static int optimised(pk_repro_ctx *ctx, pk_rng *r, int quick)
             c.e[c.n++] = e;
             kdmax = fmax(kdmax, (double)ok[b] / (double)od[a]);
         }
-    double ra, rj, Ca = pk_capacity_fit_C(c.k, c.d, c.e, c.n, 1, &ra), Cj = pk_capacity_fit_C(c.k, c.d, c.e, c.n, 0, &rj);
+    double ra, rj, Ca = pk_capacity_fit_C(c.k, c.d, c.e, c.n, 1, &ra);
+    double Cj = pk_capacity_fit_C(c.k, c.d, c.e, c.n, 0, &rj);
     double ma = pk_capacity_mape(c.k, c.d, c.e, c.n, 1, Ca), mj = pk_capacity_mape(c.k, c.d, c.e, c.n, 0, Cj);
     double Cpeer = NAN;
     if (have) {
