@@ -98,11 +98,14 @@ def main():
         return np.array([x if x is not None else 1e9 for x in res[name]["times"]])
 
     cmp = {}
-    if "ei-mcmc:1" in res and "ei-per-second:1" in res:
-        a, b = cens("ei-per-second:1"), cens("ei-mcmc:1")
+    for w in (1, 3, 5):
+        ka, kb = "ei-per-second:%d" % w, "ei-mcmc:%d" % w
+        if ka not in res or kb not in res:
+            continue
+        a, b = cens(ka), cens(kb)
         ix = rng.integers(0, repeats, size=(2000, repeats))
         ratio = np.median(a[ix], axis=1) / np.median(b[ix], axis=1)
-        cmp["ei_per_second_vs_ei_1_worker"] = {
+        cmp["ei_per_second_vs_ei_%d_worker%s" % (w, "" if w == 1 else "s")] = {
             "median_ratio": float(np.median(a) / np.median(b)),
             "median_ratio_ci95": [float(np.percentile(ratio, 2.5)), float(np.percentile(ratio, 97.5))],
             "repeats_ei_per_second_faster": int((a < b).sum()), "repeats_tied": int((a == b).sum())}

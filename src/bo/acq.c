@@ -78,7 +78,9 @@ void pk_bo_model_free(pk_bo_model *m)
     }
     free(m->gps);
     free(m->alpha);
-    pk_gp_free(m->dur);
+    for (size_t s = 0; s < m->n_dur; s++)
+        pk_gp_free(m->durs[s]);
+    free(m->durs);
     memset(m, 0, sizeof *m);
 }
 
@@ -184,9 +186,14 @@ int pk_bo_model_eval(const pk_bo_model *m, const pk_mat *C, double *out)
     pk_mat *Kt = pk_mat_new(na, nc), *M = pk_mat_new(nc, F);
     double *var = malloc(nc * sizeof *var), *mdur = NULL;
     int r = (!Kt || !M || !var) ? PK_ENOMEM : PK_OK;
-    if (!r && m->dur) {
-        mdur = malloc(nc * sizeof *mdur);
-        r = mdur ? pk_gp_predict(m->dur, C, mdur, NULL, 0) : PK_ENOMEM;
+    if (!r && m->n_dur) {
+        mdur = calloc(2 * nc, sizeof *mdur);
+        r = mdur ? PK_OK : PK_ENOMEM;
+        for (size_t s = 0; s < m->n_dur && !r; s++) {
+            r = pk_gp_predict(m->durs[s], C, mdur + nc, NULL, 0);
+            for (size_t j = 0; j < nc && !r; j++)
+                mdur[j] += mdur[nc + j] / (double)m->n_dur;
+        }
     }
     for (size_t j = 0; j < nc; j++)
         out[j] = 0.0;
@@ -216,7 +223,7 @@ int pk_bo_model_eval(const pk_bo_model *m, const pk_mat *C, double *out)
     }
     if (!r && mdur)
         for (size_t j = 0; j < nc; j++)
-            out[j] /= exp(mdur[j]);
+            out[j] /= exp(m->dur_mu + m->dur_sd * mdur[j]);
     pk_mat_free(Kt);
     pk_mat_free(M);
     free(var);
@@ -277,14 +284,19 @@ int pk_bo_model_eval_grad(const pk_bo_model *m, const double *x, double *val, do
         }
     }
     free(buf);
-    if (m->dur) {
-        double dm, dv, gdm[64], gdv[64];
-        int r = pk_gp_predict_dx(m->dur, x, &dm, &dv, gdm, gdv);
-        if (r)
-            return r;
-        double c = exp(-dm);
+    if (m->n_dur) {
+        double dm = 0, g[64] = {0}, dms, dv, gdm[64], gdv[64];
+        for (size_t s = 0; s < m->n_dur; s++) {
+            int r = pk_gp_predict_dx(m->durs[s], x, &dms, &dv, gdm, gdv);
+            if (r)
+                return r;
+            dm += dms / (double)m->n_dur;
+            for (size_t j = 0; j < d; j++)
+                g[j] += gdm[j] / (double)m->n_dur;
+        }
+        double c = exp(-(m->dur_mu + m->dur_sd * dm));
         for (size_t j = 0; j < d; j++)
-            grad[j] = c * (grad[j] - *val * gdm[j]);
+            grad[j] = c * (grad[j] - *val * m->dur_sd * g[j]);
         *val *= c;
     }
     return PK_OK;

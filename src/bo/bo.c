@@ -19,8 +19,8 @@ struct pk_bo {
     double *PU;
     int64_t *pid;
     int64_t next_ticket;
-    pk_gp_spearmint_state chain;
-    int chain_ready;
+    pk_gp_spearmint_state chain, dchain; /* objective's and log duration's chains */
+    int chain_ready, dchain_ready;
     double ml_h[MAX_DIM + 3];
     int ml_ready;
     double last_ask;
@@ -263,13 +263,17 @@ static int hyper_states(pk_bo *bo, const pk_mat *X, const double *ys, pk_gp_spea
     return r;
 }
 
-/* GP on log durations for EI per second (type-II ML). */
-static pk_gp *duration_gp(const pk_bo *bo, const pk_mat *X, pk_rng *rng)
+/* EI per second's cost model, as Spearmint's: a GP on the log durations
+ * (standardised) with the same priors, its hyperparameters slice-sampled with
+ * the chain kept across asks, one GP per sample.  Missing durations take the
+ * mean of the known ones.  On failure the model has no cost GPs and the
+ * acquisition is plain EI. */
+static int duration_model(pk_bo *bo, const pk_mat *X, pk_bo_model *m, pk_rng *rng)
 {
-    size_t n = X->rows;
+    size_t n = X->rows, d = bo->dim, S = bo->p.n_mcmc;
     double *ld = malloc(n * sizeof *ld);
     if (!ld)
-        return NULL;
+        return PK_ENOMEM;
     double fill = 0.0;
     size_t known = 0;
     for (size_t i = 0; i < n; i++)
@@ -280,22 +284,45 @@ static pk_gp *duration_gp(const pk_bo *bo, const pk_mat *X, pk_rng *rng)
     fill = known ? fill / (double)known : 0.0;
     for (size_t i = 0; i < n; i++)
         ld[i] = isfinite(bo->D[i]) ? log(bo->D[i]) : fill;
-    pk_gp *gp = pk_gp_new(pk_gp_kernel_new(PK_GP_KERNEL_MATERN52, bo->dim, 1, 0), PK_GP_MEAN_CONSTANT);
-    pk_gp_fit_params fp = pk_gp_fit_params_default();
-    fp.restarts = 1;
-    fp.max_iter = 100;
-    if (gp) {
-        double h[MAX_DIM + 3];
-        pk_gp_get_hyper(gp, h);
-        h[pk_gp_nhyper(gp) - 1] = fill;
-        pk_gp_set_hyper(gp, h);
+    double mu, var;
+    pk_mean_var(ld, n, &mu, &var);
+    double sd = var > 0 ? sqrt(var) : 1.0;
+    for (size_t i = 0; i < n; i++)
+        ld[i] = (ld[i] - mu) / sd;
+    pk_gp *gp = pk_gp_new(pk_gp_kernel_new(PK_GP_KERNEL_MATERN52, d, 1, 0), PK_GP_MEAN_CONSTANT);
+    m->durs = calloc(S, sizeof *m->durs);
+    int r = (!gp || !m->durs) ? PK_ENOMEM : pk_gp_set_data(gp, X, ld, NULL);
+    if (!r && !bo->dchain_ready) {
+        pk_gp_spearmint_init(&bo->dchain, d, ld, n);
+        for (size_t it = 0; it < bo->p.burnin && !r; it++)
+            r = pk_gp_spearmint_sweep(gp, &bo->dchain, rng);
+        bo->dchain_ready = !r;
     }
-    if (!gp || pk_gp_set_data(gp, X, ld, NULL) || pk_gp_fit(gp, &fp, rng, NULL, NULL)) {
-        pk_gp_free(gp);
-        gp = NULL;
+    for (size_t it = 0; it < S && !r; it++) {
+        r = pk_gp_spearmint_sweep(gp, &bo->dchain, rng);
+        pk_gp *g = r ? NULL : pk_gp_new(pk_gp_kernel_new(PK_GP_KERNEL_MATERN52, d, 1, 0), PK_GP_MEAN_CONSTANT);
+        if (!r && !g)
+            r = PK_ENOMEM;
+        if (!r) {
+            m->durs[m->n_dur++] = g;
+            r = pk_gp_set_data(g, X, ld, NULL);
+        }
+        if (!r)
+            r = pk_gp_spearmint_apply(g, &bo->dchain);
     }
+    if (r) {
+        bo->dchain_ready = 0;
+        for (size_t s = 0; s < m->n_dur; s++)
+            pk_gp_free(m->durs[s]);
+        free(m->durs);
+        m->durs = NULL;
+        m->n_dur = 0;
+    }
+    m->dur_mu = mu;
+    m->dur_sd = sd;
+    pk_gp_free(gp);
     free(ld);
-    return gp;
+    return r == PK_ENOMEM ? r : PK_OK;
 }
 
 /* ---- acquisition optimisation --------------------------------------------------------- */
@@ -434,7 +461,7 @@ int pk_bo_ask(pk_bo *bo, pk_rng *rng, double *u, int64_t *ticket, pk_err *err)
             m.method = bo->p.method;
             m.kappa = bo->p.ucb_kappa;
             if (!r && bo->p.method == PK_BO_EI_PER_SECOND)
-                m.dur = duration_gp(bo, X, rng);
+                r = duration_model(bo, X, &m, rng);
             if (!r) {
                 size_t b = 0;
                 for (size_t i = 1; i < n; i++)

@@ -16,7 +16,12 @@ typedef struct pk_bo_model {
     double best;     /* standardised incumbent value (minimisation) */
     pk_bo_method method;
     double kappa;
-    pk_gp *dur;      /* EI per second: GP on log duration, or NULL */
+    /* EI per second: GPs on standardised log durations, one per sampled
+     * hyperparameter state (NULL / 0 otherwise); the predicted log duration
+     * is dur_mu + dur_sd * (mean over them of the predictive mean) */
+    pk_gp **durs;
+    size_t n_dur;
+    double dur_mu, dur_sd;
 } pk_bo_model;
 
 /* Build the model.  Xc n x dim completed inputs, yc standardised targets;

@@ -26,6 +26,42 @@ static double run(pk_bo_method method, int evals, uint64_t seed, double *ask_tim
     return best;
 }
 
+/* EI per second on two equally good minima (cos 4 pi u: u = 0.25 and 0.75)
+ * whose durations differ (exp(3u): the left one ~4.5x cheaper): the sampled
+ * cost model must steer the proposal to the cheap side, where plain EI has no
+ * reason to prefer either. */
+static void ei_per_second_prefers_cheap(void)
+{
+    int left_eis = 0, left_ei = 0;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        for (int per_s = 0; per_s < 2; per_s++) {
+            pk_bo_params p = pk_bo_params_default();
+            p.method = per_s ? PK_BO_EI_PER_SECOND : PK_BO_EI_MCMC;
+            pk_bo *bo = pk_bo_new(1, &p, NULL);
+            PK_CHECK(bo != NULL);
+            if (!bo)
+                return;
+            for (int i = 0; i <= 8; i++) {
+                double u = i / 8.0;
+                PK_CHECK_OK(pk_bo_observe(bo, &u, cos(4 * M_PI * u), exp(3 * u)));
+            }
+            pk_rng rng;
+            pk_rng_seed(&rng, seed);
+            double u;
+            int64_t t;
+            PK_CHECK_OK(pk_bo_ask(bo, &rng, &u, &t, NULL));
+            if (per_s)
+                left_eis += u < 0.5;
+            else
+                left_ei += u < 0.5;
+            pk_bo_free(bo);
+        }
+    }
+    PK_CHECK_MSG(left_eis == 5, "EI per second proposed the cheap side in %d of 5 seeds (EI: %d)", left_eis, left_ei);
+    fprintf(stderr, "two equal minima, left 4.5x cheaper: EI per second left in %d/5, EI in %d/5\n", left_eis,
+            left_ei);
+}
+
 int main(void)
 {
     /* the objectives at their published minimisers */
@@ -127,5 +163,6 @@ int main(void)
         int r = pk_bo_space_parse_json(bad[i], "bad.json", &s, &err);
         PK_CHECK_MSG(r == PK_EFORMAT && s == NULL && strstr(err.msg, "bad.json"), "case %zu: %d %s", i, r, err.msg);
     }
+    ei_per_second_prefers_cheap();
     return pk_test_done();
 }
