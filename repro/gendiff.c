@@ -47,6 +47,57 @@ static double bits_at(double n, double m, double R, double delta, double classes
     return lb;
 }
 
+/* MNIST files <data dir>/mnist/<stem>-{images-idx3,labels-idx1}-ubyte, or
+ * Debian's Fashion-MNIST training set (fashion = 1) */
+static void data_paths(pk_repro_ctx *ctx, int fashion, const char *stem, char *img, char *lab, size_t size)
+{
+    if (!fashion) {
+        snprintf(img, size, "%s/mnist/%s-images-idx3-ubyte", pk_repro_data_dir(ctx), stem);
+        snprintf(lab, size, "%s/mnist/%s-labels-idx1-ubyte", pk_repro_data_dir(ctx), stem);
+    } else {
+        snprintf(img, size, "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
+        snprintf(lab, size, "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
+    }
+}
+
+/* The authors' protocol on a whole training set: R the largest norm and delta
+ * the exact smallest distance between differently labelled images (their
+ * MNIST constant 2.3987 is this minimum: (2.3987 * 255)^2 = 374141 exactly),
+ * both deterministic; m by Levina-Bickel (k = 5) from reps independent query
+ * sets, its 95% t-interval carried to the bits (m rounded, as they do). */
+typedef struct full_est {
+    size_t n, checked, pair[2];
+    double m, m_lo, m_hi, delta, R, lb, lb_lo, lb_hi, secs;
+} full_est;
+
+static int full_set(const char *img, const char *lab, size_t reps, size_t nq, pk_rng *rng, full_est *f, pk_err *err)
+{
+    pk_mat *X;
+    int *labels;
+    if (pk_idx_load(img, lab, 60000, &X, &labels, err))
+        return -1; /* data missing: the caller skips */
+    int st;
+    double t0 = pk_time_now(), ms[10];
+    f->n = X->rows;
+    f->R = pk_data_radius(X);
+    st = pk_class_separation_exact(X, labels, 32, 0, &f->delta, f->pair, &f->checked);
+    f->secs = pk_time_now() - t0;
+    for (size_t r = 0; r < reps && !st; r++)
+        st = pk_levina_bickel(X, nq, 5, rng, &ms[r]);
+    pk_mat_free(X);
+    free(labels);
+    if (st)
+        return st;
+    double mm, vm;
+    pk_mean_var(ms, reps, &mm, &vm);
+    double h = t975(reps - 1) * sqrt(vm / (double)reps), n = (double)f->n;
+    f->m = mm, f->m_lo = mm - h, f->m_hi = mm + h;
+    f->lb = bits_at(n, mm, f->R, f->delta, 10, 0.001);
+    f->lb_lo = bits_at(n, mm - h, f->R, f->delta, 10, 0.001);
+    f->lb_hi = bits_at(n, mm + h, f->R, f->delta, 10, 0.001);
+    return PK_OK;
+}
+
 static int run(pk_repro_ctx *ctx)
 {
     int quick = pk_repro_quick(ctx);
@@ -60,6 +111,67 @@ static int run(pk_repro_ctx *ctx)
     pk_repro_row(ctx, "log10 bits, MNIST (60k) with the authors' constants", lb_mn, NAN, NAN, NULL,
                  "n = 60,000, m = 14, R = 17.18, delta = 2.399, eps = 0.001", PK_VERDICT_INFO);
 
+    /* the whole 60,000-image training sets: MNIST (scripts/fetch_mnist_full.sh)
+     * and Fashion-MNIST (Debian) */
+    size_t freps = quick ? 3 : 5, fnq = quick ? 1000 : 2000;
+    full_est f60[2];
+    int have60[2] = {0, 0};
+    static const char *n60[2] = {"MNIST", "Fashion-MNIST"};
+    for (int which = 0; which < 2; which++) {
+        char img6[1024], lab6[1024], metric[160], sc[1600];
+        data_paths(ctx, which, "train", img6, lab6, sizeof img6);
+        snprintf(metric, sizeof metric, "log10 bits, %s 60k training set, inputs estimated from it", n60[which]);
+        pk_err e6 = {0};
+        full_est *f = &f60[which];
+        int st6 = full_set(img6, lab6, freps, fnq, &rng, f, &e6);
+        if (st6 < 0) {
+            snprintf(sc, sizeof sc, "data missing (%s)%s", e6.msg[0] ? e6.msg : img6,
+                     which == 0 ? "; run scripts/fetch_mnist_full.sh" : "");
+            pk_repro_row(ctx, metric, NAN, NAN, NAN, NULL, sc, PK_VERDICT_SKIP);
+            continue;
+        }
+        if (st6)
+            return st6;
+        if (f->n != 60000) {
+            snprintf(sc, sizeof sc, "%s holds %zu images, not the 60,000-image training set", img6, f->n);
+            pk_repro_row(ctx, metric, NAN, NAN, NAN, NULL, sc, PK_VERDICT_SKIP);
+            continue;
+        }
+        have60[which] = 1;
+        snprintf(sc, sizeof sc,
+                 "n = 60,000, eps = 0.001; m = %.2f [%.2f, %.2f] (Levina-Bickel k = 5, %zu x %zu queries against all "
+                 "60,000; used rounded: %g), delta = %.4f exact (images %zu and %zu; %zu of the differently labelled "
+                 "pairs re-checked in double, %.1f s), R = %.3f; log10 bits 95%% CI [%.2f, %.2f]",
+                 f->m, f->m_lo, f->m_hi, freps, fnq, fmax(1.0, round(f->m)), f->delta, f->pair[0], f->pair[1],
+                 f->checked, f->secs, f->R, f->lb_lo, f->lb_hi);
+        pk_repro_row(ctx, metric, f->lb, which == 0 ? 16.0 : NAN, NAN, NULL, sc,
+                     which == 0 ? pk_verdict_le(fabs(f->lb - 16.0), 1.0) : PK_VERDICT_INFO);
+        if (which == 0) {
+            pk_repro_row(ctx, "class separation delta, MNIST 60k: exact minimum over all pairs", f->delta,
+                         2.3987084824335305, NAN, NULL,
+                         "smallest distance between differently labelled training images (pixels / 255); the "
+                         "authors' constant",
+                         pk_verdict_le(fabs(f->delta - 2.3987084824335305), 1e-9));
+            snprintf(sc, sizeof sc,
+                     "mean of %zu x %zu queries, 95%% interval [%.2f, %.2f]; the authors' 14 is their estimate from "
+                     "10,000 queries rounded, so the check is 14 within our interval widened by the rounding (0.5)",
+                     freps, fnq, f->m_lo, f->m_hi);
+            pk_repro_row(ctx, "intrinsic dimension m, MNIST 60k (Levina-Bickel k = 5)", f->m, 14, NAN, NULL, sc,
+                         f->m_lo - 0.5 <= 14 && 14 < f->m_hi + 0.5 ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+            pk_repro_row(ctx, "radius R, MNIST 60k (largest norm)", f->R, 17.179045827183984, NAN, NULL,
+                         "pixels / 255", pk_verdict_le(fabs(f->R - 17.179045827183984), 1e-9));
+        }
+    }
+    if (have60[0] && have60[1]) {
+        char sc[300];
+        snprintf(sc, sizeof sc, "60k training sets, same protocol; 95%% intervals MNIST [%.2f, %.2f], Fashion [%.2f, %.2f]%s",
+                 f60[0].lb_lo, f60[0].lb_hi, f60[1].lb_lo, f60[1].lb_hi,
+                 f60[0].lb_hi < f60[1].lb_lo ? " (disjoint)" : " (overlapping)");
+        pk_repro_row(ctx, "ordering MNIST < Fashion-MNIST, 60k training sets (log10 bits difference)",
+                     f60[1].lb - f60[0].lb, NAN, NAN, NULL, sc,
+                     f60[1].lb > f60[0].lb ? PK_VERDICT_PASS : PK_VERDICT_FAIL);
+    }
+
     /* the authors' estimator settings: Levina-Bickel k = 5 (they query 10,000
      * points; we query 500 / 2,000 of them, the mean is the same, the interval
      * says how well), extreme-value separation from 4e6 pairs with k = 2,000
@@ -71,13 +183,7 @@ static int run(pk_repro_ctx *ctx)
     pk_mat *Xm = NULL;
     int *labm = NULL;
     for (int which = 0; which < 2; which++) {
-        if (which == 0) {
-            snprintf(img, sizeof img, "%s/mnist/mnist-10k-images-idx3-ubyte", pk_repro_data_dir(ctx));
-            snprintf(lab, sizeof lab, "%s/mnist/mnist-10k-labels-idx1-ubyte", pk_repro_data_dir(ctx));
-        } else {
-            snprintf(img, sizeof img, "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
-            snprintf(lab, sizeof lab, "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
-        }
+        data_paths(ctx, which, "mnist-10k", img, lab, sizeof img);
         pk_mat *X;
         int *labels;
         pk_err err = {0};
@@ -103,8 +209,9 @@ static int run(pk_repro_ctx *ctx)
                  "log10 bits 95%% CI [%.2f, %.2f]",
                  X->rows, e.m_mean, e.m_lo, e.m_hi, reps, nq, e.delta, e.delta_lo, e.delta_hi, reps, ns, ns / 2000, e.R,
                  lo, hi);
-        pk_repro_row(ctx, metric, lbits[which], which == 0 ? 16.0 : NAN, NAN, NULL, sc,
-                     which == 0 ? pk_verdict_le(fabs(lbits[which] - 16.0), 1.0) : PK_VERDICT_INFO);
+        /* info only: the 1e16 anchor is the 60k training set's (rows above); a
+         * 10k subset's smallest between-class distance is larger */
+        pk_repro_row(ctx, metric, lbits[which], NAN, NAN, NULL, sc, PK_VERDICT_INFO);
         if (which == 0) {
             /* where the decades go: swap one estimated input at a time for the
              * authors' 60k-training-set constant (m 14, delta 2.399, R 17.18) */
@@ -116,31 +223,53 @@ static int run(pk_repro_ctx *ctx)
                          16.0, NAN, NULL, "n = 10,000, eps = 0.001: the issue's anchor comes from these constants",
                          pk_verdict_le(fabs(all - 16.0), 1.0));
             /* the separation the 60,000-image training set would show, extrapolated
-             * by the same extreme-value fit from these 10,000 digits */
-            double d60 = 0, dd;
-            for (size_t r = 0; r < reps; r++) {
-                if ((st = pk_class_separation_evt_pop(X, labels, ns, ns / 2000, 60000, &rng, &dd))) {
-                    pk_mat_free(X);
-                    free(labels);
-                    return st;
+             * by the same extreme-value fit from these 10,000 digits (full mode:
+             * the quick tail fit is too noisy to extrapolate, and the 60k set's
+             * exact value is measured above) */
+            double d60 = NAN, dd;
+            char ext[160] = "";
+            if (!quick) {
+                d60 = 0;
+                for (size_t r = 0; r < reps; r++) {
+                    if ((st = pk_class_separation_evt_pop(X, labels, ns, ns / 2000, 60000, &rng, &dd))) {
+                        pk_mat_free(X);
+                        free(labels);
+                        return st;
+                    }
+                    d60 += dd / (double)reps;
                 }
-                d60 += dd / (double)reps;
+                double l60 = bits_at(60000, e.m_mean, e.R, d60, 10, 0.001);
+                snprintf(sc, sizeof sc,
+                         "delta extrapolated to 60,000 images: %.3f (exact on the 60k: 2.3987); m, R as estimated on "
+                         "the 10k",
+                         d60);
+                pk_repro_row(ctx, "log10 bits, MNIST, separation extrapolated from the 10k to the 60k training set",
+                             l60, NAN, NAN, NULL, sc, PK_VERDICT_INFO);
+                snprintf(ext, sizeof ext, "; the extreme-value fit extrapolated from the 10k to 60,000 images gives %.3f",
+                         d60);
             }
-            double l60 = bits_at(60000, e.m_mean, e.R, d60, 10, 0.001);
+            double d10 = NAN;
+            size_t p10[2] = {0, 0};
+            if ((st = pk_class_separation_exact(X, labels, 32, 0, &d10, p10, NULL))) {
+                pk_mat_free(X);
+                free(labels);
+                return st;
+            }
             snprintf(sc, sizeof sc,
-                     "delta extrapolated to 60,000 images: %.3f (authors 2.399); m, R as estimated on the 10k", d60);
-            pk_repro_row(ctx, "log10 bits, MNIST, separation extrapolated to the 60k training set", l60, 16.0, NAN, NULL,
-                         sc, PK_VERDICT_INFO);
+                     "exact smallest distance between differently labelled digits among these 10,000 (digits %zu "
+                     "and %zu); the 60k training set's is 2.3987",
+                     p10[0], p10[1]);
+            pk_repro_row(ctx, "class separation delta, MNIST 10k subset: exact minimum", d10, NAN, NAN, NULL, sc,
+                         PK_VERDICT_INFO);
             pk_repro_note(ctx,
-                          "MNIST (10k): log10 bits %.2f, 95%% interval [%.2f, %.2f] from the estimators' spread. "
-                          "The anchor 1e16 is the authors' own constants, measured on the 60,000-image training set "
-                          "(10^%.2f with n = 10,000). Swapping one input at a time for theirs: m 14 gives 10^%.2f, "
-                          "delta 2.399 gives 10^%.2f, R 17.18 gives 10^%.2f. The separation dominates, and it is a "
-                          "property of the sample, not of the estimator: the exact smallest distance between "
-                          "differently labelled digits among these 10,000 is 3.238 (all 5e7 pairs, numpy, session 2), "
-                          "so no faithful estimate from them reaches 2.399; the extreme-value fit extrapolated to "
-                          "60,000 images gives %.3f.",
-                          lbits[0], lo, hi, all, sw_m, sw_d, sw_r, d60);
+                          "MNIST (10k digits, a subset of the training set): log10 bits %.2f, 95%% interval [%.2f, "
+                          "%.2f] from the estimators' spread. Swapping one input at a time for the 60k training set's "
+                          "(m 14, delta 2.399, R 17.18): m gives 10^%.2f, delta 10^%.2f, R 10^%.2f (all three: "
+                          "10^%.2f with n = 10,000). The separation dominates and it is a sample minimum: the exact "
+                          "smallest between-class distance is %.4f among the 10,000 digits and 2.3987 among the 60,000 "
+                          "training images, so the 10k figure sits about three decades below the 60k one for that "
+                          "reason alone%s.",
+                          lbits[0], lo, hi, sw_m, sw_d, sw_r, all, d10, ext);
         }
         if (which == 0) {
             Xm = X;
@@ -229,7 +358,8 @@ static int run(pk_repro_ctx *ctx)
     }
     pk_repro_note(ctx, "Formula and estimator conventions follow the authors' task_difficulty.py (FieteLab/"
                        "inductive-bias-complexity): E counts Laplace-Beltrami eigenfunctions on an m-sphere up to "
-                       "frequency 2 pi R / delta; delta by the extreme-value extrapolation of their evt_delta.");
+                       "frequency 2 pi R / delta; delta on the 60k training sets by the exact minimum over all pairs (their MNIST constant is that minimum), on "
+                       "the 10k samples by the extreme-value extrapolation of their evt_delta.");
     return PK_OK;
 }
 

@@ -25,4 +25,17 @@ awk -v a="$amp" 'BEGIN { exit !(a < 0.01) }' || fail "gamp --run mse $amp not < 
 grep -q "/nonexistent/img" "${TMPDIR:-/tmp}/pk_theory_err.$$" || { rm -f "${TMPDIR:-/tmp}/pk_theory_err.$$"; fail "missing-file message"; }
 rm -f "${TMPDIR:-/tmp}/pk_theory_err.$$"
 [ $rc -eq 1 ] || fail "missing file should exit 1"
+# gendiff --exact on 120 tiny IDX images (3 pixels): class 0 at (x, 0, 0), class 1 at
+# (x, 40, 0), x = 0..59, so the exact separation is 40 / 255
+T="${TMPDIR:-/tmp}/pk_theory_idx.$$"
+mkdir -p "$T" || fail "tmpdir"
+printf '\000\000\010\003\000\000\000\170\000\000\000\001\000\000\000\003' >"$T/img"
+printf '\000\000\010\001\000\000\000\170' >"$T/lab"
+printf "$(awk 'BEGIN { for (i = 0; i < 120; i++) printf "\\%03o\\%03o\\000", i % 60, (i < 60 ? 0 : 40) }')" >>"$T/img"
+printf "$(awk 'BEGIN { for (i = 0; i < 120; i++) printf "\\%03o", (i < 60 ? 0 : 1) }')" >>"$T/lab"
+out=$("$P" theory gendiff "$T/img" "$T/lab" --exact --reps 2 --json) || { rm -rf "$T"; fail "gendiff --exact run"; }
+rm -rf "$T"
+echo "$out" | grep -q '"delta": 0.15686274509803' || fail "gendiff --exact delta: $out"
+echo "$out" | grep -q '"delta_method": "exact"' || fail "gendiff --exact method: $out"
+"$P" theory gendiff a b --exact --pop 100 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--exact --pop should exit 2"
 exit 0
