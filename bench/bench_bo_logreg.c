@@ -11,8 +11,9 @@
  *       (lr, l2, batch) of the grid trained once for 16 epochs, error and
  *       validation cross-entropy and cumulative CPU time recorded after 1, 2, 4, 8 and 16 epochs (a run with
  *       fewer epochs is exactly the prefix of the longer one: same shuffles)
- *   bench_bo_logreg bo SEEDS EVALS OUT.json
- *       GP-EI-MCMC on the validation error, SEEDS runs of EVALS trainings;
+ *   bench_bo_logreg bo SEEDS EVALS OUT.json [FIRST]
+ *       GP-EI-MCMC on the validation error, SEEDS runs (rng streams FIRST,
+ *       FIRST+1, ...; default 0) of EVALS trainings;
  *       writes each run's best-so-far trace (bench/bo_logreg.py runs Optuna's
  *       TPE on the same `eval` beside it)
  *
@@ -248,20 +249,20 @@ static int mode_grid(const digits *d, const char *out)
     return fclose(f) ? 1 : 0;
 }
 
-static int mode_bo(const digits *d, int seeds, int evals, const char *out)
+static int mode_bo(const digits *d, int first, int seeds, int evals, const char *out)
 {
     FILE *f = fopen(out, "w");
     if (!f)
         return 1;
     fprintf(f, "{\"method\": \"GP-EI-MCMC\", \"evals\": %d, \"traces\": [", evals);
-    for (int s = 0; s < seeds; s++) {
+    for (int s = first; s < first + seeds; s++) {
         pk_bo_params p = pk_bo_params_default();
         pk_bo *bo = pk_bo_new(4, &p, NULL);
         pk_rng rng;
         pk_rng_seed_stream(&rng, 42, (uint64_t)s);
         double u[4], best = INFINITY, sec;
         int64_t t;
-        fprintf(f, "%s[", s ? ", " : "");
+        fprintf(f, "%s[", s > first ? ", " : "");
         for (int i = 0; i < evals; i++) {
             if (!bo || pk_bo_ask(bo, &rng, u, &t, NULL)) {
                 pk_bo_free(bo);
@@ -289,7 +290,7 @@ int main(int argc, char **argv)
 {
     digits d = {0};
     if (argc < 2 || load(&d)) {
-        fprintf(stderr, "usage: bench_bo_logreg eval LR L2 BATCH EPOCHS | grid OUT.csv | bo SEEDS EVALS OUT.json\n");
+        fprintf(stderr, "usage: bench_bo_logreg eval LR L2 BATCH EPOCHS | grid OUT.csv | bo SEEDS EVALS OUT.json [FIRST]\n");
         return 2;
     }
     int rc = 2;
@@ -306,10 +307,10 @@ int main(int argc, char **argv)
         }
     } else if (!strcmp(argv[1], "grid") && argc == 3) {
         rc = mode_grid(&d, argv[2]);
-    } else if (!strcmp(argv[1], "bo") && argc == 5) {
-        rc = mode_bo(&d, atoi(argv[2]), atoi(argv[3]), argv[4]);
+    } else if (!strcmp(argv[1], "bo") && (argc == 5 || argc == 6)) {
+        rc = mode_bo(&d, argc == 6 ? atoi(argv[5]) : 0, atoi(argv[2]), atoi(argv[3]), argv[4]);
     } else {
-        fprintf(stderr, "usage: bench_bo_logreg eval LR L2 BATCH EPOCHS | grid OUT.csv | bo SEEDS EVALS OUT.json\n");
+        fprintf(stderr, "usage: bench_bo_logreg eval LR L2 BATCH EPOCHS | grid OUT.csv | bo SEEDS EVALS OUT.json [FIRST]\n");
     }
     free(d.x);
     free(d.y);

@@ -10,7 +10,9 @@ for CPU).  Both optimisers call the same deterministic C training
 Writes bench/results/bo_logreg.json: per-seed best-so-far traces of both, the
 mean best error at each budget and whether GP-EI-MCMC's is at or below TPE's at
 every budget >= 20.
-Usage: /usr/bin/python3 bench/bo_logreg.py BUILD_DIR [SEEDS] [EVALS]
+Usage: /usr/bin/python3 bench/bo_logreg.py BUILD_DIR [SEEDS] [EVALS] [FIRST]
+       (FIRST > 0: run seeds FIRST..FIRST+SEEDS-1 and append them to the
+       FIRST seeds already in the JSON; every run is deterministic)
        /usr/bin/python3 bench/bo_logreg.py --stats   (recompute the paired statistics of the JSON)
 """
 import json
@@ -67,6 +69,7 @@ def main():
     prog = os.path.abspath(os.path.join(sys.argv[1], "bench_bo_logreg"))
     seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
     evals = int(sys.argv[3]) if len(sys.argv) > 3 else 50
+    first = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     here = os.path.dirname(os.path.abspath(__file__))
     env.setdefault("PROBKIT_DATA", os.path.join(here, "..", "data"))
@@ -83,7 +86,7 @@ def main():
 
     t0 = time.time()
     tmp = os.path.join(here, "results", "bo_logreg_gp.tmp.json")
-    subprocess.run([prog, "bo", str(seeds), str(evals), tmp], env=env, check=True)
+    subprocess.run([prog, "bo", str(seeds), str(evals), tmp, str(first)], env=env, check=True)
     with open(tmp) as f:
         gp = json.load(f)["traces"]
     os.remove(tmp)
@@ -91,7 +94,7 @@ def main():
 
     t0 = time.time()
     tpe = []
-    for s in range(seeds):
+    for s in range(first, first + seeds):
         study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=s))
         best, trace = math.inf, []
         for _ in range(evals):
@@ -105,6 +108,16 @@ def main():
         print("TPE seed %d: best validation error %.4f" % (s, best), flush=True)
     tpe_seconds = time.time() - t0
 
+    if first > 0:
+        with open(os.path.join(here, "results", "bo_logreg.json")) as f:
+            old = json.load(f)
+        if len(old["gp_traces"]) != first or old["evals"] != evals:
+            sys.exit("bo_logreg.json holds %d seeds of %d evaluations, not %d of %d" %
+                     (len(old["gp_traces"]), old["evals"], first, evals))
+        gp, tpe = old["gp_traces"] + gp, old["tpe_traces"] + tpe
+        gp_seconds += old["wall_seconds"]["gp"]
+        tpe_seconds += old["wall_seconds"]["tpe"]
+        seeds += first
     g, t = np.array(gp), np.array(tpe)
     gm, tm = g.mean(axis=0), t.mean(axis=0)
     ok = bool(np.all(gm[19:] <= tm[19:] + 1e-12))
