@@ -158,7 +158,7 @@ static void parallel_study(pk_repro_ctx *ctx)
                        "built by bench/bo_lda_grid.py from real trainings: scikit-learn's online variational Bayes "
                        "LDA (20 topics, one pass) on the King James Bible in ~3,700 documents of <= 10 verses, "
                        "held-out perplexity and CPU seconds.  No axis is a pure budget knob: minibatch size 1 costs "
-                       "most (3.8 s median) but the best 1% are minibatches of 3 and 9 (1.1-1.9 s; the grid spans "
+                       "most (3.8 s median) but the best 1%% are minibatches of 3 and 9 (1.1-1.9 s; the grid spans "
                        "0.5-5.1 s, Spearman correlation of cost and perplexity 0.06).  The optimiser is told log "
                        "perplexity; proposals snap to the nearest untried grid point; 1,000 Sobol candidates, 2 "
                        "refined.  Runs are bit-identical across builds (Release with OpenMP, Debug with "
