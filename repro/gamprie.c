@@ -8,6 +8,14 @@
 #include "probkit/theory.h"
 #include "repro.h"
 
+/* pk_gamp_rie's divergence guard repeats the kept iterate's error to the end
+ * of the trace: three equal final entries (a running iteration never repeats
+ * its error exactly) */
+static int stopped(const double *tr, size_t iters)
+{
+    return iters >= 3 && tr[iters - 1] == tr[iters - 2] && tr[iters - 2] == tr[iters - 3];
+}
+
 static int run(pk_repro_ctx *ctx)
 {
     int quick = pk_repro_quick(ctx);
@@ -44,15 +52,19 @@ static int run(pk_repro_ctx *ctx)
      * SPOC-group/ExtensiveWidthQuadraticSamples). */
     pk_rng rng;
     pk_rng_seed(&rng, pk_repro_seed(ctx));
-    const size_t d = 100, m = d / 2, nseed = quick ? 2 : 5;
+    /* several independent instances per alpha (new teacher, inputs and
+     * initialisation each): the check is on their mean, reported with the
+     * standard error, so it does not hinge on one draw's scatter */
+    const size_t d = 100, m = d / 2, nin = quick ? 3 : 10, nout = quick ? 1 : 5;
     static const double ga[] = {0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.425, 0.45, 0.5};
     static const double authors[] = {0.7321, 0.5787, 0.4184, 0.2724, 0.1370, 0.04143, 1.171e-3, 3.786e-4, 1.508e-4};
     static const int in_quick[] = {1, 0, 1, 0, 1, 1, 1, 1, 0};
     enum { NG = sizeof ga / sizeof *ga };
-    double gx[NG], gy[NG], px[NG], worst = 0, worst_rec = 0, worst_peer = 0;
-    size_t ng = 0, maxit = 200;
+    double gx[NG], gy[NG], px[NG], worst = 0, worst_se = 0, worst_a = 0, worst_rec = 0, worst_peer = 0, dev_peer = 0,
+                                   max_se = 0;
+    size_t ng = 0, maxit = 200, restarts = 0;
     pk_mat *S = pk_mat_new(d, d);
-    double *tr = malloc(maxit * sizeof *tr), t0 = pk_time_now();
+    double *tr = malloc(maxit * sizeof *tr), t0 = pk_time_now(), draws[16];
     if (!S || !tr) {
         pk_mat_free(S);
         free(tr);
@@ -61,39 +73,95 @@ static int run(pk_repro_ctx *ctx)
     for (size_t i = 0; i < NG; i++) {
         if (quick && !in_quick[i])
             continue;
-        /* convergence is linear and slow near perfect recovery: more iterations there */
-        size_t iters = ga[i] > 0.4 ? 200 : 100, n = (size_t)(ga[i] * (double)(d * d));
-        double mean = 0, th;
+        /* 200 iterations everywhere: convergence is slow near perfect recovery,
+         * and at small alpha some instances wander (MSE above 1) for ~100
+         * iterations before settling on the plateau */
+        size_t iters = 200, n = (size_t)(ga[i] * (double)(d * d));
+        size_t nseed = ga[i] <= 0.35 ? nin : nout;
+        double mean, var, th;
         for (size_t k = 0; k < nseed; k++) {
             pk_gamp_problem *p;
             if ((st = pk_gamp_problem_new(d, m, n, 0, PK_GAMP_RANK1, &rng, &p)))
                 goto done;
             st = pk_gamp_rie(p, iters, 0.5, S, tr);
+            /* the divergence guard stopped it (the trace then repeats the
+             * steadiest iterate's error): rerun this instance with heavier
+             * damping, as one would by hand (about 1 in 10 at alpha = 0.1) */
+            for (double w = 0.6; !st && w < 0.75 && stopped(tr, iters); w += 0.1) {
+                restarts++;
+                st = pk_gamp_rie(p, iters, w, S, tr);
+            }
             pk_gamp_problem_free(p);
             if (st)
                 goto done;
-            mean += tr[iters - 1] / (double)nseed;
+            draws[k] = tr[iters - 1];
         }
+        pk_mean_var(draws, nseed, &mean, &var);
+        double se = sqrt(var / (double)nseed);
         if ((st = pk_gamp_theory(kappa, ga[i], 0, &th)))
             goto done;
         gx[ng] = ga[i], gy[ng] = mean, px[ng++] = authors[i];
-        pk_repro_log(ctx, "GAMP-RIE rank-one d=%zu alpha=%.3f: MSE %.4g (theory %.4g, authors' AMP %.4g)", d, ga[i],
-                     mean, th, authors[i]);
+        pk_repro_log(ctx,
+                     "GAMP-RIE rank-one d=%zu alpha=%.3f: MSE %.4g +- %.2g (SE, %zu draws, sd %.2g; theory %.4g, "
+                     "authors' AMP %.4g)",
+                     d, ga[i], mean, se, nseed, sqrt(var), th, authors[i]);
         if (ga[i] <= 0.35) {
-            worst = fmax(worst, fabs(mean - th));
+            if (fabs(mean - th) > worst)
+                worst = fabs(mean - th), worst_se = se, worst_a = ga[i];
+            max_se = fmax(max_se, se);
             worst_peer = fmax(worst_peer, fabs(authors[i] - th));
+            dev_peer = fmax(dev_peer, fabs(mean - authors[i]));
         } else
             worst_rec = fmax(worst_rec, mean);
     }
-    char sc[200];
+    char sc[400];
     snprintf(sc, sizeof sc,
-             "d = %zu, m = %zu, the network's design (xx^T - I)/sqrt(d), damping 0.5, 100 iterations (200 for "
-             "alpha > 0.4), %zu draw%s per alpha, %.0f s",
-             d, m, nseed, nseed > 1 ? "s" : "", pk_time_now() - t0);
-    pk_repro_row(ctx, "GAMP-RIE on the network's design: max |MSE - theory| for alpha in [0.1, 0.35]", worst, 0.03,
+             "d = %zu, m = %zu, the network's design (xx^T - I)/sqrt(d), damping 0.5, 200 iterations; mean of %zu "
+             "independent instances per alpha; worst at alpha = %.2f: %.4f +- %.4f (SE), largest SE over alphas %.4f; "
+             "%zu diverged instance(s) rerun with damping 0.6-0.7; %.0f s",
+             d, m, nin, worst_a, worst, worst_se, max_se, restarts, pk_time_now() - t0);
+    pk_repro_row(ctx, "GAMP-RIE on the network's design: max |mean MSE - theory| for alpha in [0.1, 0.35]", worst, 0.03,
                  worst_peer, "authors' AMP, d = 100", sc, pk_verdict_le(worst, 0.03));
+    snprintf(sc, sizeof sc,
+             "the finite-d gap to the d -> infinity theory is shared: our mean vs the authors' published AMP at the "
+             "same d and alpha (largest SE %.4f)",
+             max_se);
+    pk_repro_row(ctx, "GAMP-RIE vs the authors' AMP at d = 100: max |difference| for alpha in [0.1, 0.35]", dev_peer,
+                 NAN, NAN, NULL, sc, PK_VERDICT_INFO);
+    snprintf(sc, sizeof sc, "d = %zu, m = %zu, network design, damping 0.5, 200 iterations, mean of %zu instances", d,
+             m, nout);
     pk_repro_row(ctx, "GAMP-RIE on the network's design: max MSE for alpha >= 0.425 (perfect recovery)", worst_rec, 1e-3,
                  1.171e-3, "authors' AMP at 0.425, d = 100", sc, pk_verdict_le(worst_rec, 1e-3));
+
+    /* full mode: is the gap at small alpha finite-size?  The same check at
+     * d = 200 (alpha = 0.1, where d = 100 is farthest from the theory) */
+    if (!quick) {
+        const size_t d2 = 200, n2 = (size_t)(0.1 * (double)(d2 * d2)), k2 = 4;
+        pk_mat *S2 = pk_mat_new(d2, d2);
+        double th, mean2, var2;
+        if (!S2) {
+            st = PK_ENOMEM;
+            goto done;
+        }
+        for (size_t k = 0; k < k2 && !st; k++) {
+            pk_gamp_problem *p;
+            if ((st = pk_gamp_problem_new(d2, d2 / 2, n2, 0, PK_GAMP_RANK1, &rng, &p)))
+                break;
+            st = pk_gamp_rie(p, 200, 0.5, S2, tr);
+            pk_gamp_problem_free(p);
+            draws[k] = tr[199];
+        }
+        pk_mat_free(S2);
+        if (st || (st = pk_gamp_theory(kappa, 0.1, 0, &th)))
+            goto done;
+        pk_mean_var(draws, k2, &mean2, &var2);
+        snprintf(sc, sizeof sc,
+                 "d = 200, m = 100, alpha = 0.1: mean MSE %.4f +- %.4f (SE, %zu instances) vs theory %.4f; at d = 100 "
+                 "the same alpha gives %.4f",
+                 mean2, sqrt(var2 / (double)k2), k2, th, gy[0]);
+        pk_repro_row(ctx, "GAMP-RIE at d = 200, alpha = 0.1: |mean MSE - theory| (finite-size check)", fabs(mean2 - th),
+                     NAN, NAN, NULL, sc, PK_VERDICT_INFO);
+    }
 
     /* one noisy point (Delta = 0.25) against the theory and the authors' AMP_100_0.5_0.25.csv */
     {
