@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
 #include <jansson.h>
 
 #include "probkit/fewshot.h"
@@ -123,14 +122,7 @@ static void plot_bars(pk_repro_ctx *ctx, const run_out *o1, const run_out *o5)
 static int run_all(pk_repro_ctx *ctx);
 
 /* episodes are tiny: BLAS threads cost more than they save */
-static int run(pk_repro_ctx *ctx)
-{
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    int st = run_all(ctx);
-    openblas_set_num_threads(blas_threads);
-    return st;
-}
+static int run(pk_repro_ctx *ctx) { return pk_repro_serial(ctx, run_all); }
 
 static int run_all(pk_repro_ctx *ctx)
 {
