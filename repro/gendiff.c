@@ -363,7 +363,7 @@ static int run(pk_repro_ctx *ctx)
     return PK_OK;
 }
 
-const pk_repro pk_repro_gendiff = {"gendiff", PK_REPRO_PARTIAL,
+const pk_repro pk_repro_gendiff = {"gendiff", PK_REPRO_IMPLEMENTED,
                                    "inductive-bias complexity of MNIST / Fashion-MNIST with estimated intrinsic "
                                    "dimension, separation and radius; ImageNet constants",
                                    run};
