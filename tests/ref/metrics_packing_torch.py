@@ -29,7 +29,7 @@ def packing(d, k, steps, p, seed):
 
 
 lines = []
-for d, k, steps, p in [(16, 128, 1500, 14), (32, 256, 1500, 11)]:
+for d, k, steps, p in [(16, 128, 1500, 14)]:  # torch is slow here; one cell suffices for the test
     e = [packing(d, k, steps, p, s) for s in range(8)]
     lines.append(f"torch_packing {d} {k} {steps} {p} {np.mean(e):.8g} {np.std(e, ddof=1):.8g}")
     print(lines[-1])
