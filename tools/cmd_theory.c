@@ -27,7 +27,7 @@ static const char *HELP =
     "           IMAGES LABELS (IDX, raw or .gz): estimates m (Levina-Bickel), delta\n"
     "           (extreme-value), R from the first --max images (default 10000), with the\n"
     "           authors' settings (k = 5 neighbours; 1e6 pairs, tail k = 500) repeated\n"
-    "           --reps R times (default 5) for 95%% t-intervals on m, delta and the bits\n"
+    "           --reps R times (default 5) for 95% t-intervals on m, delta and the bits\n"
     "           --error E (default 0.001)  --n N (default: images used)  --seed S (default 42)\n"
     "           --pop N: extrapolate delta to a population of N images (default: images used)\n"
     "           --exact: delta = the exact smallest distance between differently labelled\n"
