@@ -147,7 +147,7 @@ static int run(pk_repro_ctx *ctx)
     /* full mode: is the gap at small alpha finite-size?  The same check at
      * d = 200 (alpha = 0.1, where d = 100 is farthest from the theory) */
     if (!quick) {
-        const size_t d2 = 200, n2 = (size_t)(0.1 * (double)(d2 * d2)), k2 = 4;
+        const size_t d2 = 200, n2 = (size_t)(0.1 * (double)(d2 * d2)), k2 = 12;
         pk_mat *S2 = pk_mat_new(d2, d2);
         double th, mean2, var2;
         if (!S2) {

@@ -113,7 +113,7 @@ static int run(pk_repro_ctx *ctx)
 
     /* the whole 60,000-image training sets: MNIST (scripts/fetch_mnist_full.sh)
      * and Fashion-MNIST (Debian) */
-    size_t freps = quick ? 3 : 5, fnq = quick ? 1000 : 2000;
+    size_t freps = quick ? 3 : 5, fnq = quick ? 500 : 2000;
     full_est f60[2];
     int have60[2] = {0, 0};
     static const char *n60[2] = {"MNIST", "Fashion-MNIST"};
@@ -183,6 +183,10 @@ static int run(pk_repro_ctx *ctx)
     pk_mat *Xm = NULL;
     int *labm = NULL;
     for (int which = 0; which < 2; which++) {
+        /* quick mode: the 10k Fashion-MNIST rows are full-mode only (the
+         * ordering is checked on the 60k sets above) */
+        if (quick && which == 1)
+            continue;
         data_paths(ctx, which, "mnist-10k", img, lab, sizeof img);
         pk_mat *X;
         int *labels;
