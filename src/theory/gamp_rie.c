@@ -180,8 +180,20 @@ int pk_gamp_rie(const pk_gamp_problem *p, size_t iters, double damping, pk_mat *
     pk_mat_set_zero(S_hat);
     for (size_t i = 0; i < d; i++)
         *pk_mat_at(S_hat, i, i) = sqrt(kappa); /* prior mean */
-    /* V: variance of <Z, S*> around omega; starts at 2 x the prior variance per spectral unit (1) */
-    double V = 2.0, Vnew = 2.0;
+    /* Start of the output channel as in the authors' AMP.ipynb: omega = V = 10
+     * (the Onsager term of the first step built from them) and damping from the
+     * first step on.  Session 1-3 started from omega = 0, V = 2 with an undamped
+     * first step: that overshoots, and at alpha = 0.1, d = 100 about one instance
+     * in five then wandered at MSE 1.0-1.5 for the whole 200 iterations (mean of
+     * 40 instances 0.807 +- 0.022 against 0.764 +- 0.005 with this start, which
+     * reaches the same attractor without the detour).  The large V keeps the
+     * first steps small; omega = 10 makes g ~ -1 so the first estimated D is O(1). */
+    const double start = 10.0;
+    double V = start, Vnew = start;
+    for (size_t mu = 0; mu < n; mu++) {
+        omega[mu] = start;
+        g[mu] = (p->y[mu] - start) / (p->noise + start);
+    }
     /* Divergence guard: the iterate with the smallest step |S^{t+1} - S^t|^2/d
      * seen so far is kept, and iteration stops once a step is non-finite or
      * 1e3 times larger than that (never met on the designs of the reproduction
@@ -206,7 +218,7 @@ int pk_gamp_rie(const pk_gamp_problem *p, size_t iters, double damping, pk_mat *
         /* output channel with the Onsager term, damped on (omega, V) as in the
          * authors' code: undamped, the rank-one design's heavy fourth moments
          * make the first steps overshoot and the iteration diverge */
-        double w = t == 0 ? 0.0 : damping, g2 = 0;
+        double w = damping, g2 = 0;
         for (size_t mu = 0; mu < n; mu++)
             omega[mu] = w * omega[mu] + (1 - w) * (zs[mu] - g[mu] * Vnew);
         V = w * V + (1 - w) * Vnew;
