@@ -83,6 +83,11 @@ typedef struct pk_cli_opt {
 int pk_cli_parse(const char *cmd, const char *help, int argc, char **argv, const pk_cli_opt *opts,
                  const char **pos, int maxpos, int *npos);
 
+/** For commands that train small networks step by step: run BLAS
+ *  single-threaded, because OpenBLAS's threads then cost several times more in
+ *  synchronisation than they save (5x on PFN training, 10x on the ECA
+ *  observers, measured).  OPENBLAS_NUM_THREADS set by the user wins. */
+void pk_cli_blas_serial_default(void);
 /** The default seed when --seed is not given. */
 #define PK_CLI_DEFAULT_SEED 42u
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "cli.h"
 
 #ifndef PK_SOURCE_DIR
@@ -221,4 +223,10 @@ int pk_cli_parse(const char *cmd, const char *help, int argc, char **argv, const
     if (npos)
         *npos = n;
     return -1;
+}
+
+void pk_cli_blas_serial_default(void)
+{
+    if (!getenv("OPENBLAS_NUM_THREADS"))
+        openblas_set_num_threads(1);
 }

@@ -266,6 +266,7 @@ static int cmd_main(int argc, char **argv)
     int rc = pk_cli_parse("continual", HELP, argc, argv, opts, pos, 1, &npos);
     if (rc >= 0)
         return rc;
+    pk_cli_blas_serial_default(); /* ProtoCL's encoder and the HMC network are small */
     pk_err err;
     pk_err_clear(&err);
     pk_cl_toy toy;

@@ -187,6 +187,7 @@ static int cmd_main(int argc, char **argv)
     int rc;
     if (pk_cli_subcommand_help(argc, argv, HELP, &rc))
         return rc;
+    pk_cli_blas_serial_default(); /* the ECA observers are small networks */
     if (!strcmp(argv[1], "curve"))
         return cmd_curve(argc - 1, argv + 1);
     if (!strcmp(argv[1], "eca"))

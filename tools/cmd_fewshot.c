@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
 
 #include "cli.h"
 #include "probkit/fewshot.h"
@@ -497,9 +496,7 @@ static int cmd_main(int argc, char **argv)
     int rc;
     if (pk_cli_subcommand_help(argc, argv, HELP, &rc))
         return rc;
-    /* tasks are small: BLAS threads cost more than they save, unless the user asks */
-    if (!getenv("OPENBLAS_NUM_THREADS"))
-        openblas_set_num_threads(1);
+    pk_cli_blas_serial_default(); /* tasks are small */
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "features"))

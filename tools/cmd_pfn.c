@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
 
 #include "cli.h"
 #include "probkit/io.h"
@@ -276,10 +275,7 @@ static int cmd_main(int argc, char **argv)
     int rc;
     if (pk_cli_subcommand_help(argc, argv, HELP, &rc))
         return rc;
-    /* a PFN's matrix products are small: OpenBLAS threads cost more than they
-     * save (5x slower training with 2 threads, measured), unless the user asks */
-    if (!getenv("OPENBLAS_NUM_THREADS"))
-        openblas_set_num_threads(1);
+    pk_cli_blas_serial_default(); /* a PFN's matrix products are small */
     if (!strcmp(argv[1], "train"))
         return cmd_train(argc - 1, argv + 1);
     if (!strcmp(argv[1], "eval"))
