@@ -259,6 +259,77 @@ int pk_tp_fit(pk_tp *tp, const pk_gp_fit_params *p, pk_rng *rng, double *lml, pk
 /** The work counts of the last pk_tp_fit on tp. */
 pk_gp_fit_info pk_tp_last_fit_info(const pk_tp *tp);
 
+/* ---- NNGP regression trained as in "Scale Mixtures of NNGPs" ----------------------
+ * The authors' regression protocol (experiments/regression/train.py, test.py):
+ * the NNGP of an MLP with `depth` ReLU hidden layers, weight std w and bias std
+ * s in each, and a readout of std ls without bias, K = ls^2 E[relu(h_L) relu(h_L')].
+ * GP: y ~ N(0, K + eps I); t-process: y ~ multivariate t, 2a dof, scale
+ * (b / a)(K + eps I).  Each parameter is the softplus of a raw one; training
+ * is Adam on -log p(y) / n with the learning rate halved on validation
+ * plateaus and the best-validation parameters kept. */
+
+/** Natural (positive) parameters; alpha, beta are used by the t-process only. */
+typedef struct pk_nngp_hyper {
+    double w_std, b_std, last_w_std, eps, alpha, beta;
+} pk_nngp_hyper;
+
+typedef struct pk_nngp_train_params {
+    int depth;          /**< ReLU hidden layers, 1..64 (4) */
+    int student_t;      /**< 0: GP, 1: t-process (0) */
+    pk_nngp_hyper init; /**< start, all > 0 (w 1, s 1e-8, ls 1, eps 1e-6, alpha 2, beta 2: train.py's defaults) */
+    double lr;          /**< Adam step (1e-2; Adam's beta1 0.9, beta2 0.999, eps 1e-8 inside the sqrt as in objax) */
+    double lr_decay;    /**< factor on a plateau, in (0, 1) (0.5) */
+    double lr_threshold; /**< stop when a decay takes lr below this (1e-4) */
+    int lr_patience;    /**< validations without a relative improvement of 1e-4 before a decay (5) */
+    int max_steps;      /**< Adam steps, >= 0 (30000) */
+    int valid_interval; /**< steps between validations, >= 1 (500) */
+} pk_nngp_train_params;
+
+pk_nngp_train_params pk_nngp_train_params_default(void);
+/** @return PK_OK or PK_EINVAL with a message naming the bad field. */
+int pk_nngp_train_params_check(const pk_nngp_train_params *p, pk_err *err);
+
+/** The training loss -log p(y) / n at h on rows X (n x d) and targets y (n),
+ *  and, if grad_raw != NULL, its gradient by the six raw parameters
+ *  r = softplus^-1(w, s, ls, eps, alpha, beta) (last two 0 for the GP).
+ *  @return PK_EINVAL on bad input, PK_ESING if K + eps I is not positive definite, PK_ENOMEM. */
+int pk_nngp_loss(int depth, int student_t, const pk_nngp_hyper *h, const pk_mat *X, const double *y, double *loss,
+                 double *grad_raw, pk_err *err);
+
+/** The authors' test NLL (mean over rows, original units) of the model at h
+ *  trained on (X, y) with y standardised, at rows Xt with raw targets yt_raw;
+ *  y_mean, y_std undo the standardisation.  Mean and latent variance come from
+ *  K + eps mean(diag K) I (neural-tangents' relative diag_reg); the noise is
+ *  left out of the predictive.  GP: N(mean, var); t-process: Student t with
+ *  2 alpha + n dof and squared scale (2 alpha + y'((beta / alpha) K + 1e-6 I)^-1 y)
+ *  / (2 alpha + n) (beta / alpha) var.  A non-positive latent variance gives NaN,
+ *  as theirs does.  rmse (may be NULL) gets the RMSE of the means.
+ *  @return PK_EINVAL, PK_ESING (a factorisation failed), PK_ENOMEM. */
+int pk_nngp_test_nll(int depth, int student_t, const pk_nngp_hyper *h, const pk_mat *X, const double *y,
+                     const pk_mat *Xt, const double *yt_raw, double y_mean, double y_std, double *nll, double *rmse,
+                     pk_err *err);
+
+typedef enum pk_nngp_stop {
+    PK_NNGP_STOP_STEPS = 0, /**< max_steps reached */
+    PK_NNGP_STOP_LR,        /**< the learning rate fell below lr_threshold */
+    PK_NNGP_STOP_NAN        /**< the loss or validation NLL became undefined (the best point is kept) */
+} pk_nngp_stop;
+
+typedef struct pk_nngp_train_info {
+    pk_nngp_hyper best;      /**< parameters at the best validation NLL (step 0 included) */
+    double best_valid_nll, initial_valid_nll, last_loss;
+    int best_step, steps, lr_reductions;
+    pk_nngp_stop stop;
+} pk_nngp_train_info;
+
+/** Train as train.py does: the validation NLL (pk_nngp_test_nll on Xv, yv_raw)
+ *  every valid_interval steps drives the plateau decay and the best-point
+ *  checkpoint.  Single-threaded apart from BLAS/LAPACK.
+ *  @return PK_OK (also when stopped by a NaN: see info->stop), PK_EINVAL, PK_ENOMEM,
+ *  PK_ESING when the initial parameters already fail. */
+int pk_nngp_train(const pk_nngp_train_params *p, const pk_mat *X, const double *y, const pk_mat *Xv,
+                  const double *yv_raw, double y_mean, double y_std, pk_nngp_train_info *info, pk_err *err);
+
 #ifdef __cplusplus
 }
 #endif
