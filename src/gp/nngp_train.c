@@ -16,8 +16,20 @@
 
 #include <gsl/gsl_sf_psi.h>
 #include <lapacke.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "gp_priv.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* No errno from sqrt (this file never reads errno and takes roots of
+ * non-negative numbers only): GCC can then vectorise the kernel's row loop. */
+
+#define PK_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define PK_ALWAYS_INLINE
+#endif
 
 #define NP 6 /* w, s, ls, eps, a, b */
 
@@ -175,6 +187,8 @@ typedef struct ws {
     double *F, *Fw, *Fs; /* n x n kernel without the readout and its w, s derivatives (lower) */
     double *C;          /* n x n: Cholesky factor, then inverse (lower, row-major) */
     double *gd, *kd, *wd, *sd, *al;
+    /* per layer and point: sqrt k, 1 / sqrt k, (dk/dw) / k, (dk/ds) / k; a row of k, dk/dw, dk/ds */
+    double *rt, *irt, *qw, *qs, *rk, *rkw, *rks, *rc, *ru, *rv;
 } ws;
 
 static void ws_free(ws *w)
@@ -190,7 +204,7 @@ static ws *ws_new(const pk_mat *X, int depth)
     ws *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    w->G = malloc((5 * nn + (3 * (size_t)depth + 2) * n) * sizeof *w->G);
+    w->G = malloc((5 * nn + (7 * (size_t)depth + 8) * n) * sizeof *w->G);
     if (!w->G) {
         free(w);
         return NULL;
@@ -206,6 +220,16 @@ static ws *ws_new(const pk_mat *X, int depth)
     w->wd = w->kd + (size_t)depth * n;
     w->sd = w->wd + (size_t)depth * n;
     w->al = w->sd + (size_t)depth * n;
+    w->rt = w->al + n;
+    w->irt = w->rt + (size_t)depth * n;
+    w->qw = w->irt + (size_t)depth * n;
+    w->qs = w->qw + (size_t)depth * n;
+    w->rk = w->qs + (size_t)depth * n;
+    w->rkw = w->rk + n;
+    w->rks = w->rkw + n;
+    w->rc = w->rks + n;
+    w->ru = w->rc + n;
+    w->rv = w->ru + n;
     /* the inner products do not change during a fit */
     double inv_d = 1.0 / (double)X->cols;
     for (size_t i = 0; i < n; i++)
@@ -216,29 +240,143 @@ static ws *ws_new(const pk_mat *X, int depth)
     return w;
 }
 
-/* -log p(y) / n and, if grad, its gradient by the six raw (softplus) parameters
- * (a and b entries zero for the GP). */
-static int ws_loss(ws *w, int student_t, const double *v, const double *y, double *loss, double *grad)
+/* acos(x) by the minimax rational approximation of asin on [0, 1/2] used by
+ * fdlibm (e_asin.c), with acos(x) = 2 asin(sqrt((1 - |x|) / 2)) reflected for
+ * |x| > 1/2; rb = sqrt((1 - |x|) / 2) comes from the caller, so the function is
+ * pure arithmetic and selects and the row loop vectorises.  It agrees with
+ * libm to a few ulps (tests/gp/test_nngp_train.c compares the loss). */
+static inline PK_ALWAYS_INLINE double acos_fast(double x, double rb)
+{
+    const double p0 = 1.66666666666666657415e-01, p1 = -3.25565818622400915405e-01,
+                 p2 = 2.01212532134862925881e-01, p3 = -4.00555345006794114027e-02,
+                 p4 = 7.91534994289814532176e-04, p5 = 3.47933107596021167570e-05,
+                 q1 = -2.40339491173441421878e+00, q2 = 2.02094576023350569471e+00,
+                 q3 = -6.88283971605453293030e-01, q4 = 7.70381505559019352791e-02;
+    double ax = fabs(x), zb = 0.5 * (1.0 - ax);
+    double z = ax > 0.5 ? zb : ax * ax, sr = ax > 0.5 ? rb : ax;
+    double pz = z * (p0 + z * (p1 + z * (p2 + z * (p3 + z * (p4 + z * p5)))));
+    double qz = 1.0 + z * (q1 + z * (q2 + z * (q3 + z * q4)));
+    double as = sr + sr * pz / qz; /* asin(sr) */
+    double small_r = M_PI_2 - copysign(as, x), big_r = x > 0 ? 2.0 * as : M_PI - 2.0 * as;
+    return ax > 0.5 ? big_r : small_r;
+}
+
+/* out[j] = sqrt(in[j]) for in[j] >= 0: SSE2 packed roots where available,
+ * because a libm sqrt call (it may set errno) keeps GCC from vectorising. */
+static inline PK_ALWAYS_INLINE void sqrt_array(const double *in, double *out, size_t m)
+{
+    size_t j = 0;
+#if defined(__SSE2__)
+    for (; j + 2 <= m; j += 2)
+        _mm_storeu_pd(out + j, _mm_sqrt_pd(_mm_loadu_pd(in + j)));
+#endif
+    for (; j < m; j++)
+        out[j] = sqrt(in[j]);
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* Compares and selects here never see NaN; without -ftrapping-math GCC
+ * if-converts them and vectorises the row loops, in an AVX2 clone where the
+ * CPU has it. */
+#define PK_ROW_LOOP __attribute__((noinline, optimize("no-trapping-math"), target_clones("avx2", "default")))
+#else
+#define PK_ROW_LOOP
+#endif
+
+/* c = clamp(k irti irt, -1, 1), u = 1 - c^2, v = (1 - |c|) / 2 over m entries */
+PK_ROW_LOOP static void row_cos(size_t m, const double *restrict k, double irti, const double *restrict irt,
+                                double *restrict c, double *restrict u, double *restrict v)
+{
+    for (size_t j = 0; j < m; j++) {
+        double cj = k[j] * irti * irt[j];
+        cj = cj > 1.0 ? 1.0 : (cj < -1.0 ? -1.0 : cj);
+        c[j] = cj;
+        u[j] = 1.0 - cj * cj;
+        v[j] = 0.5 * (1.0 - fabs(cj));
+    }
+}
+
+/* From c (cos theta), u (sin theta), v (sqrt((1 - |c|) / 2)): E into c and its
+ * w, s derivatives into u, v (Exy kw + Exx kw_xx + Eyy kw_yy, with the
+ * diagonal terms as t (qwi + qw_j), t = sqrt(kxx kyy) sin theta / (4 pi)). */
+PK_ROW_LOOP static void row_relu(size_t m, double *restrict c, double *restrict u, double *restrict v,
+                                 double rti, const double *restrict rt, const double *restrict kw,
+                                 const double *restrict ks, double qwi, const double *restrict qw, double qsi,
+                                 const double *restrict qs)
+{
+    const double c2pi = 0.5 / M_PI, c4pi = 0.25 / M_PI;
+    for (size_t j = 0; j < m; j++) {
+        double cj = c[j], pt = M_PI - acos_fast(cj, v[j]), sn = u[j], sq = rti * rt[j];
+        double Exy = pt * c2pi, tt = sq * sn * c4pi;
+        c[j] = sq * (sn + pt * cj) * c2pi;
+        u[j] = Exy * kw[j] + tt * (qwi + qw[j]);
+        v[j] = Exy * ks[j] + tt * (qsi + qs[j]);
+    }
+}
+
+/* F (lower triangle and diagonal) and its derivatives by w and s at the
+ * training rows: the recursion of pair_f, one row at a time over all j < i so
+ * that the inner loops run over contiguous arrays. */
+static void ws_kernel(ws *w, double ww, double s)
 {
     size_t n = w->n;
-    int depth = w->depth, need = grad != NULL;
-    double ww = v[0], s = v[1], ls = v[2], eps = v[3], ls2 = ls * ls;
+    int depth = w->depth;
+    double w2 = ww * ww, s2 = s * s;
     diag_chain(n, w->gd, depth, ww, s, w->kd, w->wd, w->sd);
+    for (size_t t = 0; t < (size_t)depth * n; t++) {
+        double k = w->kd[t];
+        w->rt[t] = sqrt(k);
+        w->irt[t] = k > 0 ? 1.0 / w->rt[t] : 0.0;
+        w->qw[t] = k > 0 ? w->wd[t] / k : 0.0;
+        w->qs[t] = k > 0 ? w->sd[t] / k : 0.0;
+    }
     for (size_t i = 0; i < n; i++) {
+        const double *g = w->G + i * n;
+        double *k = w->rk, *kw = w->rkw, *ks = w->rks;
         for (size_t j = 0; j < i; j++) {
-            double fw = 0, fs = 0;
-            double f = pair_f(w->G[i * n + j], depth, ww, s, w->kd + i, n, w->kd + j, n, w->wd + i, w->wd + j,
-                              w->sd + i, w->sd + j, need ? &fw : NULL, need ? &fs : NULL);
-            w->F[i * n + j] = f;
-            w->Fw[i * n + j] = fw;
-            w->Fs[i * n + j] = fs;
-            w->C[i * n + j] = ls2 * f;
+            k[j] = s2 + w2 * g[j];
+            kw[j] = 2 * ww * g[j];
+            ks[j] = 2 * s;
+        }
+        for (int l = 0; l < depth; l++) {
+            size_t o = (size_t)l * n;
+            const double *rt = w->rt + o, *irt = w->irt + o, *qw = w->qw + o, *qs = w->qs + o;
+            double rti = rt[i], irti = irt[i], qwi = qw[i], qsi = qs[i];
+            int last = l + 1 == depth;
+            double *c = w->rc, *u = w->ru, *v = w->rv;
+            row_cos(i, k, irti, irt, c, u, v);
+            sqrt_array(u, u, i);
+            sqrt_array(v, v, i);
+            row_relu(i, c, u, v, rti, rt, kw, ks, qwi, qw, qsi, qs);
+            if (last) {
+                memcpy(w->F + i * n, c, i * sizeof *c);
+                memcpy(w->Fw + i * n, u, i * sizeof *u);
+                memcpy(w->Fs + i * n, v, i * sizeof *v);
+            } else
+                for (size_t j = 0; j < i; j++) {
+                    k[j] = s2 + w2 * c[j];
+                    kw[j] = 2 * ww * c[j] + w2 * u[j];
+                    ks[j] = 2 * s + w2 * v[j];
+                }
         }
         size_t l = (size_t)(depth - 1) * n + i;
         w->F[i * n + i] = 0.5 * w->kd[l];
         w->Fw[i * n + i] = 0.5 * w->wd[l];
         w->Fs[i * n + i] = 0.5 * w->sd[l];
-        w->C[i * n + i] = ls2 * w->F[i * n + i] + eps;
+    }
+}
+
+/* -log p(y) / n and, if grad, its gradient by the six raw (softplus) parameters
+ * (a and b entries zero for the GP). */
+static int ws_loss(ws *w, int student_t, const double *v, const double *y, double *loss, double *grad)
+{
+    size_t n = w->n;
+    double ww = v[0], s = v[1], ls = v[2], eps = v[3], ls2 = ls * ls;
+    ws_kernel(w, ww, s);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j <= i; j++)
+            w->C[i * n + j] = ls2 * w->F[i * n + j];
+        w->C[i * n + i] += eps;
     }
     /* row-major lower is column-major upper: LAPACK works on our storage directly */
     if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, w->C, (lapack_int)n) != 0)
@@ -266,13 +404,11 @@ static int ws_loss(ws *w, int student_t, const double *v, const double *y, doubl
     double gf = 0, gw = 0, gs = 0, tr = 0;
     for (size_t i = 0; i < n; i++) {
         const double *ci = w->C + i * n, *fi = w->F + i * n, *fwi = w->Fw + i * n, *fsi = w->Fs + i * n;
-        double ai = sc * w->al[i], rf = 0, rw = 0, rs = 0;
-        for (size_t j = 0; j < i; j++) {
-            double W = ai * w->al[j] - ci[j];
-            rf += W * fi[j];
-            rw += W * fwi[j];
-            rs += W * fsi[j];
-        }
+        double ai = sc * w->al[i], *Wr = w->rc; /* row i of W left of the diagonal */
+        for (size_t j = 0; j < i; j++)
+            Wr[j] = ai * w->al[j] - ci[j];
+        /* BLAS dots: a plain summation loop would stay scalar (no reassociation) */
+        double rf = pk_dot(Wr, fi, i), rw = pk_dot(Wr, fwi, i), rs = pk_dot(Wr, fsi, i);
         double Wd = ai * w->al[i] - ci[i];
         gf += 2 * rf + Wd * fi[i];
         gw += 2 * rw + Wd * fwi[i];
