@@ -163,7 +163,9 @@ typedef struct pk_mpnp_eval {
 
 /** Mean context and target log-likelihood per point over n_batches fresh
  *  batches of `batch` tasks from tp, S draws per task (the benchmark code
- *  averages per-point mixture log-likelihoods the same way). */
+ *  averages per-point mixture log-likelihoods the same way).  The tasks
+ *  depend on rng's state only, not on the model: models evaluated from equal
+ *  rng states see the same tasks. */
 int pk_mpnp_evaluate(const pk_mpnp *m, const pk_mpnp_task_params *tp, int n_batches, int batch, int S, pk_rng *rng,
                      pk_mpnp_eval *out, pk_err *err);
 

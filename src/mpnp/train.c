@@ -163,10 +163,13 @@ int pk_mpnp_evaluate(const pk_mpnp *m, const pk_mpnp_task_params *tp, int n_batc
         free(ll);
         return pk_err_set(err, PK_ENOMEM, "mpnp evaluate: out of memory");
     }
+    /* tasks and model noise from separate streams: every model sees the same tasks for a seed */
+    pk_rng noise;
+    pk_rng_seed(&noise, pk_rng_u64(rng));
     double sc = 0, sc2 = 0, stt = 0, st2 = 0;
     for (int k = 0; k < n_batches; k++) {
         if ((st = pk_mpnp_sample_batch(tp, batch, 0, 0, rng, &b, err)) ||
-            (st = pk_mpnp_batch_loglik(m, &b, S, rng, ll, err)))
+            (st = pk_mpnp_batch_loglik(m, &b, S, &noise, ll, err)))
             break;
         int n = b.nc + b.nt;
         double c = 0, t = 0;
