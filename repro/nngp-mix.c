@@ -612,6 +612,32 @@ static void rows_for(pk_repro_ctx *ctx, int kind, size_t nsplit, int quick, resu
     }
 }
 
+/* Test NLL of the t-process against the GP's per split: the paper protocol
+ * (trainpy = 0) or train.py's (1). */
+static void nll_plot(pk_repro_ctx *ctx, result res[2][10], size_t nsplit, int trainpy)
+{
+    pk_plot *pl = pk_plot_new(trainpy ? "Boston: test NLL per split (train.py protocol)"
+                                      : "Boston: test NLL per split (paper protocol)",
+                              "GP NLL", "t-process NLL");
+    if (!pl)
+        return;
+    double x[2][10], y[2][10], lo = INFINITY, hi = -INFINITY;
+    for (int kind = 0; kind < 2; kind++)
+        for (size_t s = 0; s < nsplit; s++) {
+            const result *q = &res[kind][s];
+            x[kind][s] = trainpy ? q->tr_nll[0] : q->nll_gp[0];
+            y[kind][s] = trainpy ? q->tr_nll[1] : q->nll_tp[0];
+            lo = fmin(lo, fmin(x[kind][s], y[kind][s]));
+            hi = fmax(hi, fmax(x[kind][s], y[kind][s]));
+        }
+    pk_plot_scatter(pl, "random splits", x[0], y[0], nsplit);
+    pk_plot_scatter(pl, "shifted + corrupted", x[1], y[1], nsplit);
+    double dx[2] = {lo, hi};
+    pk_plot_line(pl, "equal", dx, dx, 2);
+    pk_repro_plot(ctx, trainpy ? "nngp_mix_boston_nll_trainpy" : "nngp_mix_boston_nll", pl);
+    pk_plot_free(pl);
+}
+
 static int run(pk_repro_ctx *ctx)
 {
     int quick = pk_repro_quick(ctx);
@@ -706,42 +732,8 @@ static int run(pk_repro_ctx *ctx)
         goto out;
     for (int kind = 1; kind >= 0; kind--)
         rows_for(ctx, kind, nsplit, quick, res);
-    pk_plot *pl = pk_plot_new("Boston: test NLL per split (paper protocol)", "GP NLL", "t-process NLL");
-    if (pl) {
-        double gx[10], gy[10], hx[10], hy[10], lo = INFINITY, hi = -INFINITY;
-        for (size_t s = 0; s < nsplit; s++) {
-            gx[s] = res[0][s].nll_gp[0];
-            gy[s] = res[0][s].nll_tp[0];
-            hx[s] = res[1][s].nll_gp[0];
-            hy[s] = res[1][s].nll_tp[0];
-            lo = fmin(lo, fmin(fmin(gx[s], gy[s]), fmin(hx[s], hy[s])));
-            hi = fmax(hi, fmax(fmax(gx[s], gy[s]), fmax(hx[s], hy[s])));
-        }
-        pk_plot_scatter(pl, "random splits", gx, gy, nsplit);
-        pk_plot_scatter(pl, "shifted + corrupted", hx, hy, nsplit);
-        double dx[2] = {lo, hi};
-        pk_plot_line(pl, "equal", dx, dx, 2);
-        pk_repro_plot(ctx, "nngp_mix_boston_nll", pl);
-        pk_plot_free(pl);
-    }
-    pl = pk_plot_new("Boston: test NLL per split (train.py protocol)", "GP NLL", "t-process NLL");
-    if (pl) {
-        double gx[10], gy[10], hx[10], hy[10], lo = INFINITY, hi = -INFINITY;
-        for (size_t s = 0; s < nsplit; s++) {
-            gx[s] = res[0][s].tr_nll[0];
-            gy[s] = res[0][s].tr_nll[1];
-            hx[s] = res[1][s].tr_nll[0];
-            hy[s] = res[1][s].tr_nll[1];
-            lo = fmin(lo, fmin(fmin(gx[s], gy[s]), fmin(hx[s], hy[s])));
-            hi = fmax(hi, fmax(fmax(gx[s], gy[s]), fmax(hx[s], hy[s])));
-        }
-        pk_plot_scatter(pl, "random splits", gx, gy, nsplit);
-        pk_plot_scatter(pl, "shifted + corrupted", hx, hy, nsplit);
-        double dx[2] = {lo, hi};
-        pk_plot_line(pl, "equal", dx, dx, 2);
-        pk_repro_plot(ctx, "nngp_mix_boston_nll_trainpy", pl);
-        pk_plot_free(pl);
-    }
+    nll_plot(ctx, res, nsplit, 0);
+    nll_plot(ctx, res, nsplit, 1);
     {
         int wins[2] = {0, 0}, tp0[2] = {0, 0}, gp0[2] = {0, 0};
         double rg[2] = {0, 0}, rt[2] = {0, 0}, eg[2] = {0, 0}, et[2] = {0, 0};
