@@ -21,9 +21,16 @@ static const char *HELP =
     "  learn       -i TRAIN -o MODEL [--k 16] [--mini-epochs 5] [--full-epochs 2]\n"
     "              [--batch 512] [--pseudocount 0.1] [--theta-sigma 0] [--limit N]\n"
     "              [--mi-samples 20000] [--valid IMAGES] [--seed N] [--json]\n"
-    "              [--quant-step 0.3] [--quant-levels 50]\n"
+    "              [--quant-step 0.3] [--quant-levels 50] [--theta-shrink 0] [--weight-shrink 0]\n"
+    "              [--shrink-interior]\n"
     "              --theta-sigma S: blur input-node counts along intensity (levels; 1 helps\n"
     "              small training sets)\n"
+    "              --theta-shrink A: estimate each input distribution under a prior of A\n"
+    "              pseudo-images centred on its pixel's marginal (0 = off)\n"
+    "              --shrink-interior: --theta-shrink reshapes only the spread over values\n"
+    "              1..254, each state keeping its own masses on 0, 255 and the interior\n"
+    "              --weight-shrink A: the same for sum weights, centred on the layer's\n"
+    "              average row (0 = off).  Neither helped on MNIST (docs/pc.md)\n"
     "              --quant-step S: save the model quantised (log-probabilities on a grid of S\n"
     "              nats, at most --quant-levels steps below each row's maximum; compact\n"
     "              zlib file, ~10x smaller); 0 saves float32 parameters\n"
@@ -177,9 +184,9 @@ static int check_geometry(const pk_pc *pc, const imgs *im, const char *path)
 typedef struct opts {
     const char *in, *out, *model, *valid, *mask;
     uint64_t seed, limit, n, cols, naive, index;
-    int have_index, json, stream, mpe, npos;
+    int have_index, json, stream, mpe, npos, shrink_interior;
     long k, mini, full, batch, qlevels;
-    double pseudo, mi_samples, theta_sigma, qstep;
+    double pseudo, mi_samples, theta_sigma, qstep, theta_shrink, weight_shrink;
     const char *weights;
     const char *pos[16];
 } opts;
@@ -219,6 +226,9 @@ static int parse(int argc, char **argv, opts *o)
         {"--batch", PK_CLI_LONG, &o->batch, 1, 1L << 30, NULL},
         {"--pseudocount", PK_CLI_DOUBLE, &o->pseudo, 0, 1e300, "a number >= 0"},
         {"--theta-sigma", PK_CLI_STR, &theta, 0, 0, NULL},
+        {"--theta-shrink", PK_CLI_DOUBLE, &o->theta_shrink, 0, 1e9, "a number in [0, 1e9]"},
+        {"--weight-shrink", PK_CLI_DOUBLE, &o->weight_shrink, 0, 1e9, "a number in [0, 1e9]"},
+        {"--shrink-interior", PK_CLI_FLAG, &o->shrink_interior, 0, 0, NULL},
         {"--mi-samples", PK_CLI_DOUBLE, &o->mi_samples, 0, 1e300, "a number >= 0 (0 = all)"},
         {"--json", PK_CLI_FLAG, &o->json, 0, 0, NULL},
         {"--stream", PK_CLI_FLAG, &o->stream, 0, 0, NULL},
@@ -307,6 +317,9 @@ static int cmd_learn(const opts *o)
     ep.batch_size = (size_t)o->batch;
     ep.pseudocount = o->pseudo;
     ep.theta_sigma = o->theta_sigma;
+    ep.theta_shrink = o->theta_shrink;
+    ep.weight_shrink = o->weight_shrink;
+    ep.shrink_interior = o->shrink_interior;
     learn_cb cb = {NULL, (int)(o->mini + o->full), 0, (int)o->json, pc, o->valid ? &va : NULL};
     st = pk_pc_em(pc, tr.x, tr.n, &ep, &rng, on_epoch, &cb, &err);
     double t_em = pk_time_now() - t0 - t_struct;

@@ -149,6 +149,20 @@ typedef struct pk_pc_em_params {
                                few training images; EM is then smoothed, so the full-batch likelihood
                                is no longer guaranteed to rise every epoch.  pk_pc_em_full_step never
                                smooths. */
+    double theta_shrink;  /**< >= 0 (default 0 = off): hierarchical shrinkage of input nodes.  Each
+                               input distribution theta_v[j] is estimated under a Dirichlet prior of
+                               this many pseudo-rows centred on pixel v's marginal over all training
+                               rows (blurred by theta_sigma, smoothed by pseudocount): latent states
+                               seen in few rows fall back to the pixel's distribution rather than to
+                               the uniform one.  Given in rows of the whole training set (a mini-batch
+                               M-step uses theta_shrink * batch / n).  A MAP update: the full-batch
+                               likelihood alone need not rise every epoch. */
+    double weight_shrink; /**< >= 0 (default 0 = off): the same for every sum node's weights, centred
+                               on the layer's average row (the expected child-state frequencies). */
+    int shrink_interior;  /**< 0 (default) or 1: theta_shrink acts only on how each input distribution
+                               spreads its interior mass over values 1..ncat-2 (for images: the
+                               anti-aliased edge intensities); each latent state keeps its own
+                               estimated masses on 0, ncat-1 and the interior as a whole. */
 } pk_pc_em_params;
 
 pk_pc_em_params pk_pc_em_params_default(void);

@@ -286,19 +286,40 @@ PC_OMP(omp for schedule(dynamic, 1))
     return PK_OK;
 }
 
-/* Parameters <- inertia * old + (1 - inertia) * smoothed MLE from counts. */
-/* M-step.  With sigma > 0 each input node's expected counts are blurred
- * along the value axis first (interior values 1..nc-2 only, edges repeated;
- * the saturated values 0 and nc-1 keep their counts): neighbouring
- * intensities share statistics, which a 256-way categorical cannot learn
- * from few examples. */
-static void m_step(pk_pc *pc, const ws *w, double pseudo, double sigma, double inertia)
+/* Shrinkage targets for the M-step (NULL / 0 = none).  q_theta[v][a] is
+ * pixel v's marginal over all training rows (blurred and smoothed like the
+ * input nodes); a_theta and a_w are prior strengths in rows of the current
+ * count batch. */
+typedef struct shrink {
+    const double *q_theta; /* [D][ncat] */
+    double a_theta, a_w;
+    int interior; /* shrink only the shape over values 1..ncat-2 */
+} shrink;
+
+/* M-step: parameters <- inertia * old + (1 - inertia) * smoothed MLE.
+ * With sigma > 0 each input node's expected counts are blurred along the
+ * value axis first (interior values 1..nc-2 only, edges repeated; the
+ * saturated values 0 and nc-1 keep their counts): neighbouring intensities
+ * share statistics, which a 256-way categorical cannot learn from few
+ * examples.  With shrinkage, a row's estimate is the posterior mean under a
+ * Dirichlet prior centred on the pooled distribution (the pixel's marginal
+ * for input nodes, the layer's average row for sum weights), so a latent
+ * state seen in few rows borrows the pixel's distribution instead of the
+ * uniform one: (c + pseudo/n + a q) / (s + pseudo + a). */
+static void m_step(pk_pc *pc, const ws *w, double pseudo, double sigma, double inertia, const shrink *sh)
 {
     const size_t D = (size_t)pc->nvars, k = (size_t)pc->k, nc = (size_t)pc->ncat;
-    double tmp[1024], g[129], cb[256], cs[256];
+    double tmp[1024], col[1024], g[129], cb[256], cs[256];
     int r = nc > 2 && sigma > 0 ? pc_gauss_taps(sigma, 64, g) : -1;
+    const double at = sh && sh->q_theta ? sh->a_theta : 0, aw = sh ? sh->a_w : 0;
     for (size_t v = 0; v < D; v++) {
         const double *ct = w->cnt_theta + v * nc * k;
+        const double *q = at > 0 ? sh->q_theta + v * nc : NULL;
+        double qi = 0; /* the marginal's interior mass */
+        for (size_t a = 1; q && a + 1 < nc; a++)
+            qi += q[a];
+        if (q && sh->interior && !(qi > 0))
+            q = NULL;
         float *th = pc->theta + v * k * nc;
         for (size_t j = 0; j < k; j++) {
             for (size_t a = 0; a < nc; a++)
@@ -311,8 +332,26 @@ static void m_step(pk_pc *pc, const ws *w, double pseudo, double sigma, double i
             double s = 0;
             for (size_t a = 0; a < nc; a++)
                 s += cb[a];
+            if (q && sh->interior && nc > 2) {
+                /* The state keeps its own masses on 0, ncat-1 and the interior;
+                 * only how the interior mass spreads over values is shrunk. */
+                double si = s - cb[0] - cb[nc - 1], pi = pseudo * (double)(nc - 2) / (double)nc;
+                double mass = s + pseudo > 0 ? (si + pi) / (s + pseudo) : 0, dint = si + pi + at;
+                for (size_t a = 0; a < nc; a++) {
+                    double nw;
+                    if (s + pseudo <= 0)
+                        nw = th[j * nc + a];
+                    else if (a == 0 || a == nc - 1)
+                        nw = (cb[a] + pseudo / (double)nc) / (s + pseudo);
+                    else
+                        nw = mass * (cb[a] + pseudo / (double)nc + at * q[a] / qi) / dint;
+                    th[j * nc + a] = (float)(inertia * th[j * nc + a] + (1 - inertia) * nw);
+                }
+                continue;
+            }
+            double den = s + pseudo + at;
             for (size_t a = 0; a < nc; a++) {
-                double nw = s + pseudo > 0 ? (cb[a] + pseudo / (double)nc) / (s + pseudo) : th[j * nc + a];
+                double nw = den > 0 ? (cb[a] + pseudo / (double)nc + (q ? at * q[a] : 0)) / den : th[j * nc + a];
                 th[j * nc + a] = (float)(inertia * th[j * nc + a] + (1 - inertia) * nw);
             }
         }
@@ -320,14 +359,39 @@ static void m_step(pk_pc *pc, const ws *w, double pseudo, double sigma, double i
             continue;
         float *W = pc->weight + v * k * k;
         const double *cw = w->cnt_w + v * k * k;
+        double tot = 0;
+        if (aw > 0) {
+            for (size_t j = 0; j < k; j++)
+                col[j] = 0;
+            for (size_t i = 0; i < k; i++)
+                for (size_t j = 0; j < k; j++)
+                    col[j] += cw[i * k + j] * W[i * k + j];
+            for (size_t j = 0; j < k; j++)
+                tot += col[j];
+        }
+        const double awv = aw > 0 && tot > 0 ? aw : 0;
         for (size_t i = 0; i < k; i++) {
-            double s = 0;
+            /* A zero weight is structural (EM's multiplicative update keeps it
+             * zero; mixtures of HCLTs are block-diagonal): the pseudocount and
+             * the shrinkage target are spread over the row's support only. */
+            double s = 0, qs = 0;
+            size_t nz = 0;
             for (size_t j = 0; j < k; j++) {
                 tmp[j] = cw[i * k + j] * W[i * k + j];
                 s += tmp[j];
+                if (W[i * k + j] != 0) {
+                    nz++;
+                    qs += awv > 0 ? col[j] / tot : 0;
+                }
             }
+            if (nz == 0)
+                continue;
+            double den = s + pseudo + awv * qs;
             for (size_t j = 0; j < k; j++) {
-                double nw = s + pseudo > 0 ? (tmp[j] + pseudo / (double)k) / (s + pseudo) : W[i * k + j];
+                if (W[i * k + j] == 0)
+                    continue;
+                double nw = den > 0 ? (tmp[j] + pseudo / (double)nz + (awv > 0 ? awv * col[j] / tot : 0)) / den
+                                    : W[i * k + j];
                 W[i * k + j] = (float)(inertia * W[i * k + j] + (1 - inertia) * nw);
             }
         }
@@ -339,6 +403,32 @@ static void m_step(pk_pc *pc, const ws *w, double pseudo, double sigma, double i
         double nw = s + pseudo > 0 ? (w->cnt_root[j] + pseudo / (double)k) / (s + pseudo) : pc->root_w[j];
         pc->root_w[j] = (float)(inertia * pc->root_w[j] + (1 - inertia) * nw);
     }
+}
+
+/* Pixel marginals over all n rows for input-node shrinkage: counts blurred
+ * along intensity like the input nodes' counts, plus the EM pseudocount. */
+static double *pixel_marginals(const pk_pc *pc, const uint8_t *x, size_t n, double pseudo, double sigma)
+{
+    const size_t D = (size_t)pc->nvars, nc = (size_t)pc->ncat;
+    double *q = calloc(D * nc, sizeof(double)), g[129], cs[256];
+    if (!q)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        for (size_t v = 0; v < D; v++)
+            q[v * nc + x[i * D + v]] += 1;
+    int r = nc > 2 && sigma > 0 ? pc_gauss_taps(sigma, 64, g) : -1;
+    for (size_t v = 0; v < D; v++) {
+        double *c = q + v * nc, s = 0;
+        if (r >= 0) {
+            pc_blur1d(c, cs, 1, (int)nc - 1, g, r);
+            memcpy(c + 1, cs + 1, sizeof(double) * (nc - 2));
+        }
+        for (size_t a = 0; a < nc; a++)
+            s += c[a];
+        for (size_t a = 0; a < nc; a++)
+            c[a] = s + pseudo > 0 ? (c[a] + pseudo / (double)nc) / (s + pseudo) : 1.0 / (double)nc;
+    }
+    return q;
 }
 
 static int nthreads(size_t n)
@@ -437,7 +527,7 @@ int pk_pc_bpd(const pk_pc *pc, const uint8_t *x, size_t n, double *bpd, pk_err *
 
 pk_pc_em_params pk_pc_em_params_default(void)
 {
-    pk_pc_em_params p = {5, 2, 512, 0.1, 0.2, 0.9, 1, 0.0};
+    pk_pc_em_params p = {5, 2, 512, 0.1, 0.2, 0.9, 1, 0.0, 0.0, 0.0, 0};
     return p;
 }
 
@@ -453,6 +543,10 @@ int pk_pc_em_params_check(const pk_pc_em_params *p, pk_err *err)
         return pk_err_set(err, PK_EINVAL, "inertia must be in [0, 1)");
     if (!(p->theta_sigma >= 0 && p->theta_sigma <= 16))
         return pk_err_set(err, PK_EINVAL, "theta_sigma = %g: must be in [0, 16]", p->theta_sigma);
+    if (!(p->theta_shrink >= 0 && p->theta_shrink <= 1e9))
+        return pk_err_set(err, PK_EINVAL, "theta_shrink = %g: must be in [0, 1e9]", p->theta_shrink);
+    if (!(p->weight_shrink >= 0 && p->weight_shrink <= 1e9))
+        return pk_err_set(err, PK_EINVAL, "weight_shrink = %g: must be in [0, 1e9]", p->weight_shrink);
     return PK_OK;
 }
 
@@ -470,7 +564,7 @@ int pk_pc_em_full_step(pk_pc *pc, const uint8_t *x, size_t n, double pseudocount
     st = run_pass(pc, &c.mf, c.wss, c.nth, x, NULL, NULL, n, 1, NULL, &tot);
     if (!st) {
         pc->qstep = 0, pc->qlevels = 0;
-        m_step(pc, &c.wss[0], pseudocount, 0.0, 0.0);
+        m_step(pc, &c.wss[0], pseudocount, 0.0, 0.0, NULL);
         if (ll_before)
             *ll_before = tot / (double)n;
     }
@@ -502,6 +596,16 @@ int pk_pc_em(pk_pc *pc, const uint8_t *x, size_t n, const pk_pc_em_params *p, pk
     }
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
+    /* Prior strengths are given in rows of the whole training set; a
+     * mini-batch estimate stands in for the full-batch one, so its prior is
+     * scaled by the batch's share of the rows. */
+    shrink sh = {NULL, 0, p->weight_shrink, p->shrink_interior};
+    if (p->theta_shrink > 0 && !(sh.q_theta = pixel_marginals(pc, x, n, p->pseudocount, p->theta_sigma))) {
+        em_ctx_free(&c);
+        free(perm);
+        return pk_err_set(err, PK_ENOMEM, "out of memory for EM");
+    }
+    sh.a_theta = p->theta_shrink;
     const double scale = -1.0 / ((double)pc->nvars * log(2.0));
     size_t nbatches = (n + bs - 1) / bs, steps = (size_t)p->epochs_mini * nbatches, step = 0;
     int stop = 0;
@@ -517,7 +621,9 @@ int pk_pc_em(pk_pc *pc, const uint8_t *x, size_t n, const pk_pc_em_params *p, pk
                 break;
             epoch_ll += tot;
             double frac = steps > 1 ? (double)step / (double)(steps - 1) : 1.0;
-            m_step(pc, &c.wss[0], p->pseudocount, p->theta_sigma, p->inertia_start + frac * (p->inertia_end - p->inertia_start));
+            shrink shb = {sh.q_theta, sh.a_theta * (double)nb / (double)n, sh.a_w * (double)nb / (double)n, sh.interior};
+            m_step(pc, &c.wss[0], p->pseudocount, p->theta_sigma,
+                   p->inertia_start + frac * (p->inertia_end - p->inertia_start), &shb);
             model_f_update(&c.mf, pc);
         }
         if (!st && cb)
@@ -531,7 +637,7 @@ int pk_pc_em(pk_pc *pc, const uint8_t *x, size_t n, const pk_pc_em_params *p, pk
             st = run_pass(pc, &c.mf, c.wss, c.nth, x, NULL, NULL, n, 1, NULL, &tot);
             if (st)
                 break;
-            m_step(pc, &c.wss[0], p->pseudocount, p->theta_sigma, 0.0);
+            m_step(pc, &c.wss[0], p->pseudocount, p->theta_sigma, 0.0, &sh);
             model_f_update(&c.mf, pc);
             if (cb)
                 stop = cb(user, "full", ep + 1, p->epochs_full, tot / (double)n * scale);
@@ -540,5 +646,6 @@ int pk_pc_em(pk_pc *pc, const uint8_t *x, size_t n, const pk_pc_em_params *p, pk
     } else if (!st && !stop && p->epochs_full > 0) {
         st = PK_ENOMEM;
     }
+    free((double *)sh.q_theta);
     return st ? pk_err_set(err, st, "out of memory in EM") : PK_OK;
 }

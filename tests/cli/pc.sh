@@ -94,6 +94,16 @@ expect 2 "-m MODEL is required" "$P" pc compress -i "$T/test.idx" -o "$T/never.p
 expect 2 "unknown command" "$P" pc frobnicate
 expect 2 "--k must be" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --k 0
 expect 2 "--theta-sigma must be" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --theta-sigma -1
+expect 2 "--theta-shrink" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --theta-shrink -1
+expect 2 "--weight-shrink" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --weight-shrink x
+# Shrinkage options: a heavy prior pulls the model toward per-pixel marginals,
+# so its training bpd must be worse than without (the options reach EM).
+b0=$("$P" pc learn -i "$T/train.idx" -o "$T/s0.pkpc" --k 4 --mini-epochs 1 --full-epochs 1 --json 2> /dev/null |
+  sed 's/.*"train_bpd": \([0-9.]*\).*/\1/') || fail "learn without shrinkage"
+b1=$("$P" pc learn -i "$T/train.idx" -o "$T/s1.pkpc" --k 4 --mini-epochs 1 --full-epochs 1 --json --theta-shrink 1e6 \
+  --weight-shrink 1e6 --shrink-interior 2> /dev/null | sed 's/.*"train_bpd": \([0-9.]*\).*/\1/') ||
+  fail "learn with shrinkage"
+awk -v a="$b0" -v b="$b1" 'BEGIN { exit !(b > a + 0.02) }' || fail "shrinkage had no effect: $b0 vs $b1"
 expect 1 "" "$P" pc learn -i "$T/missing.idx" -o "$T/never.pkpc"
 expect 2 "--weights has 1 values for 2 models" "$P" pc mix -o "$T/never.pkpc" "$T/m.pkpc" "$T/mb.pkpc" --weights 1
 expect 2 "--quant-step" "$P" pc quantize -m "$T/m.pkpc" -o "$T/never.pkpc" --quant-step 9
