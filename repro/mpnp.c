@@ -177,7 +177,7 @@ static int run_all(pk_repro_ctx *ctx)
 {
     int quick = pk_repro_quick(ctx);
     uint64_t seed = pk_repro_seed(ctx);
-    setup s = quick ? (setup){32, 300, 16, 8, 3, 25, 20} : (setup){64, 3000, 16, 16, 5, 200, 50};
+    setup s = quick ? (setup){32, 600, 16, 8, 3, 25, 20} : (setup){64, 3000, 16, 16, 5, 200, 50};
     char scale[200];
     snprintf(scale, sizeof scale,
              "1-d RBF GP tasks; width %d, %d steps x %d tasks (paper: 128, 100k steps); %d pseudo points, K=%d; "

@@ -29,6 +29,8 @@ static const char *HELP =
     "  --width H        hidden width (64)      --enc-depth L (3)   --dec-depth L (3)\n"
     "  --heads N        generator attention heads (4)\n"
     "  --pseudo N       MPNP pseudo points per pseudo context (16; 0 = the CNP)\n"
+    "  --pseudo-space S data: the generator emits points (x', y') that are encoded\n"
+    "                   like real ones (default); repr: it emits their representations\n"
     "  --samples K      pseudo contexts / latent draws per training task (5)\n"
     "  --steps N        optimiser steps (2000)   --batch B tasks per step (16)\n"
     "  --lr R           Adam learning rate, cosine-annealed (5e-4)\n"
@@ -53,7 +55,7 @@ static int progress_cb(int step, int steps, double loss, void *user)
 static int cmd_train(int argc, char **argv)
 {
     const char *out = NULL;
-    int kind = PK_MPNP_MPNP, kernel = 0, json = 0;
+    int kind = PK_MPNP_MPNP, kernel = 0, json = 0, space = 0;
     long width = 64, enc = 3, dec = 3, heads = 4, pseudo = 16, samples = 5, steps = 2000, batch = 16;
     double lr = 5e-4, tnoise = 0;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
@@ -67,6 +69,7 @@ static int cmd_train(int argc, char **argv)
         {"--dec-depth", PK_CLI_LONG, &dec, 2, 8, NULL},
         {"--heads", PK_CLI_LONG, &heads, 1, 64, NULL},
         {"--pseudo", PK_CLI_LONG, &pseudo, 0, 256, NULL},
+        {"--pseudo-space", PK_CLI_CHOICE, &space, 0, 0, "data|repr"},
         {"--samples", PK_CLI_LONG, &samples, 1, 64, NULL},
         {"--steps", PK_CLI_LONG, &steps, 1, 100000000, NULL},
         {"--batch", PK_CLI_LONG, &batch, 1, 1024, NULL},
@@ -84,7 +87,7 @@ static int cmd_train(int argc, char **argv)
         return pk_cli_usage(CMD, "--width %ld must be a multiple of --heads %ld", width, heads);
     pk_mpnp_config cfg = pk_mpnp_config_default((pk_mpnp_kind)kind);
     cfg.width = (int)width, cfg.enc_depth = (int)enc, cfg.dec_depth = (int)dec, cfg.n_head = (int)heads;
-    cfg.n_pseudo = (int)pseudo, cfg.n_samples = (int)samples;
+    cfg.n_pseudo = (int)pseudo, cfg.n_samples = (int)samples, cfg.pseudo_space = (pk_mpnp_pseudo_space)space;
     pk_mpnp_task_params tp = pk_mpnp_task_params_default((pk_mpnp_kernel)kernel);
     tp.t_noise = tnoise;
     pk_mpnp_train_params trp = pk_mpnp_train_params_default();

@@ -93,6 +93,12 @@ const char *pk_mpnp_kind_name(pk_mpnp_kind k);
 /** The kind called `name`, or -1. */
 int pk_mpnp_kind_parse(const char *name);
 
+/** Where an MPNP's generator works: it emits pseudo points (x', y') that go
+ *  through the encoder like real points, or it emits the per-point
+ *  representations directly (the paper's Figure 1: pseudo representations R'
+ *  from a set-attention block, pooled with the context's R). */
+typedef enum pk_mpnp_pseudo_space { PK_MPNP_PSEUDO_DATA = 0, PK_MPNP_PSEUDO_REPR } pk_mpnp_pseudo_space;
+
 typedef struct pk_mpnp_config {
     pk_mpnp_kind kind;
     int width;     /**< hidden width H, 4..1024 (64; the paper 128) */
@@ -103,6 +109,7 @@ typedef struct pk_mpnp_config {
     int n_samples; /**< K: pseudo contexts (MPNP) / latent draws (NP) per training task, 1..64 (5) */
     int z_dim;     /**< NP latent size, 1..1024 (= width when 0 at pk_mpnp_new) */
     double x_lo, x_hi; /**< MPNP: generated x' lie in (x_lo, x_hi) (-2, 2) */
+    pk_mpnp_pseudo_space pseudo_space; /**< MPNP generator output (PK_MPNP_PSEUDO_DATA) */
 } pk_mpnp_config;
 
 pk_mpnp_config pk_mpnp_config_default(pk_mpnp_kind kind);

@@ -27,7 +27,7 @@ int pk_mpnp_kind_parse(const char *name)
 
 pk_mpnp_config pk_mpnp_config_default(pk_mpnp_kind kind)
 {
-    pk_mpnp_config c = {kind, 64, 3, 3, 4, 16, 5, 0, -2.0, 2.0};
+    pk_mpnp_config c = {kind, 64, 3, 3, 4, 16, 5, 0, -2.0, 2.0, PK_MPNP_PSEUDO_DATA};
     return c;
 }
 
@@ -52,6 +52,8 @@ int pk_mpnp_config_check(const pk_mpnp_config *c, pk_err *err)
         return pk_err_set(err, PK_EINVAL, "mpnp config: z_dim %d not in 0..1024", c->z_dim);
     if (!(c->x_lo < c->x_hi) || !isfinite(c->x_lo) || !isfinite(c->x_hi))
         return pk_err_set(err, PK_EINVAL, "mpnp config: need finite x_lo < x_hi");
+    if (c->pseudo_space != PK_MPNP_PSEUDO_DATA && c->pseudo_space != PK_MPNP_PSEUDO_REPR)
+        return pk_err_set(err, PK_EINVAL, "mpnp config: unknown pseudo_space %d", (int)c->pseudo_space);
     return PK_OK;
 }
 
@@ -147,7 +149,8 @@ static int build(const pk_mpnp_config *cfg, pk_rng *rng, pk_mpnp **out, pk_err *
     if (c->kind == PK_MPNP_MPNP && c->n_pseudo > 0) {
         decl_mab(P, &bad, "gen.mab_a", H, &m->gen_a);
         decl_mab(P, &bad, "gen.mab_b", H, &m->gen_b);
-        decl_linear(P, &bad, "gen.out", 0, 2, H, &m->gen_w, &m->gen_b_out);
+        decl_linear(P, &bad, "gen.out", 0, c->pseudo_space == PK_MPNP_PSEUDO_REPR ? H : 2, H, &m->gen_w,
+                    &m->gen_b_out);
     }
     if (bad || pk_nn_params_alloc(P)) {
         pk_mpnp_free(m);
@@ -311,19 +314,25 @@ static int32_t *rep_ids(int B, int S)
     return ids;
 }
 
-/* The generator: context pre-encodings Rc (R, nc, H) and noise -> pseudo points (R, M, 2). */
-static pk_nn_tensor *generate(pk_nn_ctx *ctx, const pk_mpnp *m, pk_nn_tensor *Rc, pk_rng *rng)
+/* The generator: context pre-encodings Rc (R, nc, H) and noise -> the
+ * pseudo points' representations (R, M, H); in data space also the points
+ * themselves (R, M, 2) in *pts (else NULL). */
+static pk_nn_tensor *generate(pk_nn_ctx *ctx, const pk_mpnp *m, pk_nn_tensor *Rc, pk_rng *rng, pk_nn_tensor **pts)
 {
+    *pts = NULL;
     if (!Rc)
         return NULL;
     int64_t R = Rc->shape[0], H = m->cfg.width, M = m->cfg.n_pseudo;
     pk_nn_tensor *eps = normal_input(ctx, 3, (int64_t[]){R, M, H}, rng);
     pk_nn_tensor *h = mab(ctx, &m->gen_a, Rc, eps, m->cfg.n_head);
     pk_nn_tensor *g = pk_nn_linear(ctx, mab(ctx, &m->gen_b, eps, h, m->cfg.n_head), m->gen_w, m->gen_b_out);
+    if (m->cfg.pseudo_space == PK_MPNP_PSEUDO_REPR)
+        return g;
     float c = (float)(0.5 * (m->cfg.x_lo + m->cfg.x_hi)), half = (float)(0.5 * (m->cfg.x_hi - m->cfg.x_lo));
     pk_nn_tensor *xp = pk_nn_affine(ctx, pk_nn_tanh(ctx, pk_nn_slice(ctx, g, 2, 0, 1)), half, c);
     pk_nn_tensor *parts[2] = {xp, pk_nn_slice(ctx, g, 2, 1, 2)};
-    return pk_nn_concat(ctx, 2, parts, 2);
+    *pts = pk_nn_concat(ctx, 2, parts, 2);
+    return mlp(ctx, *pts, m->enc_w, m->enc_b, m->cfg.enc_depth);
 }
 
 /* log (1/S) sum_s exp(a[b, s]) for a (B, S) -> (B). */
@@ -359,8 +368,8 @@ int mpnp_forward(pk_nn_ctx *ctx, const pk_mpnp *m, const float *xc, const float 
     if (pseudo)
         *pseudo = NULL;
     if (c->kind == PK_MPNP_MPNP && c->n_pseudo > 0) {
-        pk_nn_tensor *ps = generate(ctx, m, Rc, rng);
-        pk_nn_tensor *Rp = mlp(ctx, ps, m->enc_w, m->enc_b, c->enc_depth);
+        pk_nn_tensor *ps;
+        pk_nn_tensor *Rp = generate(ctx, m, Rc, rng, &ps);
         r = post(ctx, m, pk_nn_add(ctx, pk_nn_sum(ctx, Rc, 1, 0), pk_nn_sum(ctx, Rp, 1, 0)), nc + c->n_pseudo);
         if (pseudo)
             *pseudo = ps;
@@ -426,8 +435,8 @@ pk_nn_tensor *pk_mpnp_loss(pk_nn_ctx *ctx, const pk_mpnp *m, const pk_mpnp_batch
                 return NULL;
             pk_nn_tensor *RcS = pk_nn_index_select(ctx, Rc, 0, ids, (int64_t)B * S);
             free(ids);
-            pk_nn_tensor *ps = generate(ctx, m, RcS, rng);
-            pk_nn_tensor *Rp = mlp(ctx, ps, m->enc_w, m->enc_b, c->enc_depth);
+            pk_nn_tensor *ps;
+            pk_nn_tensor *Rp = generate(ctx, m, RcS, rng, &ps);
             pk_nn_tensor *sum_p = pk_nn_sum(ctx, Rp, 1, 0);
             pk_nn_tensor *r_mix = post(ctx, m, pk_nn_add(ctx, pk_nn_sum(ctx, RcS, 1, 0), sum_p), nc + M);
             pk_nn_tensor *r_ps = post(ctx, m, sum_p, M);

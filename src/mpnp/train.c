@@ -196,7 +196,7 @@ int pk_mpnp_evaluate(const pk_mpnp *m, const pk_mpnp_task_params *tp, int n_batc
 
 /* ---- files ------------------------------------------------------------------------- */
 
-enum { NMETA = 11 };
+enum { NMETA = 12 };
 
 int pk_mpnp_save(const pk_mpnp *m, const char *path, pk_err *err)
 {
@@ -215,8 +215,9 @@ int pk_mpnp_save(const pk_mpnp *m, const char *path, pk_err *err)
     snprintf(v[8], 64, "%d", c->n_samples);
     snprintf(v[9], 64, "%d", c->z_dim);
     snprintf(v[10], 64, "%.17g,%.17g", c->x_lo, c->x_hi);
+    snprintf(v[11], 64, "%s", c->pseudo_space == PK_MPNP_PSEUDO_REPR ? "repr" : "data");
     const char *keys[NMETA] = {"format", "version", "kind", "width", "enc_depth", "dec_depth",
-                               "n_head", "n_pseudo", "n_samples", "z_dim", "x_range"};
+                               "n_head", "n_pseudo", "n_samples", "z_dim", "x_range", "pseudo_space"};
     const char *vals[NMETA];
     for (int i = 0; i < NMETA; i++)
         vals[i] = v[i];
@@ -273,6 +274,13 @@ int pk_mpnp_load(const char *path, pk_mpnp **out, pk_err *err)
         return pk_err_set(err, PK_EFORMAT, "mpnp load: %s: bad x_range", path);
     }
     free(xr);
+    char *sp = pk_nn_file_meta(path, "pseudo_space", err);
+    int sp_ok = sp && (!strcmp(sp, "data") || !strcmp(sp, "repr"));
+    if (sp_ok)
+        c.pseudo_space = !strcmp(sp, "repr") ? PK_MPNP_PSEUDO_REPR : PK_MPNP_PSEUDO_DATA;
+    free(sp);
+    if (!sp_ok)
+        return pk_err_set(err, PK_EFORMAT, "mpnp load: %s: bad or missing pseudo_space", path);
     pk_err e2 = {0};
     if ((st = pk_mpnp_config_check(&c, &e2)))
         return pk_err_set(err, PK_EFORMAT, "mpnp load: %s: %s", path, e2.msg);

@@ -98,11 +98,12 @@ static double loss_at(pk_nn_ctx *ctx, const pk_mpnp *m, const pk_mpnp_batch *b, 
 
 /* Directional derivative of the loss along random directions vs the
  * back-propagated gradient (robust to single ReLU kinks, unlike per-entry checks). */
-static void test_gradcheck(pk_mpnp_kind kind)
+static void test_gradcheck(pk_mpnp_kind kind, pk_mpnp_pseudo_space space)
 {
     pk_rng rng;
     pk_rng_seed(&rng, 7);
     pk_mpnp_config c = tiny(kind);
+    c.pseudo_space = space;
     pk_mpnp *m = NULL;
     pk_err err = {0};
     PK_CHECK_OK(pk_mpnp_new(&c, &rng, &m, &err));
@@ -195,6 +196,7 @@ static void test_determinism_and_files(void)
         pk_rng rng;
         pk_rng_seed(&rng, 11);
         pk_mpnp_config c = tiny(PK_MPNP_MPNP);
+        c.pseudo_space = PK_MPNP_PSEUDO_REPR;
         pk_mpnp *m = NULL;
         pk_err err = {0};
         PK_CHECK_OK(pk_mpnp_new(&c, &rng, &m, &err));
@@ -223,7 +225,8 @@ static void test_determinism_and_files(void)
     pk_mpnp *back = NULL;
     PK_CHECK_OK(pk_mpnp_load(path, &back, &err));
     if (back) {
-        PK_CHECK(pk_mpnp_get_config(back)->kind == PK_MPNP_MPNP && pk_mpnp_get_config(back)->n_pseudo == 3);
+        PK_CHECK(pk_mpnp_get_config(back)->kind == PK_MPNP_MPNP && pk_mpnp_get_config(back)->n_pseudo == 3 &&
+                 pk_mpnp_get_config(back)->pseudo_space == PK_MPNP_PSEUDO_REPR);
         float m2[12], s2[12], xc[2] = {-1, 1}, yc[2] = {0.3f, -0.3f}, xt[4] = {-2, -0.5f, 0.5f, 2};
         pk_rng rng;
         pk_rng_seed(&rng, 3);
@@ -281,8 +284,9 @@ int main(void)
     test_gauss_head();
     for (int k = PK_MPNP_CNP; k <= PK_MPNP_MPNP; k++) {
         test_shapes((pk_mpnp_kind)k);
-        test_gradcheck((pk_mpnp_kind)k);
+        test_gradcheck((pk_mpnp_kind)k, PK_MPNP_PSEUDO_DATA);
     }
+    test_gradcheck(PK_MPNP_MPNP, PK_MPNP_PSEUDO_REPR);
     test_zero_pseudo_is_cnp();
     test_determinism_and_files();
     test_sampler();
