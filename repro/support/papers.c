@@ -24,7 +24,7 @@ const pk_paper pk_papers[] = {
     {"pfn", "Transformers Can Do Bayesian Inference", "nn + gp", 0},
     {"mpnp", "Martingale Posterior Neural Processes", "nn", 0},
     {"nngp-mix", "Scale Mixtures of Neural Network Gaussian Processes", "gp", 0},
-    {"disttf", "Distribution Transformers", "nn", 0},
+    {"disttf", "Distribution Transformers", "disttf (nn)", 0},
     {"gendiff", "Model-agnostic Measure of Generalization Difficulty", "theory", 0},
     {"gamprie", "Bayes-optimal learning of an extensive-width neural network from quadratically many samples", "theory", 0},
     {"weibull", "A Two-Parameter Weibull Framework for Diagnosing Transformer Weight Distributions", "metrics", 0},
