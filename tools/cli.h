@@ -88,6 +88,13 @@ int pk_cli_parse(const char *cmd, const char *help, int argc, char **argv, const
  *  synchronisation than they save (5x on PFN training, 10x on the ECA
  *  observers, measured).  OPENBLAS_NUM_THREADS set by the user wins. */
 void pk_cli_blas_serial_default(void);
+/** The rows of a CSV file (header row first) as a row-major matrix of its
+ *  first `cols` columns (0: all columns; exact: the file must have exactly
+ *  `cols`), every cell a finite number.  On error prints a message naming the
+ *  file, row and column and returns PK_EXIT_FAIL; *out is malloc'd (caller
+ *  frees); *ncols (may be NULL) gets the number of columns read. */
+int pk_cli_read_csv_matrix(const char *cmd, const char *file, size_t cols, int exact, double **out, size_t *rows,
+                           size_t *ncols);
 /** The default seed when --seed is not given. */
 #define PK_CLI_DEFAULT_SEED 42u
 

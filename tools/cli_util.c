@@ -7,6 +7,7 @@
 #include <cblas.h>
 
 #include "cli.h"
+#include "probkit/io.h"
 
 #ifndef PK_SOURCE_DIR
 #define PK_SOURCE_DIR "."
@@ -229,4 +230,44 @@ void pk_cli_blas_serial_default(void)
 {
     if (!getenv("OPENBLAS_NUM_THREADS"))
         openblas_set_num_threads(1);
+}
+
+int pk_cli_read_csv_matrix(const char *cmd, const char *file, size_t cols, int exact, double **out, size_t *rows,
+                           size_t *ncols)
+{
+    pk_err err = {0};
+    pk_table *t = NULL;
+    pk_csv_opts co = pk_csv_opts_default();
+    int st = pk_csv_read(file, &co, &t, &err);
+    if (st)
+        return pk_cli_fail_status(cmd, st, &err);
+    if (cols == 0)
+        cols = t->ncols;
+    if (exact ? t->ncols != cols : t->ncols < cols) {
+        size_t nc = t->ncols;
+        pk_table_free(t);
+        return pk_cli_fail(cmd, "%s: %zu columns, expected %s%zu", file, nc, exact ? "" : "at least ", cols);
+    }
+    double *v = malloc((t->nrows ? t->nrows : 1) * cols * sizeof *v);
+    if (!v) {
+        pk_table_free(t);
+        return pk_cli_fail(cmd, "out of memory");
+    }
+    for (size_t i = 0; i < t->nrows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            double x = t->values[i * t->ncols + j];
+            if (t->categorical[j] || !isfinite(x)) {
+                int r = pk_cli_fail(cmd, "%s: row %zu, column '%s': not a finite number", file, i + 2, t->names[j]);
+                free(v);
+                pk_table_free(t);
+                return r;
+            }
+            v[i * cols + j] = x;
+        }
+    *rows = t->nrows;
+    if (ncols)
+        *ncols = cols;
+    *out = v;
+    pk_table_free(t);
+    return 0;
 }

@@ -171,42 +171,6 @@ static int cmd_eval(int argc, char **argv)
     return PK_EXIT_OK;
 }
 
-/* Rows of the first `cols` columns of a CSV file as doubles (all numeric). */
-static int read_matrix(const char *file, size_t cols, int exact, double **out, size_t *rows)
-{
-    pk_err err = {0};
-    pk_table *t = NULL;
-    pk_csv_opts co = pk_csv_opts_default();
-    int st = pk_csv_read(file, &co, &t, &err);
-    if (st)
-        return pk_cli_fail_status(CMD, st, &err);
-    if (exact ? t->ncols != cols : t->ncols < cols) {
-        size_t nc = t->ncols;
-        pk_table_free(t);
-        return pk_cli_fail(CMD, "%s: %zu columns, expected %zu", file, nc, cols);
-    }
-    double *v = malloc((t->nrows ? t->nrows : 1) * cols * sizeof *v);
-    if (!v) {
-        pk_table_free(t);
-        return pk_cli_fail(CMD, "out of memory");
-    }
-    for (size_t i = 0; i < t->nrows; i++)
-        for (size_t j = 0; j < cols; j++) {
-            double x = t->values[i * t->ncols + j];
-            if (t->categorical[j] || !isfinite(x)) {
-                int r = pk_cli_fail(CMD, "%s: row %zu, column '%s': not a finite number", file, i + 2, t->names[j]);
-                free(v);
-                pk_table_free(t);
-                return r;
-            }
-            v[i * cols + j] = x;
-        }
-    *rows = t->nrows;
-    *out = v;
-    pk_table_free(t);
-    return 0;
-}
-
 static int cmd_predict(int argc, char **argv)
 {
     const char *pos[3] = {NULL, NULL, NULL}, *outp = NULL;
@@ -225,7 +189,8 @@ static int cmd_predict(int argc, char **argv)
     size_t d = (size_t)pk_pfn_get_config(m)->dim, nb = (size_t)pk_pfn_get_config(m)->n_buckets, n = 0, nq = 0;
     double *tr = NULL, *Xq = NULL, *X = NULL, *y = NULL, *mean = NULL, *var = NULL, *logp = NULL;
     rc = PK_EXIT_FAIL;
-    if (read_matrix(pos[1], d + 1, 1, &tr, &n) || read_matrix(pos[2], d, 1, &Xq, &nq))
+    if (pk_cli_read_csv_matrix(CMD, pos[1], d + 1, 1, &tr, &n, NULL) ||
+        pk_cli_read_csv_matrix(CMD, pos[2], d, 1, &Xq, &nq, NULL))
         goto done;
     if (nq == 0) {
         pk_cli_fail(CMD, "%s: no query rows", pos[2]);
