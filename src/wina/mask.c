@@ -132,19 +132,34 @@ int pk_wina_sparse_linear(const float *x, const uint8_t *mask, int64_t B, int64_
                           (long long)B, (long long)n, (long long)out);
     if (y == x)
         return pk_err_set(err, PK_EINVAL, "wina sparse linear: y may not alias x");
+    int64_t *idx = malloc((size_t)n * sizeof *idx);
+    if (!idx)
+        return pk_err_set(err, PK_ENOMEM, "wina sparse linear: out of memory");
     for (int64_t b = 0; b < B; b++) {
-        float *yr = y + b * out;
+        float *restrict yr = y + b * out;
         const float *xr = x + b * n;
         const uint8_t *mr = mask ? mask + b * n : NULL;
+        int64_t nk = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (!mr || mr[i])
+                idx[nk++] = i; /* a skipped column is never read */
         for (int64_t o = 0; o < out; o++)
             yr[o] = bias ? bias[o] : 0.0f;
-        for (int64_t i = 0; i < n; i++) {
-            if (mr && !mr[i])
-                continue; /* the skipped column is never read */
-            const float xi = xr[i], *wr = Wt + i * out;
+        int64_t j = 0;
+        /* four kept rows of W^T per pass: a quarter of the loads and stores of y */
+        for (; j + 4 <= nk; j += 4) {
+            const float x0 = xr[idx[j]], x1 = xr[idx[j + 1]], x2 = xr[idx[j + 2]], x3 = xr[idx[j + 3]];
+            const float *restrict w0 = Wt + idx[j] * out, *restrict w1 = Wt + idx[j + 1] * out,
+                                  *restrict w2 = Wt + idx[j + 2] * out, *restrict w3 = Wt + idx[j + 3] * out;
+            for (int64_t o = 0; o < out; o++)
+                yr[o] += x0 * w0[o] + x1 * w1[o] + x2 * w2[o] + x3 * w3[o];
+        }
+        for (; j < nk; j++) {
+            const float xi = xr[idx[j]], *restrict wr = Wt + idx[j] * out;
             for (int64_t o = 0; o < out; o++)
                 yr[o] += xi * wr[o];
         }
     }
+    free(idx);
     return PK_OK;
 }

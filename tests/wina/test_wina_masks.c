@@ -202,6 +202,14 @@ static void test_sparse_linear(pk_rng *rng)
                 ref += (double)xm[b * N + i] * Wt[i * O + o];
             PK_CHECK_CLOSE(y[b * O + o], ref, 1e-5, 1e-5);
         }
+    /* no mask: the dense product */
+    PK_CHECK_OK(pk_wina_sparse_linear(x, NULL, B, N, Wt, NULL, O, y, NULL));
+    for (int o = 0; o < O; o++) {
+        double ref = 0;
+        for (int i = 0; i < N; i++)
+            ref += (double)x[(B - 1) * N + i] * Wt[i * O + o];
+        PK_CHECK_CLOSE(y[(B - 1) * O + o], ref, 1e-5, 1e-5);
+    }
     /* a NaN in a skipped column never reaches the output */
     for (int i = 0; i < N; i++)
         if (!mask[i]) {
