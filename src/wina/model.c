@@ -129,36 +129,25 @@ static void fold_ln(double *W, double *b, const pk_nn_tensor *g, const pk_nn_ten
     }
 }
 
-/* Rows of X (r x C) minus their means: vectors written to the stream become mean-free. */
-static void centre_rows(double *X, int64_t r, int64_t C)
+/* Subtract its mean from each of nvec vectors of len entries; entry e of vector v is
+ * X[v * vstride + e * estride].  Anything written to the stream becomes mean-free. */
+static void centre(double *X, int64_t nvec, int64_t len, int64_t vstride, int64_t estride)
 {
-    for (int64_t i = 0; i < r; i++) {
-        double mu = 0;
-        for (int64_t j = 0; j < C; j++)
-            mu += X[i * C + j];
-        mu /= (double)C;
-        for (int64_t j = 0; j < C; j++)
-            X[i * C + j] -= mu;
+    for (int64_t v = 0; v < nvec; v++) {
+        double *p = X + v * vstride, mu = 0;
+        for (int64_t e = 0; e < len; e++)
+            mu += p[e * estride];
+        mu /= (double)len;
+        for (int64_t e = 0; e < len; e++)
+            p[e * estride] -= mu;
     }
 }
 
 /* W (C x n), b (C): output y = W x + b made mean-free, (I - 11^T/C) applied. */
 static void centre_output(double *W, double *b, int64_t C, int64_t n)
 {
-    for (int64_t j = 0; j < n; j++) {
-        double mu = 0;
-        for (int64_t i = 0; i < C; i++)
-            mu += W[i * n + j];
-        mu /= (double)C;
-        for (int64_t i = 0; i < C; i++)
-            W[i * n + j] -= mu;
-    }
-    double mb = 0;
-    for (int64_t i = 0; i < C; i++)
-        mb += b[i];
-    mb /= (double)C;
-    for (int64_t i = 0; i < C; i++)
-        b[i] -= mb;
+    centre(W, n, C, 1, n);
+    centre(b, 1, C, C, 1);
 }
 
 /* Q (C x C) = right singular vectors of W (r x C), as columns. */
@@ -217,8 +206,8 @@ static int transform(pk_wina_model *m, const pk_nn_gpt *g, pk_err *err)
             goto done;
     }
     fold_ln(head, hb, m->lnf_w, m->lnf_b, V, C);
-    centre_rows(wte, V, C);
-    centre_rows(wpe, T, C);
+    centre(wte, V, C, C, 1);
+    centre(wpe, T, C, C, 1);
     mm(0, wte, Q, tmp, (int)V, (int)C, (int)C);
     to_float(m->wte, tmp);
     mm(0, wpe, Q, tmp, (int)T, (int)C, (int)C);
