@@ -141,6 +141,45 @@ int main(void)
     PK_CHECK(prev > first + 1.0);
     pk_pc_free(a);
 
+    /* A mixture of two HCLTs trained jointly as one circuit: the cross-block
+     * sum weights are structural zeros and stay zero under EM (also with the
+     * pseudocount and weight shrinkage), rows stay normalised, and plain
+     * full-batch EM does not lower the likelihood. */
+    pk_pc *c0 = fresh(13), *c1 = fresh(14), *mix = NULL;
+    const pk_pc *cs[2] = {c0, c1};
+    PK_CHECK_OK(pk_pc_mixture(cs, 2, NULL, &mix, &err));
+    ep = pk_pc_em_params_default();
+    ep.epochs_mini = 2, ep.epochs_full = 1, ep.batch_size = 128, ep.pseudocount = 0.3, ep.weight_shrink = 5;
+    PK_CHECK_OK(pk_pc_em(mix, x, N, &ep, &rng, NULL, NULL, &err));
+    prev = -INFINITY;
+    down = 0;
+    for (int it = 0; it < 6; it++) {
+        double ll;
+        PK_CHECK_OK(pk_pc_em_full_step(mix, x, N, 0.0, &ll, &err));
+        down += ll < prev - 1e-6 * fabs(prev);
+        prev = ll;
+    }
+    PK_CHECK_MSG(down == 0, "EM on the mixture lowered the likelihood %d times", down);
+    int cross = 0;
+    bad = 0;
+    for (int v = 0; v < D; v++) {
+        if (v == mix->root || !is_inner(mix, v))
+            continue;
+        for (int i = 0; i < 2 * K; i++) {
+            double sw = 0;
+            for (int j = 0; j < 2 * K; j++) {
+                float wij = mix->weight[((size_t)v * 2 * K + i) * 2 * K + j];
+                sw += wij;
+                cross += (i / K != j / K) && wij != 0;
+                bad += (i / K == j / K) && !(wij > 0);
+            }
+            bad += fabs(sw - 1) > 1e-5;
+        }
+    }
+    PK_CHECK_MSG(cross == 0, "%d cross-block weights became non-zero", cross);
+    PK_CHECK_MSG(bad == 0, "%d in-block weights zero or rows not normalised", bad);
+    pk_pc_free(mix), pk_pc_free(c0), pk_pc_free(c1);
+
     ep = pk_pc_em_params_default();
     ep.theta_shrink = -1;
     PK_CHECK(pk_pc_em_params_check(&ep, &err) == PK_EINVAL && strstr(err.msg, "theta_shrink"));
