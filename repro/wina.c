@@ -80,8 +80,8 @@ typedef struct curve {
     double nll[NLV], acc[NLV], wsp[NLV], err50[64 * PK_WINA_SITES];
 } curve;
 
-static int run_curve(const pk_wina_model *m, pk_wina_method meth, int greedy, const int32_t *cal, int64_t ncal,
-                     const setup *su, const int32_t *val, int64_t nval, curve *cv, pk_err *err)
+static int run_curve(const pk_wina_model *m, pk_wina_method meth, int greedy, unsigned norm_sites, const int32_t *cal,
+                     int64_t ncal, const setup *su, const int32_t *val, int64_t nval, curve *cv, pk_err *err)
 {
     pk_wina_plan *plans[NLV] = {0};
     int st = PK_OK, L = pk_wina_model_layers(m);
@@ -90,6 +90,8 @@ static int run_curve(const pk_wina_model *m, pk_wina_method meth, int greedy, co
     else
         for (int i = 0; i < NLV && !st; i++)
             st = pk_wina_plan_uniform(m, meth, LEVELS[i], &plans[i], err);
+    for (int i = 0; i < NLV && !st; i++)
+        plans[i]->norm_sites = norm_sites;
     pk_wina_stats *s = pk_wina_stats_new(L);
     if (!s && !st)
         st = PK_ENOMEM;
@@ -105,7 +107,7 @@ static int run_curve(const pk_wina_model *m, pk_wina_method meth, int greedy, co
     return st;
 }
 
-enum { C_TEAL, C_TEAL_T, C_CATS, C_WINA, C_WINA_NOT, C_TEAL_U, C_WINA_U, NC };
+enum { C_TEAL, C_TEAL_T, C_CATS, C_WINA, C_WINA_NOT, C_TEAL_U, C_WINA_U, C_WINA_CODE, NC };
 
 static int run_all(pk_repro_ctx *ctx)
 {
@@ -154,16 +156,22 @@ static int run_all(pk_repro_ctx *ctx)
         const char *label;
         pk_wina_method meth;
         int transform, greedy;
+        unsigned norm_sites;
     } CF[NC] = {
-        {"TEAL", PK_WINA_TEAL, 0, 1},           {"TEAL-transform", PK_WINA_TEAL, 1, 1},
-        {"CATS (MLP only)", PK_WINA_CATS, 0, 0}, {"WINA", PK_WINA_WINA, 1, 1},
-        {"WINA, no transform", PK_WINA_WINA, 0, 1}, {"TEAL, uniform", PK_WINA_TEAL, 0, 0},
-        {"WINA, uniform", PK_WINA_WINA, 1, 0},
+        {"TEAL", PK_WINA_TEAL, 0, 1, 0xF},
+        {"TEAL-transform", PK_WINA_TEAL, 1, 1, 0xF},
+        {"CATS (MLP only)", PK_WINA_CATS, 0, 0, 0xF},
+        {"WINA", PK_WINA_WINA, 1, 1, 0xF},
+        {"WINA, no transform", PK_WINA_WINA, 0, 1, 0xF},
+        {"TEAL, uniform", PK_WINA_TEAL, 0, 0, 0xF},
+        {"WINA, uniform", PK_WINA_WINA, 1, 0, 0xF},
+        /* the authors' code scales by column norms only at the inputs of qkv and mlp.fc */
+        {"WINA, norms at qkv/fc only", PK_WINA_WINA, 1, 1, 1u << PK_WINA_SITE_QKV | 1u << PK_WINA_SITE_FC},
     };
     for (int c = 0; c < NC && !st; c++) {
         cv[c].label = CF[c].label;
-        st = run_curve(m[CF[c].transform], CF[c].meth, CF[c].greedy, cal, su.calib, &su, tok + ntr, nval, &cv[c],
-                       &err);
+        st = run_curve(m[CF[c].transform], CF[c].meth, CF[c].greedy, CF[c].norm_sites, cal, su.calib, &su, tok + ntr,
+                       nval, &cv[c], &err);
         if (!st)
             pk_repro_log(ctx, "%-20s nll %.4f %.4f %.4f %.4f", CF[c].label, cv[c].nll[0], cv[c].nll[1], cv[c].nll[2],
                          cv[c].nll[3]);
