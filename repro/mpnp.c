@@ -17,16 +17,23 @@
 typedef struct setup {
     int width, steps, batch, n_pseudo, n_samples;
     int eval_batches, eval_draws;
+    int nm; /* models: 3 (the paper's), or 4 with the data-space ablation */
 } setup;
 
-enum { NM = 3 };
+/* The models, in report order: the paper's three, then (full mode) MPNP with
+ * the generator in data space, an ablation of ours. */
+enum { NM_MAX = 4 };
+static const char *NAME[NM_MAX] = {"CNP", "NP", "MPNP", "MPNP (data-space generator)"};
+static const pk_mpnp_kind KIND[NM_MAX] = {PK_MPNP_CNP, PK_MPNP_NP, PK_MPNP_MPNP, PK_MPNP_MPNP};
 
-static int fit(pk_repro_ctx *ctx, pk_mpnp_kind kind, const setup *s, uint64_t seed, pk_mpnp **out, double *secs)
+static int fit(pk_repro_ctx *ctx, int j, const setup *s, uint64_t seed, pk_mpnp **out, double *secs)
 {
+    pk_mpnp_kind kind = KIND[j];
     pk_rng rng;
-    pk_rng_seed_stream(&rng, seed, (uint64_t)kind + 1);
+    pk_rng_seed_stream(&rng, seed, (uint64_t)j + 1);
     pk_mpnp_config c = pk_mpnp_config_default(kind);
     c.width = s->width, c.n_pseudo = s->n_pseudo, c.n_samples = s->n_samples;
+    c.pseudo_space = j == 3 ? PK_MPNP_PSEUDO_DATA : PK_MPNP_PSEUDO_REPR;
     pk_mpnp_task_params tp = pk_mpnp_task_params_default(PK_MPNP_RBF);
     pk_mpnp_train_params trp = pk_mpnp_train_params_default();
     trp.steps = s->steps, trp.batch = s->batch;
@@ -37,12 +44,12 @@ static int fit(pk_repro_ctx *ctx, pk_mpnp_kind kind, const setup *s, uint64_t se
         st = pk_mpnp_train(*out, &tp, &trp, &rng, NULL, NULL, &loss, &err);
     *secs = pk_time_now() - t0;
     if (st) {
-        pk_repro_log(ctx, "%s: training failed: %s", pk_mpnp_kind_name(kind), err.msg);
+        pk_repro_log(ctx, "%s: training failed: %s", NAME[j], err.msg);
         pk_mpnp_free(*out);
         *out = NULL;
     } else {
-        pk_repro_log(ctx, "%s: %lld parameters, %d steps x %d tasks in %.1f s, final loss %.4f",
-                     pk_mpnp_kind_name(kind), (long long)pk_mpnp_num_params(*out), s->steps, s->batch, *secs, loss);
+        pk_repro_log(ctx, "%s: %lld parameters, %d steps x %d tasks in %.1f s, final loss %.4f", NAME[j],
+                     (long long)pk_mpnp_num_params(*out), s->steps, s->batch, *secs, loss);
     }
     return st;
 }
@@ -50,7 +57,8 @@ static int fit(pk_repro_ctx *ctx, pk_mpnp_kind kind, const setup *s, uint64_t se
 /* Per-model mean context / target log-likelihood on the same tasks, and
  * the paired MPNP - CNP and MPNP - NP target differences with standard errors. */
 typedef struct scores {
-    double ctx[NM], tar[NM], tar_se[NM], d_cnp, d_cnp_se, d_np, d_np_se;
+    double ctx[NM_MAX], tar[NM_MAX], tar_se[NM_MAX];
+    double d_cnp, d_cnp_se, d_np, d_np_se, d_data, d_data_se; /* MPNP - CNP, MPNP - NP, MPNP(data) - CNP */
 } scores;
 
 static int evaluate(pk_mpnp *const *m, double t_noise, const setup *s, uint64_t seed, scores *out)
@@ -66,15 +74,15 @@ static int evaluate(pk_mpnp *const *m, double t_noise, const setup *s, uint64_t 
         free(ll);
         return PK_ENOMEM;
     }
-    double c[NM] = {0}, t[NM] = {0}, t2[NM] = {0}, d[2] = {0}, d2[2] = {0};
+    double c[NM_MAX] = {0}, t[NM_MAX] = {0}, t2[NM_MAX] = {0}, d[3] = {0}, d2[3] = {0};
     pk_err err = {0};
     int st = PK_OK, nb = s->eval_batches;
     for (int k = 0; k < nb && !st; k++) {
         if ((st = pk_mpnp_sample_batch(&tp, s->batch, 0, 0, &tasks, &b, &err)))
             break;
         int n = b.nc + b.nt;
-        double tb[NM];
-        for (int j = 0; j < NM && !st; j++) {
+        double tb[NM_MAX] = {0};
+        for (int j = 0; j < s->nm && !st; j++) {
             if ((st = pk_mpnp_batch_loglik(m[j], &b, s->eval_draws, &noise, ll, &err)))
                 break;
             double cc = 0, tt = 0;
@@ -90,25 +98,28 @@ static int evaluate(pk_mpnp *const *m, double t_noise, const setup *s, uint64_t 
         }
         if (st)
             break;
-        double e0 = tb[2] - tb[0], e1 = tb[2] - tb[1];
-        d[0] += e0, d2[0] += e0 * e0, d[1] += e1, d2[1] += e1 * e1;
+        double e[3] = {tb[2] - tb[0], tb[2] - tb[1], tb[3] - tb[0]};
+        for (int q = 0; q < 3; q++)
+            d[q] += e[q], d2[q] += e[q] * e[q];
     }
     free(ll);
     pk_mpnp_batch_free(&b);
     if (st)
         return st;
-    for (int j = 0; j < NM; j++) {
+    for (int j = 0; j < s->nm; j++) {
         out->ctx[j] = c[j] / nb, out->tar[j] = t[j] / nb;
         out->tar_se[j] = sqrt(fmax(t2[j] / nb - out->tar[j] * out->tar[j], 0) / (nb - 1));
     }
-    out->d_cnp = d[0] / nb, out->d_np = d[1] / nb;
-    out->d_cnp_se = sqrt(fmax(d2[0] / nb - out->d_cnp * out->d_cnp, 0) / (nb - 1));
-    out->d_np_se = sqrt(fmax(d2[1] / nb - out->d_np * out->d_np, 0) / (nb - 1));
+    double mean[3], se[3];
+    for (int q = 0; q < 3; q++)
+        mean[q] = d[q] / nb, se[q] = sqrt(fmax(d2[q] / nb - mean[q] * mean[q], 0) / (nb - 1));
+    out->d_cnp = mean[0], out->d_cnp_se = se[0], out->d_np = mean[1], out->d_np_se = se[1];
+    out->d_data = mean[2], out->d_data_se = se[2];
     return PK_OK;
 }
 
 /* Predictive bands of each model on one RBF task (mixture mean +- 2 sd over draws). */
-static void plot_bands(pk_repro_ctx *ctx, pk_mpnp *const *m, uint64_t seed)
+static void plot_bands(pk_repro_ctx *ctx, pk_mpnp *const *m, int nm, uint64_t seed)
 {
     enum { G = 120, NC = 6, S = 50 };
     pk_mpnp_task_params tp = pk_mpnp_task_params_default(PK_MPNP_RBF);
@@ -131,7 +142,7 @@ static void plot_bands(pk_repro_ctx *ctx, pk_mpnp *const *m, uint64_t seed)
         cx[i] = b.x[i], cy[i] = b.y[i];
     for (int i = 0; i < 40; i++)
         tx[i] = b.x[NC + i], ty[i] = b.y[NC + i];
-    for (int j = 0; j < NM; j++) {
+    for (int j = 0; j < nm; j++) {
         const pk_mpnp_config *c = pk_mpnp_get_config(m[j]);
         if (c->n_pseudo > 256 ||
             pk_mpnp_predict(m[j], b.x, b.y, NC, xt, G, S, &rng, mu, sd, c->kind == PK_MPNP_MPNP ? ps : NULL, &err))
@@ -147,9 +158,10 @@ static void plot_bands(pk_repro_ctx *ctx, pk_mpnp *const *m, uint64_t seed)
             lo[i] = mean[i] - 2 * sdv, hi[i] = mean[i] + 2 * sdv;
         }
         char title[160], name[32];
-        snprintf(title, sizeof title, "%s predictive (mean +- 2 sd over %d draws), 6 context points",
-                 pk_mpnp_kind_name(c->kind), c->kind == PK_MPNP_CNP ? 1 : S);
-        snprintf(name, sizeof name, "mpnp_band_%s", pk_mpnp_kind_name(c->kind));
+        snprintf(title, sizeof title, "%s predictive (mean +- 2 sd over %d draws), 6 context points", NAME[j],
+                 c->kind == PK_MPNP_CNP ? 1 : S);
+        snprintf(name, sizeof name, "mpnp_band_%s%s", pk_mpnp_kind_name(c->kind),
+                 c->kind == PK_MPNP_MPNP && c->pseudo_space == PK_MPNP_PSEUDO_DATA ? "_data" : "");
         pk_plot *pl = pk_plot_new(title, "x", "y");
         if (!pl)
             continue;
@@ -157,7 +169,7 @@ static void plot_bands(pk_repro_ctx *ctx, pk_mpnp *const *m, uint64_t seed)
         pk_plot_band(pl, "predictive", gx, mean, lo, hi, G);
         pk_plot_scatter(pl, "held-out points of the task", tx, ty, 40);
         pk_plot_scatter(pl, "context", cx, cy, NC);
-        if (c->kind == PK_MPNP_MPNP && c->n_pseudo > 0) {
+        if (c->kind == PK_MPNP_MPNP && c->n_pseudo > 0 && c->pseudo_space == PK_MPNP_PSEUDO_DATA) {
             double px[256], py[256];
             for (int i = 0; i < c->n_pseudo; i++)
                 px[i] = ps[2 * i], py[i] = ps[2 * i + 1];
@@ -177,23 +189,24 @@ static int run_all(pk_repro_ctx *ctx)
 {
     int quick = pk_repro_quick(ctx);
     uint64_t seed = pk_repro_seed(ctx);
-    setup s = quick ? (setup){32, 600, 16, 8, 3, 25, 20} : (setup){64, 3000, 16, 16, 5, 200, 50};
+    /* the data-space ablation costs another MPNP training: full mode only */
+    setup s = quick ? (setup){32, 600, 16, 8, 3, 25, 20, 3} : (setup){64, 3000, 16, 16, 5, 200, 50, 4};
+    const int NM = s.nm;
     char scale[200];
     snprintf(scale, sizeof scale,
              "1-d RBF GP tasks; width %d, %d steps x %d tasks (paper: 128, 100k steps); %d pseudo points, K=%d; "
              "%d test tasks, %d draws",
              s.width, s.steps, s.batch, s.n_pseudo, s.n_samples, s.eval_batches * s.batch, s.eval_draws);
-    pk_mpnp *m[NM] = {NULL, NULL, NULL};
-    double secs[NM] = {0};
+    pk_mpnp *m[NM_MAX] = {NULL, NULL, NULL, NULL};
+    double secs[NM_MAX] = {0};
     for (int j = 0; j < NM; j++)
-        if (fit(ctx, (pk_mpnp_kind)j, &s, seed, &m[j], &secs[j]))
+        if (fit(ctx, j, &s, seed, &m[j], &secs[j]))
             goto done;
     scores rbf, tn;
     if (evaluate(m, 0.0, &s, seed, &rbf) || evaluate(m, 0.1, &s, seed, &tn)) {
         pk_repro_log(ctx, "evaluation failed");
         goto done;
     }
-    static const char *NAME[NM] = {"CNP", "NP", "MPNP"};
     char metric[120];
     for (int j = 0; j < NM; j++) {
         snprintf(metric, sizeof metric, "RBF context log-likelihood per point: %s", NAME[j]);
@@ -207,6 +220,9 @@ static int run_all(pk_repro_ctx *ctx)
                  rbf.d_cnp_se, "standard error", scale, v);
     pk_repro_row(ctx, "RBF target LL, MPNP - NP (paired)", rbf.d_np, NAN, rbf.d_np_se, "standard error", scale,
                  PK_VERDICT_INFO);
+    if (NM > 3)
+        pk_repro_row(ctx, "RBF target LL, MPNP with a data-space generator - CNP (paired)", rbf.d_data, NAN,
+                     rbf.d_data_se, "standard error", scale, PK_VERDICT_INFO);
     for (int j = 0; j < NM; j++) {
         snprintf(metric, sizeof metric, "t-noise (0.1 StudentT(2.1)) target log-likelihood: %s", NAME[j]);
         pk_repro_row(ctx, metric, tn.tar[j], NAN, NAN, NULL, scale, PK_VERDICT_INFO);
@@ -217,7 +233,7 @@ static int run_all(pk_repro_ctx *ctx)
         snprintf(metric, sizeof metric, "training time (s): %s", NAME[j]);
         pk_repro_row(ctx, metric, secs[j], NAN, NAN, NULL, scale, PK_VERDICT_INFO);
     }
-    plot_bands(ctx, m, seed);
+    plot_bands(ctx, m, NM, seed);
     pk_repro_note(ctx,
                   "The paper (Table 1, 1-d GP regression) trains width-128 models for 100k steps on a GPU and "
                   "reports MPNP above CNP and NP in context and target log-likelihood on the RBF tasks and under "
@@ -229,7 +245,9 @@ static int run_all(pk_repro_ctx *ctx)
                   "All models use the benchmark protocol as we read it (x ~ U(-2, 2), 6-50 points per task, "
                   "length scale U(0.1, 0.6), output scale U(0.1, 1), noise sd 0.02; likelihood over all points "
                   "during training; Adam 5e-4 cosine-annealed). MPNP: %d pseudo points from a two-block set "
-                  "attention generator, K = %d pseudo contexts per task, loss L_marg + L_amort + L_pseudo. "
+                  "attention generator emitting the pseudo points' representations (the paper's Figure 1), "
+                  "K = %d pseudo contexts per task, loss L_marg + L_amort + L_pseudo; in full mode also our "
+                  "variant whose generator emits points (x', y') that the encoder encodes like real ones. "
                   "The t-noise rows evaluate the RBF-trained models on data with 0.1 x StudentT(2.1) noise.",
                   s.n_pseudo, s.n_samples);
     if (quick)
@@ -237,7 +255,7 @@ static int run_all(pk_repro_ctx *ctx)
                            "MPNP - CNP row is informational. Run without --quick for the verdict.",
                       s.width, s.steps);
 done:
-    for (int j = 0; j < NM; j++)
+    for (int j = 0; j < NM_MAX; j++)
         pk_mpnp_free(m[j]);
     return PK_OK;
 }

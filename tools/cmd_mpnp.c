@@ -29,8 +29,9 @@ static const char *HELP =
     "  --width H        hidden width (64)      --enc-depth L (3)   --dec-depth L (3)\n"
     "  --heads N        generator attention heads (4)\n"
     "  --pseudo N       MPNP pseudo points per pseudo context (16; 0 = the CNP)\n"
-    "  --pseudo-space S data: the generator emits points (x', y') that are encoded\n"
-    "                   like real ones (default); repr: it emits their representations\n"
+    "  --pseudo-space S repr: the generator emits the pseudo points' representations\n"
+    "                   (the paper's Figure 1, default); data: it emits points (x', y')\n"
+    "                   that are encoded like real ones\n"
     "  --samples K      pseudo contexts / latent draws per training task (5)\n"
     "  --steps N        optimiser steps (2000)   --batch B tasks per step (16)\n"
     "  --lr R           Adam learning rate, cosine-annealed (5e-4)\n"
@@ -55,7 +56,7 @@ static int progress_cb(int step, int steps, double loss, void *user)
 static int cmd_train(int argc, char **argv)
 {
     const char *out = NULL;
-    int kind = PK_MPNP_MPNP, kernel = 0, json = 0, space = 0;
+    int kind = PK_MPNP_MPNP, kernel = 0, json = 0, space = 1;
     long width = 64, enc = 3, dec = 3, heads = 4, pseudo = 16, samples = 5, steps = 2000, batch = 16;
     double lr = 5e-4, tnoise = 0;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
@@ -162,12 +163,19 @@ static int cmd_eval(int argc, char **argv)
         pk_mpnp_free(m);
         return pk_cli_fail_status(CMD, st, &err);
     }
-    if (json)
+    if (json) {
+        /* standard errors need two batches: null, not NaN, keeps the JSON valid */
+        char cse[32] = "null", tse[32] = "null";
+        if (isfinite(ev.ctx_se))
+            snprintf(cse, sizeof cse, "%.6f", ev.ctx_se);
+        if (isfinite(ev.tar_se))
+            snprintf(tse, sizeof tse, "%.6f", ev.tar_se);
         printf("{\"file\": \"%s\", \"model\": \"%s\", \"kernel\": \"%s\", \"t_noise\": %g, \"seed\": %llu, "
-               "\"tasks\": %d, \"samples\": %ld, \"ctx_ll\": %.6f, \"ctx_se\": %.6f, \"tar_ll\": %.6f, "
-               "\"tar_se\": %.6f}\n",
+               "\"tasks\": %d, \"samples\": %ld, \"ctx_ll\": %.6f, \"ctx_se\": %s, \"tar_ll\": %.6f, "
+               "\"tar_se\": %s}\n",
                path, kn, kernel == 0 ? "rbf" : kernel == 1 ? "matern" : "periodic", tnoise, (unsigned long long)seed,
-               ev.tasks, samples, ev.ctx_ll, ev.ctx_se, ev.tar_ll, ev.tar_se);
+               ev.tasks, samples, ev.ctx_ll, cse, ev.tar_ll, tse);
+    }
     else
         printf("%s on %d tasks (seed %llu, %ld draws): context ll %.4f +- %.4f, target ll %.4f +- %.4f\n", kn,
                ev.tasks, (unsigned long long)seed, samples, ev.ctx_ll, ev.ctx_se, ev.tar_ll, ev.tar_se);

@@ -13,7 +13,9 @@
  *   MPNP  the martingale posterior: a generator g(D_c, eps) draws a pseudo
  *         context Z of n_pseudo points (x', y') — a set-attention block in
  *         which noise vectors attend to the context representations — and
- *         the SAME deterministic encoder conditions on D_c u Z.  The
+ *         the SAME deterministic encoder conditions on D_c u Z (or, as in
+ *         the paper's Figure 1 and by default, the generator emits the pseudo
+ *         points' representations, pooled with the context's).  The
  *         predictive is the mixture over pseudo contexts Z_1..Z_K; the
  *         uncertainty in what future data would look like is the functional
  *         uncertainty, with no latent variable.  Training minimises
@@ -109,7 +111,7 @@ typedef struct pk_mpnp_config {
     int n_samples; /**< K: pseudo contexts (MPNP) / latent draws (NP) per training task, 1..64 (5) */
     int z_dim;     /**< NP latent size, 1..1024 (= width when 0 at pk_mpnp_new) */
     double x_lo, x_hi; /**< MPNP: generated x' lie in (x_lo, x_hi) (-2, 2) */
-    pk_mpnp_pseudo_space pseudo_space; /**< MPNP generator output (PK_MPNP_PSEUDO_DATA) */
+    pk_mpnp_pseudo_space pseudo_space; /**< MPNP generator output (PK_MPNP_PSEUDO_REPR, the paper's) */
 } pk_mpnp_config;
 
 pk_mpnp_config pk_mpnp_config_default(pk_mpnp_kind kind);

@@ -27,7 +27,7 @@ int pk_mpnp_kind_parse(const char *name)
 
 pk_mpnp_config pk_mpnp_config_default(pk_mpnp_kind kind)
 {
-    pk_mpnp_config c = {kind, 64, 3, 3, 4, 16, 5, 0, -2.0, 2.0, PK_MPNP_PSEUDO_DATA};
+    pk_mpnp_config c = {kind, 64, 3, 3, 4, 16, 5, 0, -2.0, 2.0, PK_MPNP_PSEUDO_REPR};
     return c;
 }
 

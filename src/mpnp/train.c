@@ -274,13 +274,14 @@ int pk_mpnp_load(const char *path, pk_mpnp **out, pk_err *err)
         return pk_err_set(err, PK_EFORMAT, "mpnp load: %s: bad x_range", path);
     }
     free(xr);
-    char *sp = pk_nn_file_meta(path, "pseudo_space", err);
-    int sp_ok = sp && (!strcmp(sp, "data") || !strcmp(sp, "repr"));
-    if (sp_ok)
-        c.pseudo_space = !strcmp(sp, "repr") ? PK_MPNP_PSEUDO_REPR : PK_MPNP_PSEUDO_DATA;
+    /* files written before the key existed hold data-space generators */
+    pk_err e1 = {0};
+    char *sp = pk_nn_file_meta(path, "pseudo_space", &e1);
+    int sp_ok = !sp || !strcmp(sp, "data") || !strcmp(sp, "repr");
+    c.pseudo_space = sp && !strcmp(sp, "repr") ? PK_MPNP_PSEUDO_REPR : PK_MPNP_PSEUDO_DATA;
     free(sp);
     if (!sp_ok)
-        return pk_err_set(err, PK_EFORMAT, "mpnp load: %s: bad or missing pseudo_space", path);
+        return pk_err_set(err, PK_EFORMAT, "mpnp load: %s: pseudo_space is neither 'data' nor 'repr'", path);
     pk_err e2 = {0};
     if ((st = pk_mpnp_config_check(&c, &e2)))
         return pk_err_set(err, PK_EFORMAT, "mpnp load: %s: %s", path, e2.msg);

@@ -35,6 +35,9 @@ if [ -x /usr/bin/python3 ]; then
   echo "$a" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["model"] == "mpnp" and d["tasks"] == 8' \
     || fail "eval json does not parse: $a"
   echo "$j" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["steps"] == 6' || fail "train json: $j"
+  one=$("$P" mpnp eval "$T/m.st" --batches 1 --batch 2 --samples 2 --json) || fail "one-batch eval exit $?"
+  echo "$one" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["tar_se"] is None' \
+    || fail "one-batch json: $one"
 fi
 "$P" mpnp eval "$T/c.st" --kernel periodic --t-noise 0.1 --batches 1 --batch 2 > /dev/null || fail "eval periodic exit $?"
 

@@ -38,6 +38,7 @@ static void test_shapes(pk_mpnp_kind kind)
     pk_rng rng;
     pk_rng_seed(&rng, 1);
     pk_mpnp_config c = tiny(kind);
+    c.pseudo_space = PK_MPNP_PSEUDO_DATA; /* so the pseudo points can be checked */
     pk_mpnp *m = NULL;
     pk_err err = {0};
     PK_CHECK_OK(pk_mpnp_new(&c, &rng, &m, &err));
