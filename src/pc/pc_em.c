@@ -103,11 +103,32 @@ static void model_f_update(model_f *mf, const pk_pc *pc)
     }
 }
 
+/* log sum_j W[i][j] exp(lp[j]) in log space, for a sum node whose shifted
+ * value underflowed to zero: with a dense W that cannot happen (the row's
+ * best state has value 1), but in a block-diagonal mixture a whole block can
+ * lie more than ~100 nats below the other blocks at one node and above them
+ * elsewhere. wt is W transposed. */
+static float sum_log(const float *lp, const float *wt, int k, int i)
+{
+    float mx = -INFINITY;
+    for (int j = 0; j < k; j++)
+        if (wt[(size_t)j * k + i] > 0 && lp[j] > mx)
+            mx = lp[j];
+    if (!(mx > -INFINITY))
+        return -INFINITY;
+    double s = 0;
+    for (int j = 0; j < k; j++)
+        if (wt[(size_t)j * k + i] > 0)
+            s += (double)wt[(size_t)j * k + i] * exp((double)lp[j] - mx);
+    return mx + (float)log(s);
+}
+
 /* Forward over rows [0, nb) of x (row stride D); ll[b] = log p(row b). */
 static void forward(const pk_pc *pc, const model_f *mf, ws *w, const uint8_t *x, const uint8_t *mask, size_t nb,
                     double *ll)
 {
     const int D = pc->nvars, k = pc->k, nc = pc->ncat;
+    float lp[1024]; /* one row's product values before the shift (k <= 1024) */
     for (int t = D - 1; t >= 0; t--) {
         int v = pc->order[t];
         float *U = w->U + (size_t)v * CHUNK * k;
@@ -141,6 +162,7 @@ static void forward(const pk_pc *pc, const model_f *mf, ws *w, const uint8_t *x,
             if (!(mx > -INFINITY))
                 mx = 0; /* impossible row: keep -inf downstream without NaN */
             m[b] = mx;
+            memcpy(lp, e, sizeof(float) * (size_t)k);
             for (int j = 0; j < k; j++)
                 e[j] = expf(e[j] - mx);
             if (v == pc->root) {
@@ -161,7 +183,7 @@ static void forward(const pk_pc *pc, const model_f *mf, ws *w, const uint8_t *x,
                     tr[i] += ej * row[i];
             }
             for (int i = 0; i < k; i++)
-                u[i] = mx + logf(tr[i]);
+                u[i] = tr[i] > 0 ? mx + logf(tr[i]) : sum_log(lp, wt, k, i);
         }
     }
 }
@@ -200,7 +222,7 @@ static void backward(const pk_pc *pc, ws *w, const uint8_t *x, size_t nb)
             } else {
                 const float *f = Fin + b * k, *tr = T + b * k;
                 for (int i = 0; i < k; i++)
-                    R[i] = f[i] / tr[i];
+                    R[i] = tr[i] > 0 ? f[i] / tr[i] : 0; /* a zero-valued sum node gets no flow (block-diagonal mixtures) */
                 for (int j = 0; j < k; j++)
                     fp[j] = 0;
                 for (int i = 0; i < k; i++) {
