@@ -76,6 +76,21 @@ static void test_invariance(pk_nn_gpt *g, const int32_t *tok)
     PK_CHECK_OK(pk_wina_forward(m1, pt, tok, B, CTX, a, NULL, NULL));
     PK_CHECK_OK(pk_wina_forward(m1, pw, tok, B, CTX, b, NULL, NULL));
     PK_CHECK(max_abs_diff(a, ref, nl, &scale) > 1e-3 && max_abs_diff(a, b, nl, &scale) > 1e-4);
+    /* the theorem on the model: where a site's input is the same under both rules (qkv of
+     * block 0; mlp.fc of block 0 when only it is sparsified) and its reader is orthogonal,
+     * WINA's output error is the smaller one, token by token and so in sum */
+    for (int site = PK_WINA_SITE_QKV; site <= PK_WINA_SITE_FC; site += 2) {
+        for (int i = 0; i < 2 * PK_WINA_SITES; i++)
+            pt->sparsity[i] = pw->sparsity[i] = i == site ? 0.6 : 0.0;
+        pk_wina_stats *st = pk_wina_stats_new(2), *sw = pk_wina_stats_new(2);
+        PK_CHECK_OK(pk_wina_forward(m1, pt, tok, B, CTX, a, st, NULL));
+        PK_CHECK_OK(pk_wina_forward(m1, pw, tok, B, CTX, b, sw, NULL));
+        PK_CHECK_MSG(sw->err2[site] <= st->err2[site] * (1 + 1e-5), "site %d: WINA %g > TEAL %g", site,
+                     sw->err2[site], st->err2[site]);
+        PK_CHECK(sw->err2[site] < st->err2[site] * 0.999); /* and strictly, on generic data */
+        pk_wina_stats_free(st);
+        pk_wina_stats_free(sw);
+    }
     pk_wina_plan_free(pt);
     pk_wina_plan_free(pw);
     pk_wina_model_free(m0);
