@@ -38,10 +38,14 @@ static const char *HELP =
     "  --calib N          greedy: calibration windows from the training split (default 16)\n"
     "  --step X           greedy: step in (0, 1) (default 0.05)\n"
     "  --errors           also print each layer's relative output error ||W(x - m x)|| / ||W x||\n"
+    "  --skip-kernel      compute each sparsified product reading only the kept columns, one\n"
+    "                     token at a time (the decoder's kernel; default: dense sgemm on the\n"
+    "                     masked input, the same numbers, faster in batch)\n"
     "  --seed N           calibration windows (default 42)\n"
     "  --json             machine-readable output\n"
     "output: one row per (rule, transform, level): weight sparsity (share of block weight\n"
-    "reads skipped), mean NLL (nats/byte), bits per byte, perplexity, next-byte accuracy.\n";
+    "reads skipped), mean NLL (nats/byte), bits per byte, perplexity, next-byte accuracy,\n"
+    "seconds of the evaluation (masks and forward passes).\n";
 
 #define MAXL 16
 
@@ -74,7 +78,7 @@ static int parse_list(const char *cmd, const char *opt, const char *s, double *o
 
 typedef struct result {
     const char *method, *transform;
-    double level, wsp, nll, acc;
+    double level, wsp, nll, acc, sec;
     double err[64 * PK_WINA_SITES]; /* relative output error per (layer, site), --errors */
 } result;
 
@@ -82,9 +86,9 @@ static void print_row(const result *r, int json, int first, int nl, int errors)
 {
     if (json) {
         printf("%s\n  {\"method\": \"%s\", \"transform\": \"%s\", \"sparsity\": %.17g, \"weight_sparsity\": %.17g, "
-               "\"nll\": %.17g, \"bpb\": %.17g, \"ppl\": %.17g, \"acc\": %.17g",
+               "\"nll\": %.17g, \"bpb\": %.17g, \"ppl\": %.17g, \"acc\": %.17g, \"seconds\": %.17g",
                first ? "" : ",", r->method, r->transform, r->level, r->wsp, r->nll, r->nll / log(2.0), exp(r->nll),
-               r->acc);
+               r->acc, r->sec);
         if (errors) {
             printf(", \"rel_error\": [");
             for (int i = 0; i < nl * PK_WINA_SITES; i++)
@@ -94,8 +98,8 @@ static void print_row(const result *r, int json, int first, int nl, int errors)
         printf("}");
         return;
     }
-    printf("%-6s %-9s %8.3f %9.3f %9.4f %7.4f %8.4f %7.4f\n", r->method, r->transform, r->level, r->wsp, r->nll,
-           r->nll / log(2.0), exp(r->nll), r->acc);
+    printf("%-6s %-9s %8.3f %9.3f %9.4f %7.4f %8.4f %7.4f %7.2f\n", r->method, r->transform, r->level, r->wsp, r->nll,
+           r->nll / log(2.0), exp(r->nll), r->acc, r->sec);
     if (errors && strcmp(r->method, "dense"))
         for (int l = 0; l < nl; l++) {
             printf("         layer %d rel. error:", l);
@@ -111,13 +115,14 @@ static int cmd_main(int argc, char **argv)
     char deftext[1024];
     snprintf(deftext, sizeof deftext, "%s/kjv/kjv.txt", pk_cli_data_dir());
     const char *text = deftext;
-    int json = 0, errors = 0, which = 2, alloc = 0, norms = 0;
+    int json = 0, errors = 0, which = 2, alloc = 0, norms = 0, skip = 0;
     long windows = 200, calib = 16;
     double step = 0.05;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     const pk_cli_opt opts[] = {
         {"--json", PK_CLI_FLAG, &json, 0, 0, NULL},
         {"--errors", PK_CLI_FLAG, &errors, 0, 0, NULL},
+        {"--skip-kernel", PK_CLI_FLAG, &skip, 0, 0, NULL},
         {"--model", PK_CLI_STR, &model, 0, 0, NULL},
         {"--text", PK_CLI_STR, &text, 0, 0, NULL},
         {"--method", PK_CLI_STR, &methods, 0, 0, NULL},
@@ -201,7 +206,7 @@ static int cmd_main(int argc, char **argv)
                model, text, (unsigned long long)seed, (long long)nwin, alloc ? "greedy" : "uniform",
                norms ? "readers" : "all");
     else
-        printf("method transform sparsity weight_sp       nll     bpb      ppl     acc\n");
+        printf("method transform sparsity weight_sp       nll     bpb      ppl     acc     sec\n");
     int first = 1, L = g->cfg.n_layer;
     result *r = calloc(1, sizeof *r);
     if (!r) {
@@ -209,7 +214,10 @@ static int cmd_main(int argc, char **argv)
         goto done;
     }
     const pk_wina_model *dm = wm[0] ? wm[0] : wm[1];
-    if ((st = pk_wina_eval(dm, NULL, tok + ntr, nval, nwin, &r->nll, &r->acc, NULL, &err))) {
+    double t0 = pk_time_now();
+    st = pk_wina_eval(dm, NULL, tok + ntr, nval, nwin, &r->nll, &r->acc, NULL, &err);
+    r->sec = pk_time_now() - t0;
+    if (st) {
         free(r);
         rc = pk_cli_fail_status(cmd, st, &err);
         goto done;
@@ -231,9 +239,12 @@ static int cmd_main(int argc, char **argv)
                     st = pk_wina_plan_uniform(wm[t], meth, lv[i], &plans[i], &err);
             for (int i = 0; i < nlv && !st; i++) {
                 plans[i]->norm_sites = norms ? (1u << PK_WINA_SITE_QKV | 1u << PK_WINA_SITE_FC) : 0xFu;
+                plans[i]->skip_kernel = skip;
                 memset(stats->err2, 0, 4 * (size_t)L * PK_WINA_SITES * sizeof *stats->err2);
+                t0 = pk_time_now();
                 st = pk_wina_eval(wm[t], plans[i], tok + ntr, nval, nwin, &r->nll, &r->acc, errors ? stats : NULL,
                                   &err);
+                r->sec = pk_time_now() - t0;
                 if (st)
                     break;
                 r->method = pk_wina_method_name(meth);

@@ -121,6 +121,10 @@ typedef struct pk_wina_plan {
     unsigned norm_sites;      /**< WINA: bit s set = use column norms at site s (default all 4 =
                                    the paper's rule; 0x5 = the authors' code, which scales
                                    only the residual-stream readers qkv and mlp.fc) */
+    int skip_kernel;          /**< 1: each sparsified product reads only the kept columns
+                                   (pk_wina_sparse_linear, one token at a time: what a decoder
+                                   does); 0 (default): the dense sgemm on the masked input,
+                                   the same numbers and faster for a batch on a CPU */
 } pk_wina_plan;
 
 /** A plan with every site allocated: DENSE all 0; TEAL and WINA all `sparsity`;

@@ -104,14 +104,17 @@ static double sumsq(const pk_nn_tensor *t)
     return a;
 }
 
-/* h (..., n) with each row masked by the rule at sparsity s; stats get W's output error. */
-static pk_nn_tensor *sparsify(pk_nn_ctx *ctx, const pk_wina_model *m, int l, int site, pk_nn_tensor *h, double s,
-                              wina_run *run)
+/* W (m * h) + b for the matrix reading `site`: h (..., n) masked per row by the rule at
+ * sparsity s; with run->skip the product reads only the kept columns (pk_wina_sparse_linear),
+ * else the dense sgemm runs on the masked input.  stats get W's output error. */
+static pk_nn_tensor *site_linear(pk_nn_ctx *ctx, const pk_wina_model *m, int l, int site, pk_nn_tensor *h, double s,
+                                 wina_run *run)
 {
+    pk_nn_tensor *W = wina_site_weight(m, l, site), *bias = wina_site_bias(m, l, site);
     pk_wina_stats *stats = run->stats;
     if (!h || (!(s > 0) && !stats))
-        return h;
-    int64_t n = h->shape[h->ndim - 1], rows = h->numel / n, k = pk_wina_keep_count(n, s);
+        return pk_nn_linear(ctx, h, W, bias);
+    int64_t n = h->shape[h->ndim - 1], rows = h->numel / n, k = pk_wina_keep_count(n, s), out = W->shape[0];
     const double *cn = run->method == PK_WINA_WINA && (run->norm_sites >> site & 1u) ? m->layer[l].colnorm[site] : NULL;
     pk_nn_tensor *hm = pk_nn_input(ctx, h->ndim, h->shape);
     uint8_t *mask = k < n ? malloc((size_t)h->numel) : NULL;
@@ -121,16 +124,25 @@ static pk_nn_tensor *sparsify(pk_nn_ctx *ctx, const pk_wina_model *m, int l, int
             run->status = PK_ENOMEM;
         return NULL;
     }
-    if (mask) {
+    if (mask)
         pk_wina_topk_mask(h->data, rows, n, cn, k, mask, NULL);
-        for (int64_t i = 0; i < h->numel; i++)
-            hm->data[i] = mask[i] ? h->data[i] : 0.0f;
-        free(mask);
+    for (int64_t i = 0; i < h->numel; i++)
+        hm->data[i] = !mask || mask[i] ? h->data[i] : 0.0f;
+    pk_nn_tensor *y;
+    if (run->skip) {
+        int64_t shape[PK_NN_MAXDIM];
+        memcpy(shape, h->shape, sizeof shape);
+        shape[h->ndim - 1] = out;
+        y = pk_nn_input(ctx, h->ndim, shape);
+        if (y && pk_wina_sparse_linear(h->data, mask, rows, n, m->layer[l].wt[site], bias->data, out, y->data, NULL)) {
+            y = NULL;
+            run->status = PK_ENOMEM;
+        }
     } else {
-        memcpy(hm->data, h->data, (size_t)h->numel * sizeof *h->data);
+        y = pk_nn_linear(ctx, hm, W, bias);
     }
-    if (stats) {
-        pk_nn_tensor *W = wina_site_weight(m, l, site);
+    free(mask);
+    if (stats && y) {
         pk_nn_tensor *e = pk_nn_linear(ctx, pk_nn_sub(ctx, h, hm), W, NULL), *r = pk_nn_linear(ctx, h, W, NULL);
         if (!e || !r)
             return NULL;
@@ -140,7 +152,7 @@ static pk_nn_tensor *sparsify(pk_nn_ctx *ctx, const pk_wina_model *m, int l, int
         stats->kept[i] += (double)(rows * k);
         stats->total[i] += (double)(rows * n);
     }
-    return hm;
+    return y;
 }
 
 /* RMSNorm (no gain: folded into the reader) for the centred, rotated stream. */
@@ -171,18 +183,14 @@ pk_nn_tensor *wina_block(pk_nn_ctx *ctx, const pk_wina_model *m, int l, pk_nn_te
     int64_t C = m->C;
 #define SP(site) (sp ? sp[site] : 0.0)
     pk_nn_tensor *h = norm_in(ctx, m, x, y->ln1_w, y->ln1_b);
-    h = sparsify(ctx, m, l, PK_WINA_SITE_QKV, h, SP(PK_WINA_SITE_QKV), run);
-    pk_nn_tensor *qkv = pk_nn_linear(ctx, h, y->qkv_w, y->qkv_b);
+    pk_nn_tensor *qkv = site_linear(ctx, m, l, PK_WINA_SITE_QKV, h, SP(PK_WINA_SITE_QKV), run);
     pk_nn_tensor *a = pk_nn_attention(ctx, pk_nn_slice(ctx, qkv, 2, 0, C), pk_nn_slice(ctx, qkv, 2, C, 2 * C),
                                       pk_nn_slice(ctx, qkv, 2, 2 * C, 3 * C), m->H, 1, NULL);
-    a = sparsify(ctx, m, l, PK_WINA_SITE_ATTN_OUT, a, SP(PK_WINA_SITE_ATTN_OUT), run);
-    a = pk_nn_linear(ctx, a, y->o_w, y->o_b);
+    a = site_linear(ctx, m, l, PK_WINA_SITE_ATTN_OUT, a, SP(PK_WINA_SITE_ATTN_OUT), run);
     x = pk_nn_add(ctx, y->r_attn ? pk_nn_matmul(ctx, x, y->r_attn) : x, a);
     h = norm_in(ctx, m, x, y->ln2_w, y->ln2_b);
-    h = sparsify(ctx, m, l, PK_WINA_SITE_FC, h, SP(PK_WINA_SITE_FC), run);
-    h = pk_nn_unary_op(ctx, pk_nn_linear(ctx, h, y->fc_w, y->fc_b), PK_NN_GELU_TANH);
-    h = sparsify(ctx, m, l, PK_WINA_SITE_MLP_OUT, h, SP(PK_WINA_SITE_MLP_OUT), run);
-    h = pk_nn_linear(ctx, h, y->proj_w, y->proj_b);
+    h = pk_nn_unary_op(ctx, site_linear(ctx, m, l, PK_WINA_SITE_FC, h, SP(PK_WINA_SITE_FC), run), PK_NN_GELU_TANH);
+    h = site_linear(ctx, m, l, PK_WINA_SITE_MLP_OUT, h, SP(PK_WINA_SITE_MLP_OUT), run);
 #undef SP
     return pk_nn_add(ctx, y->r_mlp ? pk_nn_matmul(ctx, x, y->r_mlp) : x, h);
 }
@@ -212,7 +220,8 @@ static pk_nn_tensor *forward_ctx(pk_nn_ctx *ctx, const pk_wina_model *m, const p
                                  const int32_t *tokens, int64_t B, int64_t T, pk_wina_stats *stats)
 {
     pk_nn_tensor *x = wina_embed(ctx, m, tokens, B, T);
-    wina_run *run = &(wina_run){plan ? plan->method : PK_WINA_DENSE, plan ? plan->norm_sites : ALL_SITES, stats, 0};
+    wina_run *run = &(wina_run){plan ? plan->method : PK_WINA_DENSE, plan ? plan->norm_sites : ALL_SITES, stats,
+                                plan ? plan->skip_kernel : 0, 0};
     for (int l = 0; l < m->L; l++)
         x = wina_block(ctx, m, l, x, plan ? plan->sparsity + l * PK_WINA_SITES : NULL, run);
     return run->status ? NULL : wina_head(ctx, m, x);

@@ -26,7 +26,7 @@ static double block_err(pk_nn_ctx *ctx, const pk_wina_model *m, int l, const pk_
 {
     pk_nn_ctx_reset(ctx);
     pk_nn_tensor *x = pk_nn_input_copy(ctx, Xs->ndim, Xs->shape, X);
-    wina_run run = {method, 0xFu, NULL, 0};
+    wina_run run = {method, 0xFu, NULL, 0, 0};
     pk_nn_tensor *y = wina_block(ctx, m, l, x, sp, &run);
     if (!y) {
         *status = run.status ? run.status : pk_nn_ctx_status(ctx) ? pk_nn_ctx_status(ctx) : PK_ENOMEM;
@@ -82,7 +82,7 @@ int pk_wina_plan_greedy(const pk_wina_model *m, pk_wina_method method, const dou
     for (int l = 0; l < m->L && !st; l++) {
         /* the dense block output: the target, and the next block's input */
         pk_nn_ctx_reset(ctx);
-        wina_run run = {method, 0xFu, NULL, 0};
+        wina_run run = {method, 0xFu, NULL, 0, 0};
         pk_nn_tensor *y = wina_block(ctx, m, l, pk_nn_input_copy(ctx, shape.ndim, shape.shape, X), zero, &run);
         if (!y) {
             st = pk_err_set(err, run.status ? run.status : PK_ENOMEM, "wina greedy: block %d failed", l);

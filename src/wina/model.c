@@ -40,6 +40,17 @@ pk_nn_tensor *wina_site_weight(const pk_wina_model *m, int l, int site)
     }
 }
 
+pk_nn_tensor *wina_site_bias(const pk_wina_model *m, int l, int site)
+{
+    const wina_layer *y = &m->layer[l];
+    switch (site) {
+    case PK_WINA_SITE_QKV: return y->qkv_b;
+    case PK_WINA_SITE_ATTN_OUT: return y->o_b;
+    case PK_WINA_SITE_FC: return y->fc_b;
+    default: return y->proj_b;
+    }
+}
+
 static pk_nn_tensor *gp(const pk_nn_gpt *g, int l, const char *suffix)
 {
     char nm[64];
@@ -312,11 +323,16 @@ int pk_wina_model_new(const pk_nn_gpt *g, int transform_, pk_wina_model **out, p
         for (int s = 0; s < PK_WINA_SITES; s++) {
             const pk_nn_tensor *W = wina_site_weight(m, l, s);
             double **cn = &m->layer[l].colnorm[s];
-            if (!(*cn = malloc((size_t)W->shape[1] * sizeof **cn))) {
+            int64_t r = W->shape[0], c = W->shape[1];
+            float *wt = m->layer[l].wt[s] = malloc((size_t)(r * c) * sizeof *wt);
+            if (!(*cn = malloc((size_t)c * sizeof **cn)) || !wt) {
                 pk_wina_model_free(m);
                 return pk_err_set(err, PK_ENOMEM, "wina model: out of memory");
             }
-            pk_wina_column_norms(W->data, W->shape[0], W->shape[1], *cn, NULL);
+            pk_wina_column_norms(W->data, r, c, *cn, NULL);
+            for (int64_t i = 0; i < r; i++)
+                for (int64_t j = 0; j < c; j++)
+                    wt[j * r + i] = W->data[i * c + j];
         }
     *out = m;
     return PK_OK;
@@ -327,8 +343,10 @@ void pk_wina_model_free(pk_wina_model *m)
     if (!m)
         return;
     for (int l = 0; m->layer && l < m->L; l++)
-        for (int s = 0; s < PK_WINA_SITES; s++)
+        for (int s = 0; s < PK_WINA_SITES; s++) {
             free(m->layer[l].colnorm[s]);
+            free(m->layer[l].wt[s]);
+        }
     free(m->layer);
     pk_nn_params_free(m->P);
     free(m);

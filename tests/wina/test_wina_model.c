@@ -76,6 +76,14 @@ static void test_invariance(pk_nn_gpt *g, const int32_t *tok)
     PK_CHECK_OK(pk_wina_forward(m1, pt, tok, B, CTX, a, NULL, NULL));
     PK_CHECK_OK(pk_wina_forward(m1, pw, tok, B, CTX, b, NULL, NULL));
     PK_CHECK(max_abs_diff(a, ref, nl, &scale) > 1e-3 && max_abs_diff(a, b, nl, &scale) > 1e-4);
+    /* the column-skipping product gives the same logits as the dense product on masked inputs */
+    pw->skip_kernel = 1;
+    float *c = malloc((size_t)nl * sizeof *c);
+    PK_CHECK_OK(pk_wina_forward(m1, pw, tok, B, CTX, c, NULL, NULL));
+    PK_CHECK_MSG(max_abs_diff(c, b, nl, &scale) <= 1e-5 * scale, "skip kernel differs by %g",
+                 max_abs_diff(c, b, nl, &scale));
+    pw->skip_kernel = 0;
+    free(c);
     /* the theorem on the model: where a site's input is the same under both rules (qkv of
      * block 0; mlp.fc of block 0 when only it is sparsified) and its reader is orthogonal,
      * WINA's output error is the smaller one, token by token and so in sum */
