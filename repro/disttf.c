@@ -47,7 +47,7 @@ static int run_task(pk_repro_ctx *ctx, pk_dtf_task_kind kind, double curve[4][8]
         c.d_model = 32, c.n_head = 4, c.n_enc = 1, c.n_dec = 2;
         tp.steps = 1500, tp.batch = 32, tp.lr = 2e-3;
     } else {
-        tp.steps = 3000, tp.batch = 64;
+        tp.steps = 8000, tp.batch = 64;
     }
     pk_rng rng;
     pk_rng_seed_stream(&rng, pk_repro_seed(ctx), (uint64_t)kind);

@@ -37,6 +37,8 @@ static const char *HELP =
     "  --d-model C (64) --heads H (4) --enc L (2 data layers) --dec L (3 component layers)\n"
     "  --steps N (2000) --batch B (64 problems) --n-max N (8 observations, 1..N per step)\n"
     "  --lr R (1e-3)    --seed N (42)\n"
+    "  --seq-frac F     share of steps trained on the network's own posterior after a\n"
+    "                   first batch of data, as the prior (0.5; for sequential use)\n"
     "eval: fresh problems from the model's task (random priors, theta drawn from\n"
     "  them): -log q(theta) of the network's posterior against the exact (linear)\n"
     "  or grid (range) posterior, the best single Gaussian and the prior.\n"
@@ -62,7 +64,7 @@ static int cmd_train(int argc, char **argv)
     const char *out = NULL;
     long d = 2, K = 4, d_model = 64, heads = 4, enc = 2, dec = 3, steps = 2000, batch = 64, n_max = 8;
     int task_kind = 0;
-    double noise = NAN, lr = 1e-3;
+    double noise = NAN, lr = 1e-3, seq_frac = 0.5;
     uint64_t seed = PK_CLI_DEFAULT_SEED;
     const pk_cli_opt opts[] = {
         {"--out", PK_CLI_STR, &out, 0, 0, NULL},
@@ -78,6 +80,7 @@ static int cmd_train(int argc, char **argv)
         {"--batch", PK_CLI_LONG, &batch, 1, 4096, NULL},
         {"--n-max", PK_CLI_LONG, &n_max, 1, 1024, NULL},
         {"--lr", PK_CLI_DOUBLE, &lr, 1e-7, 0.5, NULL},
+        {"--seq-frac", PK_CLI_DOUBLE, &seq_frac, 0, 1, NULL},
         {"--seed", PK_CLI_U64, &seed, 0, 0, NULL},
         {NULL, 0, NULL, 0, 0, NULL},
     };
@@ -97,7 +100,7 @@ static int cmd_train(int argc, char **argv)
     pk_dtf_config c = pk_dtf_config_default(t.d, pk_dtf_task_obs_dim(&t), (int)K);
     c.d_model = (int)d_model, c.n_head = (int)heads, c.n_enc = (int)enc, c.n_dec = (int)dec;
     pk_dtf_train_params tp = pk_dtf_train_params_default();
-    tp.steps = (int)steps, tp.batch = (int)batch, tp.n_max = (int)n_max, tp.lr = lr;
+    tp.steps = (int)steps, tp.batch = (int)batch, tp.n_max = (int)n_max, tp.lr = lr, tp.seq_frac = seq_frac;
     pk_rng rng;
     pk_rng_seed(&rng, seed);
     pk_err err = {0};

@@ -134,6 +134,8 @@ typedef struct pk_dtf_train_params {
     int batch;    /**< problems per step (64) */
     int n_min, n_max; /**< observations per problem, uniform (1..8); one n per step */
     double lr;    /**< peak Adam learning rate (1e-3), cosine decay, 5% warm-up */
+    double seq_frac; /**< share of steps (0.5) whose prior is the network's own posterior after a first
+                          batch of observations (no gradient through it): trains the sequential use */
 } pk_dtf_train_params;
 
 pk_dtf_train_params pk_dtf_train_params_default(void);

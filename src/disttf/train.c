@@ -9,7 +9,7 @@
 
 pk_dtf_train_params pk_dtf_train_params_default(void)
 {
-    pk_dtf_train_params p = {2000, 64, 1, 8, 1e-3};
+    pk_dtf_train_params p = {2000, 64, 1, 8, 1e-3, 0.5};
     return p;
 }
 
@@ -34,22 +34,24 @@ int pk_dtf_train(pk_dtf *m, const pk_dtf_task *task, const pk_dtf_train_params *
     if (st)
         return st;
     if (tp->steps < 1 || tp->batch < 1 || tp->batch > 4096 || tp->n_min < 1 || tp->n_max < tp->n_min ||
-        tp->n_max > 1024 || !(tp->lr > 0 && tp->lr < 1))
+        tp->n_max > 1024 || !(tp->lr > 0 && tp->lr < 1) || !(tp->seq_frac >= 0 && tp->seq_frac <= 1))
         return pk_err_set(err, PK_EINVAL, "disttf train: need steps >= 1, batch 1..4096, 1 <= n_min <= n_max <= 1024, "
-                                          "0 < lr < 1");
+                                          "0 < lr < 1, 0 <= seq_frac <= 1");
     const pk_dtf_config *c = &m->cfg;
     int B = tp->batch, K = c->K, d = c->d, P = c->obs_dim, F = dtf_feat(d);
     float *tok = malloc((size_t)B * K * F * sizeof *tok), *of = malloc((size_t)B * tp->n_max * P * sizeof *of);
     float *thf = malloc((size_t)B * d * sizeof *thf);
     double *ob = malloc((size_t)tp->n_max * P * sizeof *ob);
     pk_dtf_gmm *g = malloc(sizeof *g);
-    pk_nn_ctx *ctx = pk_nn_ctx_new();
+    pk_nn_ctx *ctx = pk_nn_ctx_new(), *ctx1 = pk_nn_ctx_new();
     pk_nn_optim_params op = pk_nn_optim_params_default(PK_NN_ADAM);
     pk_nn_optim *opt = NULL;
-    if (!tok || !of || !thf || !ob || !g || !ctx) {
+    float *of1 = malloc((size_t)B * tp->n_max * P * sizeof *of1);
+    if (!tok || !of || !thf || !ob || !g || !ctx || !ctx1 || !of1) {
         st = pk_err_set(err, PK_ENOMEM, "disttf train: out of memory");
         goto done;
     }
+    pk_nn_ctx_set_grad(ctx1, 0);
     if (!(opt = pk_nn_optim_new(m->params, &op, err))) {
         st = err && err->status ? err->status : PK_ENOMEM;
         goto done;
@@ -62,16 +64,40 @@ int pk_dtf_train(pk_dtf *m, const pk_dtf_task *task, const pk_dtf_train_params *
         int n = tp->n_min + (int)(pk_rng_uniform(rng) * (tp->n_max - tp->n_min + 1));
         if (n > tp->n_max)
             n = tp->n_max;
+        /* a sequential step: a first batch of n1 observations, whose posterior
+           (from the network itself) is the prior the step trains on */
+        int n1 = pk_rng_uniform(rng) < tp->seq_frac ? tp->n_min + (int)(pk_rng_uniform(rng) * (tp->n_max - tp->n_min + 1))
+                                                    : 0;
+        if (n1 > tp->n_max)
+            n1 = tp->n_max;
         for (int b = 0; b < B; b++) {
             double th[PK_DTF_MAXD];
             pk_dtf_random_prior(task, K, rng, g);
             pk_dtf_gmm_sample(g, rng, th);
-            pk_dtf_simulate(task, th, n, rng, ob);
             dtf_tokens(g, tok + (size_t)b * K * F);
+            if (n1) {
+                pk_dtf_simulate(task, th, n1, rng, ob);
+                for (int i = 0; i < n1 * P; i++)
+                    of1[(size_t)b * n1 * P + i] = (float)ob[i];
+            }
+            pk_dtf_simulate(task, th, n, rng, ob);
             for (int i = 0; i < d; i++)
                 thf[b * d + i] = (float)th[i];
             for (int i = 0; i < n * P; i++)
                 of[(size_t)b * n * P + i] = (float)ob[i];
+        }
+        if (n1) {
+            pk_nn_ctx_reset(ctx1);
+            pk_nn_tensor *p1 = dtf_forward(ctx1, m, tok, of1, B, n1);
+            if (!p1) {
+                st = pk_err_set(err, pk_nn_ctx_status(ctx1) ? pk_nn_ctx_status(ctx1) : PK_ENOMEM,
+                                "disttf train: step %d: %s", step, pk_nn_ctx_error(ctx1));
+                goto done;
+            }
+            for (int b = 0; b < B; b++) { /* through a mixture, as at inference (renormalised, clamped) */
+                dtf_untokens(p1->data + (size_t)b * K * F, d, K, g);
+                dtf_tokens(g, tok + (size_t)b * K * F);
+            }
         }
         pk_nn_ctx_reset(ctx);
         pk_nn_tensor *loss = dtf_nll(ctx, m, dtf_forward(ctx, m, tok, of, B, n), thf, B);
@@ -98,6 +124,8 @@ int pk_dtf_train(pk_dtf *m, const pk_dtf_task *task, const pk_dtf_train_params *
 done:
     pk_nn_optim_free(opt);
     pk_nn_ctx_free(ctx);
+    pk_nn_ctx_free(ctx1);
+    free(of1);
     free(tok);
     free(of);
     free(thf);
