@@ -83,6 +83,27 @@ pk_epi_eca_opts pk_epi_eca_opts_default(void);
 int pk_epi_eca_run(unsigned rule, const pk_epi_eca_opts *o, uint64_t seed, double *curve, pk_epi_code *out,
                    pk_err *err);
 
+/** Requential coding (the paper's tighter estimator, as in the authors'
+ *  soph/train.py): a teacher observer trains online on the real samples; after
+ *  each of its steps it labels the same inputs with targets sampled from its
+ *  own predictive, and a student (same initial weights) takes one step on
+ *  those.  A receiver who knows the procedure can rebuild the student from
+ *  the teacher's samples coded against the student's predictive, so the
+ *  model costs sum_t KL(teacher_t || student_t) over the cells of the batch
+ *  (relative entropy coding): that sum is the epiplexity estimate, and the
+ *  student's final held-out loss times the tokens the time-bounded entropy. */
+typedef struct pk_epi_req {
+    double epiplexity_bits;  /**< sum over steps and cells of KL(teacher || student before its step) / ln 2 */
+    double entropy_bits;     /**< student's final held-out loss * tokens / ln 2 */
+    double student_final_loss, teacher_final_loss; /**< nats per bit, fresh held-out samples */
+    double final_kl;         /**< mean KL per cell over the last 5% of steps (nats): has the student caught up? */
+    pk_epi_code prequential; /**< the teacher's own prequential code in the same run */
+} pk_epi_req;
+
+/** Requential estimate for rule `rule` with observers as in pk_epi_eca_run
+ *  (teacher and student of the same kind and initial weights). */
+int pk_epi_eca_requential(unsigned rule, const pk_epi_eca_opts *o, uint64_t seed, pk_epi_req *out, pk_err *err);
+
 #ifdef __cplusplus
 }
 #endif

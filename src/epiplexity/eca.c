@@ -179,6 +179,22 @@ static pk_nn_tensor *layer(observer *m, int l, pk_nn_tensor *h)
     return pk_nn_linear(m->C, h, W, b);
 }
 
+/* Probabilities of every cell of a batch (no gradient) into p. */
+static int predict(observer *m, const float *x, size_t B, size_t width, float *p, pk_err *err)
+{
+    pk_nn_ctx_reset(m->C);
+    pk_nn_ctx_set_grad(m->C, 0);
+    pk_nn_tensor *h = pk_nn_input_copy(m->C, 2, (int64_t[]){(int64_t)B, (int64_t)width}, x);
+    h = pk_nn_relu(m->C, layer(m, 0, h));
+    h = pk_nn_relu(m->C, layer(m, 1, h));
+    h = pk_nn_sigmoid(m->C, layer(m, 2, h));
+    pk_nn_ctx_set_grad(m->C, 1);
+    if (!h)
+        return pk_err_set(err, PK_EINTERNAL, "epiplexity: %s", pk_nn_ctx_error(m->C));
+    memcpy(p, h->data, B * width * sizeof *p);
+    return PK_OK;
+}
+
 /* Mean binary cross-entropy (nats per bit) of a batch; one Adam step if lr > 0. */
 static int observe(observer *m, const float *x, const float *y, size_t B, size_t width, double lr, double *loss,
                    pk_err *err)
@@ -259,5 +275,81 @@ int pk_epi_eca_run(unsigned rule, const pk_epi_eca_opts *o, uint64_t seed, doubl
     free(loss);
     free(tok);
     observer_free(&m);
+    return st;
+}
+
+/* KL(Bern(p) || Bern(q)) in nats, probabilities kept off 0 and 1 as float sigmoids are */
+static double bern_kl(double p, double q)
+{
+    const double e = 1e-7;
+    p = p < e ? e : p > 1 - e ? 1 - e : p;
+    q = q < e ? e : q > 1 - e ? 1 - e : q;
+    return p * log(p / q) + (1 - p) * log((1 - p) / (1 - q));
+}
+
+int pk_epi_eca_requential(unsigned rule, const pk_epi_eca_opts *o, uint64_t seed, pk_epi_req *out, pk_err *err)
+{
+    if (!o || !out)
+        return pk_err_set(err, PK_EINVAL, "epiplexity: NULL options or output");
+    if (rule > 255 || o->width < 3 || o->hidden < 1 || o->batch < 1 || o->train_steps < 1 || !(o->lr > 0) ||
+        o->eval_samples < 1 || (o->observer != PK_EPI_MLP && o->observer != PK_EPI_CIRCULANT) ||
+        (o->observer == PK_EPI_CIRCULANT && (o->channels < 1 || o->channels * o->width > 4096)))
+        return pk_err_set(err, PK_EINVAL,
+                          "epiplexity: need rule in [0, 255], width >= 3, and hidden, batch, steps, eval samples >= 1");
+    memset(out, 0, sizeof *out);
+    pk_rng rng, init;
+    pk_rng_seed(&rng, seed);
+    init = rng; /* teacher and student start from the same weights */
+    observer te, stu;
+    memset(&stu, 0, sizeof stu);
+    int st = observer_new(&te, o, &rng, err);
+    if (st == PK_OK)
+        st = observer_new(&stu, o, &init, err);
+    size_t B = o->batch > o->eval_samples ? o->batch : o->eval_samples, W = o->width, T = o->train_steps;
+    float *x = malloc(B * W * sizeof *x), *y = malloc(B * W * sizeof *y), *p = malloc(B * W * sizeof *p),
+          *q = malloc(B * W * sizeof *q), *ys = malloc(B * W * sizeof *ys);
+    uint8_t *in = malloc(2 * W);
+    double *loss = malloc(T * sizeof *loss), *tok = malloc(T * sizeof *tok);
+    if (st == PK_OK && (!x || !y || !p || !q || !ys || !in || !loss || !tok))
+        st = pk_err_set(err, PK_ENOMEM, "epiplexity: out of memory");
+    double kl_sum = 0, kl_tail = 0, tokens = 0, l;
+    size_t tail_from = T - (T + 19) / 20, tail_n = 0;
+    for (size_t t = 0; t < T && st == PK_OK; t++) {
+        fill(rule, o, &rng, o->batch, x, y, in, in + W);
+        st = observe(&te, x, y, o->batch, W, o->lr, &loss[t], err); /* the teacher learns from the data */
+        tok[t] = (double)(o->batch * W);
+        tokens += tok[t];
+        if (st == PK_OK)
+            st = predict(&te, x, o->batch, W, p, err);
+        if (st == PK_OK)
+            st = predict(&stu, x, o->batch, W, q, err);
+        if (st != PK_OK)
+            break;
+        double kl = 0;
+        for (size_t i = 0; i < o->batch * W; i++) {
+            kl += bern_kl(p[i], q[i]);
+            ys[i] = pk_rng_uniform(&rng) < p[i] ? 1.0f : 0.0f;
+        }
+        kl_sum += kl;
+        if (t >= tail_from)
+            kl_tail += kl / (double)(o->batch * W), tail_n++;
+        st = observe(&stu, x, ys, o->batch, W, o->lr, &l, err); /* the student learns from the teacher's samples */
+    }
+    if (st == PK_OK) {
+        fill(rule, o, &rng, o->eval_samples, x, y, in, in + W);
+        st = observe(&te, x, y, o->eval_samples, W, 0, &out->teacher_final_loss, err);
+        if (st == PK_OK)
+            st = observe(&stu, x, y, o->eval_samples, W, 0, &out->student_final_loss, err);
+    }
+    if (st == PK_OK)
+        st = pk_epi_prequential(loss, tok, T, out->teacher_final_loss, &out->prequential, err);
+    if (st == PK_OK) {
+        out->epiplexity_bits = kl_sum / M_LN2;
+        out->entropy_bits = out->student_final_loss * tokens / M_LN2;
+        out->final_kl = tail_n ? kl_tail / (double)tail_n : NAN;
+    }
+    free(x), free(y), free(p), free(q), free(ys), free(in), free(loss), free(tok);
+    observer_free(&te);
+    observer_free(&stu);
     return st;
 }

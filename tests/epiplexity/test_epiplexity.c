@@ -102,11 +102,36 @@ static void test_run(void)
     PK_CHECK(pk_epi_eca_run(300, &o, 1, NULL, &chaos, NULL) == PK_EINVAL);
 }
 
+/* requential coding: the student learns the shift from the teacher's samples,
+ * the KL it pays is positive and much smaller for pure noise (rule 30 far
+ * ahead), and a run is a function of its seed */
+static void test_requential(void)
+{
+    pk_epi_eca_opts o = pk_epi_eca_opts_default();
+    o.width = 16, o.steps = 3, o.burnin = 20, o.hidden = 32, o.batch = 32, o.train_steps = 300, o.lr = 3e-3;
+    o.eval_samples = 256;
+    pk_epi_req a, b, chaos;
+    PK_CHECK_OK(pk_epi_eca_requential(170, &o, 5, &a, NULL));
+    PK_CHECK(a.teacher_final_loss < 0.1);
+    PK_CHECK(a.student_final_loss < 0.2); /* learnt from synthetic labels only */
+    PK_CHECK(a.epiplexity_bits > 0);
+    PK_CHECK(a.final_kl >= 0 && a.final_kl < 0.05);
+    PK_CHECK(a.prequential.epiplexity_bits > 0);
+    PK_CHECK_OK(pk_epi_eca_requential(170, &o, 5, &b, NULL));
+    PK_CHECK(a.epiplexity_bits == b.epiplexity_bits && a.student_final_loss == b.student_final_loss);
+    o.steps = 16;
+    PK_CHECK_OK(pk_epi_eca_requential(30, &o, 5, &chaos, NULL));
+    PK_CHECK(chaos.student_final_loss > 0.6);
+    PK_CHECK(chaos.epiplexity_bits < 0.5 * a.epiplexity_bits);
+    PK_CHECK(pk_epi_eca_requential(256, &o, 5, &chaos, NULL) == PK_EINVAL);
+}
+
 int main(void)
 {
     test_eca();
     test_packed_matches_plain();
     test_code();
     test_run();
+    test_requential();
     return pk_test_done();
 }
