@@ -242,7 +242,7 @@ static int run_all(pk_repro_ctx *ctx)
                   "at our scale, on the same %d test tasks for every model.",
                   s.eval_batches * s.batch);
     pk_repro_note(ctx,
-                  "All models use the benchmark protocol as we read it (x ~ U(-2, 2), 6-50 points per task, "
+                  "All models use the benchmark protocol as we read it (x ~ U(-2, 2), 6-49 points per task, "
                   "length scale U(0.1, 0.6), output scale U(0.1, 1), noise sd 0.02; likelihood over all points "
                   "during training; Adam 5e-4 cosine-annealed). MPNP: %d pseudo points from a two-block set "
                   "attention generator emitting the pseudo points' representations (the paper's Figure 1), "

@@ -19,7 +19,7 @@ static const char *HELP =
     "MPNP, the Martingale Posterior Neural Process (Lee et al., ICLR 2023),\n"
     "whose uncertainty comes from generated pseudo contexts: a generator\n"
     "draws n pseudo points (x', y') given the context and the predictive is\n"
-    "the mixture over pseudo contexts.  Tasks: x ~ U(-2, 2), 6..50 points,\n"
+    "the mixture over pseudo contexts.  Tasks: x ~ U(-2, 2), 6..49 points,\n"
     "length scale ~ U(0.1, 0.6), output scale ~ U(0.1, 1), noise sd 0.02.\n\n"
     "task options (train and eval):\n"
     "  --kernel K       rbf (default), matern (5/2) or periodic\n"
