@@ -27,9 +27,13 @@ typedef struct fit {
 } fit;
 
 /* Parameter quantisation for the shipped model (docs/pc.md): log grid of
- * 0.3 nats, floor 15 nats below each row's maximum. */
+ * 0.3 nats, floor 15 nats below each row's maximum.  MNIST uses a finer grid
+ * (0.15 nats, 120 levels: +0.0001 bpd instead of +0.0007 on the validation
+ * split; the file is small beside 1,000 test digits' worth of bits anyway). */
 #define Q_STEP 0.3
 #define Q_LEVELS 50
+#define MN_Q_STEP 0.15
+#define MN_Q_LEVELS 120
 
 static int load(pk_repro_ctx *ctx, const char *rel, pk_array **a)
 {
@@ -117,7 +121,8 @@ static int train(pk_repro_ctx *ctx, const uint8_t *x, size_t n, int k, int mini,
 /* Measure pc on test: theoretical bpd of the float model, then quantise it
  * (in place) and measure the quantised model that would be shipped:
  * theoretical bpd, both coding modes (round trip checked), the speed-up. */
-static int measure(pk_repro_ctx *ctx, pk_pc *pc, const uint8_t *test, size_t ntest, int code, fit *f)
+static int measure(pk_repro_ctx *ctx, pk_pc *pc, const uint8_t *test, size_t ntest, int code, double qstep,
+                   int qlevels, fit *f)
 {
     pk_err err = {0};
     f->ntest = ntest;
@@ -126,7 +131,7 @@ static int measure(pk_repro_ctx *ctx, pk_pc *pc, const uint8_t *test, size_t nte
     f->bytes_float = pk_pc_file_bytes(pc);
     int st = pk_pc_bpd(pc, test, ntest, &f->theo_float, &err);
     if (!st)
-        st = pk_pc_quantize(pc, Q_STEP, Q_LEVELS, &err);
+        st = pk_pc_quantize(pc, qstep, qlevels, &err);
     if (!st)
         st = pk_pc_bpd(pc, test, ntest, &f->theo, &err);
     f->bytes_q = pk_pc_file_bytes(pc);
@@ -181,7 +186,7 @@ static int run_fit(pk_repro_ctx *ctx, const uint8_t *train_x, size_t ntrain, con
     pk_pc *pc;
     int st = train(ctx, train_x, ntrain, k, mini, full, pseudocount, theta_sigma, 0, &pc, &f->seconds_train);
     if (!st)
-        st = measure(ctx, pc, test, ntest, code, f);
+        st = measure(ctx, pc, test, ntest, code, Q_STEP, Q_LEVELS, f);
     if (!st && code) {
         pk_rng rng;
         pk_rng_seed(&rng, pk_repro_seed(ctx));
@@ -344,11 +349,14 @@ static int run(pk_repro_ctx *ctx)
         memcpy(sh + i * 784, (uint8_t *)mn->data + perm[i] * 784, 784);
     /* Chosen on a validation split of the 9,000 training digits (first 8,000
      * fit, last 1,000 scored; see docs/pc.md): intensity smoothing
-     * (theta_sigma 1), pseudocount 1, 24 mini-batch epochs, then ONE
-     * full-batch epoch (the second and third raised validation bpd).  The
-     * final model is a mixture of two such HCLTs (other seeds, same tree),
-     * fixed in advance; the single HCLT is reported beside it. */
-    enum { MN_K = 32, MN_MINI = 24, MN_FULL = 1, MN_C = 2 };
+     * (theta_sigma 1), pseudocount 1, 48 mini-batch epochs (validation 1.2984
+     * against 1.2992 for 24), then ONE full-batch epoch (a second raised
+     * validation bpd).  The final model is an equal mixture of MN_C such
+     * HCLTs (other seeds, same tree: each ensemble member lowered validation
+     * bpd, with diminishing returns); the single HCLT is reported beside it.
+     * Shrinkage of the input distributions toward the pixel marginals
+     * (theta_shrink) was tried and rejected on the same split. */
+    enum { MN_K = 32, MN_MINI = 48, MN_FULL = 1, MN_C = 4 };
     const double MN_SIGMA = 1.0;
     const uint8_t *mte = sh + ntrain * 784;
     pk_pc *comp[MN_C] = {NULL};
@@ -363,9 +371,9 @@ static int run(pk_repro_ctx *ctx)
     if (!st)
         st = pk_pc_mixture((const pk_pc *const *)comp, MN_C, NULL, &m, &err);
     if (!st)
-        st = measure(ctx, m, mte, ntest, 1, &mix);
+        st = measure(ctx, m, mte, ntest, 1, MN_Q_STEP, MN_Q_LEVELS, &mix);
     if (!st)
-        st = measure(ctx, comp[0], mte, ntest, 0, &one);
+        st = measure(ctx, comp[0], mte, ntest, 0, MN_Q_STEP, MN_Q_LEVELS, &one);
     for (int c = 0; c < MN_C; c++)
         pk_pc_free(comp[c]);
     pk_pc_free(m);
@@ -373,13 +381,15 @@ static int run(pk_repro_ctx *ctx)
         snprintf(scale, sizeof scale,
                  "full: %zu/%zu seeded split, k=%d, pseudocount 1, theta_sigma %g, EM %d+%d epochs, quantised "
                  "(step %g, %d levels)",
-                 ntrain, ntest, MN_K, MN_SIGMA, MN_MINI, MN_FULL, Q_STEP, Q_LEVELS);
+                 ntrain, ntest, MN_K, MN_SIGMA, MN_MINI, MN_FULL, MN_Q_STEP, MN_Q_LEVELS);
         char ms[512];
         snprintf(ms, sizeof ms, "%s; mixture of %d HCLTs (k = %d in all)", scale, MN_C, mix.k);
         double mdims = (double)ntest * 784;
         pk_repro_row(ctx, "MNIST test bpd, one HCLT k=32", one.theo, NAN, 1.12, "JPEG-XL tiled", scale,
                      PK_VERDICT_INFO);
-        pk_repro_row(ctx, "MNIST test bpd, mixture of 2 HCLTs (<= 1.30)", mix.theo, NAN, 1.12, "JPEG-XL tiled", ms,
+        char mrow[96];
+        snprintf(mrow, sizeof mrow, "MNIST test bpd, mixture of %d HCLTs (<= 1.30)", MN_C);
+        pk_repro_row(ctx, mrow, mix.theo, NAN, 1.12, "JPEG-XL tiled", ms,
                      pk_verdict_le(mix.theo, 1.30));
         pk_repro_row(ctx, "MNIST actual bpd, each image alone (mixture)", mix.sep, NAN, NAN, NULL, ms,
                      PK_VERDICT_INFO);
@@ -390,10 +400,14 @@ static int run(pk_repro_ctx *ctx)
                      mix.stream + 8.0 * (double)mix.bytes_q / mdims, NAN,
                      mix.stream + 8.0 * (double)mix.bytes_float / mdims, "with the float32 model file", ms,
                      PK_VERDICT_INFO);
+        double secs_all = 0;
+        for (int c = 0; c < MN_C; c++)
+            secs_all += secs[c];
         pk_repro_note(ctx,
                       "MNIST: one HCLT %.4f bpd before quantising, %.4f after; the mixture %.4f before, %.4f "
-                      "after.  Training took %.0f s + %.0f s.",
-                      one.theo_float, one.theo, mix.theo_float, mix.theo, secs[0], secs[1]);
+                      "after.  Training took %.0f s for the first HCLT, %.0f s for all %d; coding and decoding "
+                      "the test digits twice took %.0f s.",
+                      one.theo_float, one.theo, mix.theo_float, mix.theo, secs[0], secs_all, MN_C, mix.seconds_code);
     }
     free(perm), free(sh), pk_array_free(mn);
     return st;
