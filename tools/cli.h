@@ -95,6 +95,17 @@ void pk_cli_blas_serial_default(void);
  *  frees); *ncols (may be NULL) gets the number of columns read. */
 int pk_cli_read_csv_matrix(const char *cmd, const char *file, size_t cols, int exact, double **out, size_t *rows,
                            size_t *ncols);
+/** A subcommand: its word and its main (argv[0] = the subcommand). */
+typedef struct pk_cli_sub {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} pk_cli_sub;
+/** Run the subcommand named by argv[1] from `subs` (ended by a NULL name):
+ *  --help / a missing subcommand print `help` (pk_cli_subcommand_help); an
+ *  unknown word is a usage error listing the known ones.  serial: BLAS
+ *  single-threaded first (pk_cli_blas_serial_default), for commands that
+ *  train small networks. */
+int pk_cli_dispatch(const char *cmd, const char *help, int argc, char **argv, const pk_cli_sub *subs, int serial);
 /** The default seed when --seed is not given. */
 #define PK_CLI_DEFAULT_SEED 42u
 

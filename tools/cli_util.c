@@ -271,3 +271,22 @@ int pk_cli_read_csv_matrix(const char *cmd, const char *file, size_t cols, int e
     pk_table_free(t);
     return 0;
 }
+
+int pk_cli_dispatch(const char *cmd, const char *help, int argc, char **argv, const pk_cli_sub *subs, int serial)
+{
+    int rc;
+    if (pk_cli_subcommand_help(argc, argv, help, &rc))
+        return rc;
+    if (serial)
+        pk_cli_blas_serial_default();
+    char names[256] = "";
+    size_t used = 0;
+    for (const pk_cli_sub *s = subs; s->name; s++) {
+        if (!strcmp(argv[1], s->name))
+            return s->run(argc - 1, argv + 1);
+        int w = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", s->name);
+        if (w > 0 && (size_t)w < sizeof names - used)
+            used += (size_t)w;
+    }
+    return pk_cli_usage(cmd, "unknown subcommand '%s' (%s)", argv[1], names);
+}

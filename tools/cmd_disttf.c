@@ -377,17 +377,13 @@ done:
 
 static int cmd_main(int argc, char **argv)
 {
-    int rc;
-    if (pk_cli_subcommand_help(argc, argv, HELP, &rc))
-        return rc;
-    pk_cli_blas_serial_default(); /* small matrix products */
-    if (!strcmp(argv[1], "train"))
-        return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "eval"))
-        return cmd_eval(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "infer"))
-        return cmd_infer(argc - 1, argv + 1);
-    return pk_cli_usage(CMD, "unknown subcommand '%s' (train, eval, infer)", argv[1]);
+    static const pk_cli_sub subs[] = {
+        {"train", cmd_train},
+        {"eval", cmd_eval},
+        {"infer", cmd_infer},
+        {NULL, NULL},
+    };
+    return pk_cli_dispatch(CMD, HELP, argc, argv, subs, 1); /* small matrix products */
 }
 
 const pk_cli_cmd pk_cmd_disttf = {"disttf", "Distribution Transformers: mixture prior + data -> mixture posterior",

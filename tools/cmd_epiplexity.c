@@ -184,15 +184,12 @@ static int cmd_eca(int argc, char **argv)
 
 static int cmd_main(int argc, char **argv)
 {
-    int rc;
-    if (pk_cli_subcommand_help(argc, argv, HELP, &rc))
-        return rc;
-    pk_cli_blas_serial_default(); /* the ECA observers are small networks */
-    if (!strcmp(argv[1], "curve"))
-        return cmd_curve(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "eca"))
-        return cmd_eca(argc - 1, argv + 1);
-    return pk_cli_usage("epiplexity", "unknown subcommand '%s' (curve or eca)", argv[1]);
+    static const pk_cli_sub subs[] = {
+        {"curve", cmd_curve},
+        {"eca", cmd_eca},
+        {NULL, NULL},
+    };
+    return pk_cli_dispatch("epiplexity", HELP, argc, argv, subs, 1); /* the ECA observers are small networks */
 }
 
 const pk_cli_cmd pk_cmd_epiplexity = {"epiplexity", "epiplexity vs time-bounded entropy of a learner's online code",

@@ -493,17 +493,13 @@ done:
 
 static int cmd_main(int argc, char **argv)
 {
-    int rc;
-    if (pk_cli_subcommand_help(argc, argv, HELP, &rc))
-        return rc;
-    pk_cli_blas_serial_default(); /* tasks are small */
-    if (!strcmp(argv[1], "run"))
-        return cmd_run(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "features"))
-        return cmd_features(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "eval"))
-        return cmd_eval(argc - 1, argv + 1);
-    return pk_cli_usage(CMD, "unknown subcommand '%s' (run, features, eval)", argv[1]);
+    static const pk_cli_sub subs[] = {
+        {"run", cmd_run},
+        {"features", cmd_features},
+        {"eval", cmd_eval},
+        {NULL, NULL},
+    };
+    return pk_cli_dispatch(CMD, HELP, argc, argv, subs, 1); /* tasks are small */
 }
 
 const pk_cli_cmd pk_cmd_fewshot = {"fewshot", "transductive few-shot classification by regularised clustering",

@@ -237,17 +237,13 @@ done:
 
 static int cmd_main(int argc, char **argv)
 {
-    int rc;
-    if (pk_cli_subcommand_help(argc, argv, HELP, &rc))
-        return rc;
-    pk_cli_blas_serial_default(); /* a PFN's matrix products are small */
-    if (!strcmp(argv[1], "train"))
-        return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "eval"))
-        return cmd_eval(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "predict"))
-        return cmd_predict(argc - 1, argv + 1);
-    return pk_cli_usage(CMD, "unknown subcommand '%s' (train, eval, predict)", argv[1]);
+    static const pk_cli_sub subs[] = {
+        {"train", cmd_train},
+        {"eval", cmd_eval},
+        {"predict", cmd_predict},
+        {NULL, NULL},
+    };
+    return pk_cli_dispatch(CMD, HELP, argc, argv, subs, 1); /* a PFN's matrix products are small */
 }
 
 const pk_cli_cmd pk_cmd_pfn = {"pfn", "prior-data fitted networks: a transformer that does GP inference in one pass",
