@@ -235,16 +235,24 @@ static void fill(unsigned rule, const pk_epi_eca_opts *o, pk_rng *rng, size_t B,
     }
 }
 
-int pk_epi_eca_run(unsigned rule, const pk_epi_eca_opts *o, uint64_t seed, double *curve, pk_epi_code *out,
-                   pk_err *err)
+static int check_run(unsigned rule, const pk_epi_eca_opts *o, int has_out, pk_err *err)
 {
-    if (!o || !out)
+    if (!o || !has_out)
         return pk_err_set(err, PK_EINVAL, "epiplexity: NULL options or output");
     if (rule > 255 || o->width < 3 || o->hidden < 1 || o->batch < 1 || o->train_steps < 1 || !(o->lr > 0) ||
         o->eval_samples < 1 || (o->observer != PK_EPI_MLP && o->observer != PK_EPI_CIRCULANT) ||
         (o->observer == PK_EPI_CIRCULANT && (o->channels < 1 || o->channels * o->width > 4096)))
         return pk_err_set(err, PK_EINVAL,
                           "epiplexity: need rule in [0, 255], width >= 3, and hidden, batch, steps, eval samples >= 1");
+    return PK_OK;
+}
+
+int pk_epi_eca_run(unsigned rule, const pk_epi_eca_opts *o, uint64_t seed, double *curve, pk_epi_code *out,
+                   pk_err *err)
+{
+    int st0 = check_run(rule, o, out != NULL, err);
+    if (st0 != PK_OK)
+        return st0;
     pk_rng rng;
     pk_rng_seed(&rng, seed);
     observer m;
@@ -289,13 +297,9 @@ static double bern_kl(double p, double q)
 
 int pk_epi_eca_requential(unsigned rule, const pk_epi_eca_opts *o, uint64_t seed, pk_epi_req *out, pk_err *err)
 {
-    if (!o || !out)
-        return pk_err_set(err, PK_EINVAL, "epiplexity: NULL options or output");
-    if (rule > 255 || o->width < 3 || o->hidden < 1 || o->batch < 1 || o->train_steps < 1 || !(o->lr > 0) ||
-        o->eval_samples < 1 || (o->observer != PK_EPI_MLP && o->observer != PK_EPI_CIRCULANT) ||
-        (o->observer == PK_EPI_CIRCULANT && (o->channels < 1 || o->channels * o->width > 4096)))
-        return pk_err_set(err, PK_EINVAL,
-                          "epiplexity: need rule in [0, 255], width >= 3, and hidden, batch, steps, eval samples >= 1");
+    int st0 = check_run(rule, o, out != NULL, err);
+    if (st0 != PK_OK)
+        return st0;
     memset(out, 0, sizeof *out);
     pk_rng rng, init;
     pk_rng_seed(&rng, seed);
