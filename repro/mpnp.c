@@ -237,9 +237,9 @@ static int run_all(pk_repro_ctx *ctx)
     }
     plot_bands(ctx, m, NM, seed);
     pk_repro_note(ctx,
-                  "The paper (Table 1, 1-d GP regression) trains width-128 models for 100k steps on a GPU and "
-                  "reports MPNP above CNP and NP in context and target log-likelihood on the RBF tasks and under "
-                  "t-noise. Its numbers could not be read from the stored copies of the paper available to us, so "
+                  "The paper's 1-d GP regression experiment trains width-128 models for 100k steps on a GPU and "
+                  "reports MPNP above the CNP and NP baselines. Its table could not be read from the stored "
+                  "copies of the paper available to us, so "
                   "the paper column is empty; the verdict tests the claim itself (MPNP target LL > CNP target LL) "
                   "at our scale, on the same %d test tasks for every model.",
                   s.eval_batches * s.batch);
