@@ -86,7 +86,7 @@ static int run_curve(const pk_wina_model *m, pk_wina_method meth, int greedy, un
     pk_wina_plan *plans[NLV] = {0};
     int st = PK_OK, L = pk_wina_model_layers(m);
     if (greedy)
-        st = pk_wina_plan_greedy(m, meth, LEVELS, NLV, cal, ncal, su->context, su->step, plans, err);
+        st = pk_wina_plan_greedy(m, meth, norm_sites, LEVELS, NLV, cal, ncal, su->context, su->step, plans, err);
     else
         for (int i = 0; i < NLV && !st; i++)
             st = pk_wina_plan_uniform(m, meth, LEVELS[i], &plans[i], err);

@@ -232,13 +232,14 @@ static int cmd_main(int argc, char **argv)
         for (int im = 0; im < nm && !rc; im++) {
             pk_wina_method meth = (pk_wina_method)mlist[im];
             pk_wina_plan *plans[MAXL] = {0};
+            unsigned ns = norms ? (1u << PK_WINA_SITE_QKV | 1u << PK_WINA_SITE_FC) : 0xFu;
             if (alloc)
-                st = pk_wina_plan_greedy(wm[t], meth, lv, nlv, cal, calib, T, step, plans, &err);
+                st = pk_wina_plan_greedy(wm[t], meth, ns, lv, nlv, cal, calib, T, step, plans, &err);
             else
                 for (int i = 0; i < nlv && !st; i++)
                     st = pk_wina_plan_uniform(wm[t], meth, lv[i], &plans[i], &err);
             for (int i = 0; i < nlv && !st; i++) {
-                plans[i]->norm_sites = norms ? (1u << PK_WINA_SITE_QKV | 1u << PK_WINA_SITE_FC) : 0xFu;
+                plans[i]->norm_sites = ns;
                 plans[i]->skip_kernel = skip;
                 memset(stats->err2, 0, 4 * (size_t)L * PK_WINA_SITES * sizeof *stats->err2);
                 t0 = pk_time_now();

@@ -146,9 +146,11 @@ double pk_wina_plan_weight_sparsity(const pk_wina_plan *p);
  *  all levels; a level may be overshot by at most step / 12).  Block inputs are
  *  the dense model's.  calib: B x T tokens (T <= context).  levels[n_levels] in
  *  [0, 1); out[n_levels] receives new plans (free each).  Method TEAL or WINA;
- *  other methods get uniform plans.  0 < step < 1. */
-int pk_wina_plan_greedy(const pk_wina_model *m, pk_wina_method method, const double *levels, int n_levels,
-                        const int32_t *calib, int64_t B, int64_t T, double step, pk_wina_plan **out, pk_err *err);
+ *  other methods get uniform plans.  norm_sites as pk_wina_plan (WINA; 0xF = the
+ *  paper's rule), used while allocating and copied into the plans.  0 < step < 1. */
+int pk_wina_plan_greedy(const pk_wina_model *m, pk_wina_method method, unsigned norm_sites, const double *levels,
+                        int n_levels, const int32_t *calib, int64_t B, int64_t T, double step, pk_wina_plan **out,
+                        pk_err *err);
 
 /** Relative output error of each sparsified product, accumulated by forward
  *  passes: err2 = sum ||W (x - m*x)||^2, ref2 = sum ||W x||^2 over tokens, and

@@ -22,11 +22,12 @@ static double weighted(const double *s)
 
 /* Squared distance of block l's output on X (sparsities sp) from target; NAN on failure. */
 static double block_err(pk_nn_ctx *ctx, const pk_wina_model *m, int l, const pk_nn_tensor *Xs, const float *X,
-                        const float *target, const double *sp, pk_wina_method method, int *status)
+                        const float *target, const double *sp, pk_wina_method method, unsigned norm_sites,
+                        int *status)
 {
     pk_nn_ctx_reset(ctx);
     pk_nn_tensor *x = pk_nn_input_copy(ctx, Xs->ndim, Xs->shape, X);
-    wina_run run = {method, 0xFu, NULL, 0, 0};
+    wina_run run = {method, norm_sites, NULL, 0, 0};
     pk_nn_tensor *y = wina_block(ctx, m, l, x, sp, &run);
     if (!y) {
         *status = run.status ? run.status : pk_nn_ctx_status(ctx) ? pk_nn_ctx_status(ctx) : PK_ENOMEM;
@@ -40,8 +41,9 @@ static double block_err(pk_nn_ctx *ctx, const pk_wina_model *m, int l, const pk_
     return e;
 }
 
-int pk_wina_plan_greedy(const pk_wina_model *m, pk_wina_method method, const double *levels, int n_levels,
-                        const int32_t *calib, int64_t B, int64_t T, double step, pk_wina_plan **out, pk_err *err)
+int pk_wina_plan_greedy(const pk_wina_model *m, pk_wina_method method, unsigned norm_sites, const double *levels,
+                        int n_levels, const int32_t *calib, int64_t B, int64_t T, double step, pk_wina_plan **out,
+                        pk_err *err)
 {
     if (!m || !levels || n_levels < 1 || !out || !calib || B < 1 || T < 1 || T > m->T)
         return pk_err_set(err, PK_EINVAL, "wina greedy: need a model, levels, calibration tokens (%lld x %lld, "
@@ -56,7 +58,8 @@ int pk_wina_plan_greedy(const pk_wina_model *m, pk_wina_method method, const dou
                               (long long)i, (int)calib[i], m->V);
     int st = PK_OK;
     for (int i = 0; i < n_levels && !st; i++)
-        st = pk_wina_plan_uniform(m, method, levels[i], &out[i], err);
+        if (!(st = pk_wina_plan_uniform(m, method, levels[i], &out[i], err)))
+            out[i]->norm_sites = norm_sites;
     if (st || (method != PK_WINA_TEAL && method != PK_WINA_WINA))
         goto done;
     for (int i = 0; i < n_levels; i++)
@@ -82,7 +85,7 @@ int pk_wina_plan_greedy(const pk_wina_model *m, pk_wina_method method, const dou
     for (int l = 0; l < m->L && !st; l++) {
         /* the dense block output: the target, and the next block's input */
         pk_nn_ctx_reset(ctx);
-        wina_run run = {method, 0xFu, NULL, 0, 0};
+        wina_run run = {method, norm_sites, NULL, 0, 0};
         pk_nn_tensor *y = wina_block(ctx, m, l, pk_nn_input_copy(ctx, shape.ndim, shape.shape, X), zero, &run);
         if (!y) {
             st = pk_err_set(err, run.status ? run.status : PK_ENOMEM, "wina greedy: block %d failed", l);
@@ -111,7 +114,7 @@ int pk_wina_plan_greedy(const pk_wina_model *m, pk_wina_method method, const dou
                 trial[site] += step / W_SITE[site];
                 if (trial[site] >= 0.995) /* keep at least a few inputs everywhere */
                     continue;
-                double e = block_err(ctx, m, l, &shape, X, tgt, trial, method, &st);
+                double e = block_err(ctx, m, l, &shape, X, tgt, trial, method, norm_sites, &st);
                 if (st) {
                     pk_err_set(err, st, "wina greedy: block %d failed", l);
                     goto cleanup;

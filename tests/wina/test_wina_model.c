@@ -184,17 +184,20 @@ static void test_greedy(pk_nn_gpt *g, const int32_t *tok)
     const double lv[3] = {0.25, 0.5, 0.0};
     pk_wina_plan *p[3] = {0};
     const double step = 0.1;
-    PK_CHECK_OK(pk_wina_plan_greedy(m, PK_WINA_WINA, lv, 3, tok, B, CTX, step, p, NULL));
+    PK_CHECK_OK(pk_wina_plan_greedy(m, PK_WINA_WINA, 0xF, lv, 3, tok, B, CTX, step, p, NULL));
     for (int i = 0; i < 3; i++) {
         double w = pk_wina_plan_weight_sparsity(p[i]);
         PK_CHECK_MSG(w >= lv[i] - 1e-9 && w <= lv[i] + step / 12 + 1e-9, "level %g: weighted %g", lv[i], w);
         pk_wina_plan_free(p[i]);
     }
+    PK_CHECK_OK(pk_wina_plan_greedy(m, PK_WINA_WINA, 0x5, lv, 1, tok, B, CTX, step, p, NULL));
+    PK_CHECK(p[0]->norm_sites == 0x5);
+    pk_wina_plan_free(p[0]);
     /* CATS falls back to the uniform plan */
-    PK_CHECK_OK(pk_wina_plan_greedy(m, PK_WINA_CATS, lv, 1, tok, B, CTX, step, p, NULL));
+    PK_CHECK_OK(pk_wina_plan_greedy(m, PK_WINA_CATS, 0xF, lv, 1, tok, B, CTX, step, p, NULL));
     PK_CHECK(p[0]->sparsity[PK_WINA_SITE_MLP_OUT] == 0.25 && p[0]->sparsity[0] == 0);
     pk_wina_plan_free(p[0]);
-    PK_CHECK(pk_wina_plan_greedy(m, PK_WINA_TEAL, lv, 1, tok, B, CTX, 0, p, NULL) == PK_EINVAL);
+    PK_CHECK(pk_wina_plan_greedy(m, PK_WINA_TEAL, 0xF, lv, 1, tok, B, CTX, 0, p, NULL) == PK_EINVAL);
     pk_wina_model_free(m);
 }
 
