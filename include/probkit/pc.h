@@ -174,7 +174,11 @@ int pk_pc_em_params_check(const pk_pc_em_params *p, pk_err *err);
 typedef int (*pk_pc_epoch_fn)(void *user, const char *phase, int epoch, int nepochs, double train_bpd);
 
 /** Run EM on n complete rows.  rng shuffles the mini-batches (may be NULL when
- *  shuffle == 0).  OpenMP over rows inside each batch. */
+ *  shuffle == 0).  OpenMP over rows inside each batch.  A sum weight that is
+ *  exactly zero stays zero (the pseudocount goes to a row's non-zero entries),
+ *  so a block-diagonal mixture from pk_pc_mixture can be trained as one
+ *  circuit; where a whole block underflows at a node the flow through it is
+ *  dropped for that row (approximate EM in that case). */
 int pk_pc_em(pk_pc *pc, const uint8_t *x, size_t n, const pk_pc_em_params *p, pk_rng *rng, pk_pc_epoch_fn cb,
              void *user, pk_err *err);
 
