@@ -185,15 +185,12 @@ static int cmd_eval(int argc, char **argv)
 
 static int cmd_main(int argc, char **argv)
 {
-    int rc;
-    if (pk_cli_subcommand_help(argc, argv, HELP, &rc))
-        return rc;
-    pk_cli_blas_serial_default(); /* small matrix products */
-    if (!strcmp(argv[1], "train"))
-        return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "eval"))
-        return cmd_eval(argc - 1, argv + 1);
-    return pk_cli_usage(CMD, "unknown subcommand '%s' (train, eval)", argv[1]);
+    static const pk_cli_sub subs[] = {
+        {"train", cmd_train},
+        {"eval", cmd_eval},
+        {NULL, NULL},
+    };
+    return pk_cli_dispatch(CMD, HELP, argc, argv, subs, 1); /* small matrix products */
 }
 
 const pk_cli_cmd pk_cmd_mpnp = {"mpnp", "neural processes on GP regression: CNP, NP, Martingale Posterior NP",
