@@ -345,6 +345,14 @@ int pk_pc_decompress(const pk_pc *pc, const uint8_t *buf, size_t len, const char
 int pk_pc_decompress_one(const pk_pc *pc, const uint8_t *buf, size_t len, const char *name, size_t index,
                          uint8_t *x, pk_err *err);
 
+/** Training-set augmentation by translation, for small training sets: the n
+ *  images (h x w, u8, row-major) themselves, then each shifted one pixel
+ *  right, left, down and up (vacated pixels 0) — 5n images in *out
+ *  (malloc'd, caller frees), *nout = 5n.  On MNIST's 9,000 training digits it
+ *  lowers held-out bpd by ~0.015-0.025 (docs/pc.md); test images are never
+ *  augmented.  PK_EINVAL on bad sizes, PK_ENOMEM. */
+int pk_pc_augment_shift1(const uint8_t *x, size_t n, size_t h, size_t w, uint8_t **out, size_t *nout, pk_err *err);
+
 #ifdef __cplusplus
 }
 #endif

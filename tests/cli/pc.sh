@@ -96,6 +96,12 @@ expect 2 "--k must be" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --k 0
 expect 2 "--theta-sigma must be" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --theta-sigma -1
 expect 2 "--theta-shrink" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --theta-shrink -1
 expect 2 "--weight-shrink" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --weight-shrink x
+expect 2 "--augment" "$P" pc learn -i "$T/train.idx" -o "$T/never.pkpc" --augment rotate
+# --augment shift1 trains on 5x the images (the count is printed)
+n0=$(head -c 8 "$T/train.idx" | tail -c 4 | od -An -tu1 | awk '{print $1*16777216 + $2*65536 + $3*256 + $4}')
+"$P" pc learn -i "$T/train.idx" -o "$T/ma.pkpc" --k 2 --mini-epochs 1 --full-epochs 0 --augment shift1 \
+  > /dev/null 2> "$T/aug.err" || fail "learn --augment shift1: $(cat "$T/aug.err")"
+grep -q "$((5 * n0)) images 8x8 (with one-pixel translations)" "$T/aug.err" || fail "augment count: $(head -2 "$T/aug.err")"
 # Shrinkage options: a heavy prior pulls the model toward per-pixel marginals,
 # so its training bpd must be worse than without (the options reach EM).
 b0=$("$P" pc learn -i "$T/train.idx" -o "$T/s0.pkpc" --k 4 --mini-epochs 1 --full-epochs 1 --json 2> /dev/null |
