@@ -350,6 +350,21 @@ void pk_nn_plateau_init(pk_nn_plateau *s, double lr, double factor, int patience
 /** Feed an epoch's metric; returns the (possibly reduced) learning rate. */
 double pk_nn_plateau_step(pk_nn_plateau *s, double metric);
 
+/** The training-loss log every step-by-step trainer keeps: a progress report
+ *  every steps/20 steps (mean loss since the last report) and the mean over
+ *  the last 10% of steps (the "final loss"). */
+typedef struct pk_nn_loss_log {
+    int64_t steps, every, tail_from, run_n, tail_n;
+    double run, tail;
+} pk_nn_loss_log;
+void pk_nn_loss_log_init(pk_nn_loss_log *g, int64_t steps);
+/** Record the loss of step `step` (0-based); 1 when a report is due (every
+ *  steps/20 steps and at the last step), with *mean the mean since the last
+ *  report, which is then reset; else 0. */
+int pk_nn_loss_log_add(pk_nn_loss_log *g, int64_t step, double loss, double *mean);
+/** Mean loss over the last 10% of steps recorded, NAN if none. */
+double pk_nn_loss_log_tail(const pk_nn_loss_log *g);
+
 /* ---- ready models: image classifiers --------------------------------------- */
 
 typedef enum pk_nn_arch {

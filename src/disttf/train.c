@@ -56,10 +56,9 @@ int pk_dtf_train(pk_dtf *m, const pk_dtf_task *task, const pk_dtf_train_params *
         st = err && err->status ? err->status : PK_ENOMEM;
         goto done;
     }
-    int every = tp->steps >= 20 ? tp->steps / 20 : 1, tail_from = tp->steps - (tp->steps + 9) / 10;
+    pk_nn_loss_log lg;
+    pk_nn_loss_log_init(&lg, tp->steps);
     int warmup = tp->steps / 20;
-    double run = 0, tail = 0;
-    int run_n = 0, tail_n = 0;
     for (int step = 0; step < tp->steps; step++) {
         int n = tp->n_min + (int)(pk_rng_uniform(rng) * (tp->n_max - tp->n_min + 1));
         if (n > tp->n_max)
@@ -109,17 +108,12 @@ int pk_dtf_train(pk_dtf *m, const pk_dtf_task *task, const pk_dtf_train_params *
         }
         pk_nn_optim_step(opt, pk_nn_lr_cosine(step, warmup, tp->steps, tp->lr, tp->lr * 0.02));
         double l = (double)loss->data[0];
-        run += l, run_n++;
-        if (step >= tail_from)
-            tail += l, tail_n++;
-        if ((step + 1) % every == 0 || step + 1 == tp->steps) {
-            if (progress && progress(step + 1, tp->steps, run / run_n, user))
-                break;
-            run = 0, run_n = 0;
-        }
+        double mean;
+        if (pk_nn_loss_log_add(&lg, step, l, &mean) && progress && progress(step + 1, tp->steps, mean, user))
+            break;
     }
     if (final_loss)
-        *final_loss = tail_n ? tail / tail_n : NAN;
+        *final_loss = pk_nn_loss_log_tail(&lg);
     st = PK_OK;
 done:
     pk_nn_optim_free(opt);

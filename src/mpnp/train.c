@@ -113,9 +113,8 @@ int pk_mpnp_train(pk_mpnp *m, const pk_mpnp_task_params *tp, const pk_mpnp_train
         st = err && err->status ? err->status : PK_ENOMEM;
         goto done;
     }
-    int every = trp->steps >= 20 ? trp->steps / 20 : 1, tail_from = trp->steps - (trp->steps + 9) / 10;
-    double run = 0, tail = 0;
-    int run_n = 0, tail_n = 0;
+    pk_nn_loss_log lg;
+    pk_nn_loss_log_init(&lg, trp->steps);
     for (int step = 0; step < trp->steps; step++) {
         if ((st = pk_mpnp_sample_batch(tp, trp->batch, 0, 0, rng, &b, err)))
             goto done;
@@ -131,17 +130,12 @@ int pk_mpnp_train(pk_mpnp *m, const pk_mpnp_task_params *tp, const pk_mpnp_train
         /* the benchmark code: Adam with cosine annealing to 0 over the run */
         pk_nn_optim_step(opt, pk_nn_lr_cosine(step, 0, trp->steps, trp->lr, 0.0) + 1e-12);
         double l = loss->data[0];
-        run += l, run_n++;
-        if (step >= tail_from)
-            tail += l, tail_n++;
-        if ((step + 1) % every == 0 || step + 1 == trp->steps) {
-            if (progress && progress(step + 1, trp->steps, run / run_n, user))
-                break;
-            run = 0, run_n = 0;
-        }
+        double mean;
+        if (pk_nn_loss_log_add(&lg, step, l, &mean) && progress && progress(step + 1, trp->steps, mean, user))
+            break;
     }
     if (final_loss)
-        *final_loss = tail_n ? tail / tail_n : NAN;
+        *final_loss = pk_nn_loss_log_tail(&lg);
 done:
     pk_nn_optim_free(opt);
     pk_nn_ctx_free(ctx);

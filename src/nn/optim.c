@@ -2,6 +2,7 @@
  * update rules), learning-rate schedules. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -231,3 +232,26 @@ double pk_nn_plateau_step(pk_nn_plateau *s, double metric)
     }
     return s->lr;
 }
+
+void pk_nn_loss_log_init(pk_nn_loss_log *g, int64_t steps)
+{
+    memset(g, 0, sizeof *g);
+    g->steps = steps;
+    g->every = steps >= 20 ? steps / 20 : 1;
+    g->tail_from = steps - (steps + 9) / 10;
+}
+
+int pk_nn_loss_log_add(pk_nn_loss_log *g, int64_t step, double loss, double *mean)
+{
+    g->run += loss, g->run_n++;
+    if (step >= g->tail_from)
+        g->tail += loss, g->tail_n++;
+    if ((step + 1) % g->every != 0 && step + 1 != g->steps)
+        return 0;
+    if (mean)
+        *mean = g->run / (double)g->run_n;
+    g->run = 0, g->run_n = 0;
+    return 1;
+}
+
+double pk_nn_loss_log_tail(const pk_nn_loss_log *g) { return g->tail_n ? g->tail / (double)g->tail_n : NAN; }

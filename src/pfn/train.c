@@ -77,9 +77,8 @@ int pk_pfn_train(pk_pfn *m, const pk_pfn_prior *prior, const pk_pfn_train_params
         st = err && err->status ? err->status : PK_ENOMEM;
         goto done;
     }
-    int every = tp->steps >= 20 ? tp->steps / 20 : 1, tail_from = tp->steps - (tp->steps + 9) / 10;
-    double run = 0, tail = 0;
-    int run_n = 0, tail_n = 0;
+    pk_nn_loss_log lg;
+    pk_nn_loss_log_init(&lg, tp->steps);
     for (int step = 0; step < tp->steps; step++) {
         /* PFN's "single evaluation position": one split of the T points per step */
         int n = tp->min_train + (int)(pk_rng_uniform(rng) * (double)(T - tp->min_train));
@@ -99,17 +98,12 @@ int pk_pfn_train(pk_pfn *m, const pk_pfn_prior *prior, const pk_pfn_train_params
         }
         pk_nn_optim_step(opt, pk_nn_lr_cosine(step, warmup, tp->steps, tp->lr, tp->lr * 0.01));
         double l = (double)loss->data[0] + bt.constant / ((double)B * q);
-        run += l, run_n++;
-        if (step >= tail_from)
-            tail += l, tail_n++;
-        if ((step + 1) % every == 0 || step + 1 == tp->steps) {
-            if (progress && progress(step + 1, tp->steps, run / run_n, user))
-                break;
-            run = 0, run_n = 0;
-        }
+        double mean;
+        if (pk_nn_loss_log_add(&lg, step, l, &mean) && progress && progress(step + 1, tp->steps, mean, user))
+            break;
     }
     if (final_loss)
-        *final_loss = tail_n ? tail / tail_n : NAN;
+        *final_loss = pk_nn_loss_log_tail(&lg);
     m->has_prior = 1;
     m->prior = *prior;
 done:
