@@ -357,12 +357,18 @@ static int cmd_learn(const opts *o)
         pk_pc_free(pc);
         return pk_cli_fail_status(CMD, st, &err);
     }
-    if (o->json)
-        printf("{\"model\": \"%s\", \"k\": %ld, \"train_images\": %zu, \"train_bpd\": %.6f, \"valid_bpd\": %.6f, "
-               "\"valid_bpd_unquantised\": %.6f, \"quant_step\": %g, \"quant_levels\": %ld, "
+    if (o->json) { /* no validation set: the validation figures are null, not nan (invalid JSON) */
+        char vb[32] = "null", vbf[32] = "null";
+        if (isfinite(vbpd))
+            snprintf(vb, sizeof vb, "%.6f", vbpd);
+        if (isfinite(vbpd_float))
+            snprintf(vbf, sizeof vbf, "%.6f", vbpd_float);
+        printf("{\"model\": \"%s\", \"k\": %ld, \"train_images\": %zu, \"train_bpd\": %.6f, \"valid_bpd\": %s, "
+               "\"valid_bpd_unquantised\": %s, \"quant_step\": %g, \"quant_levels\": %ld, "
                "\"params\": %zu, \"seconds_structure\": %.2f, \"seconds_em\": %.2f, \"seed\": %llu}\n",
-               o->out, o->k, tr.n, bpd, vbpd, vbpd_float, o->qstep, o->qstep > 0 ? o->qlevels : 0,
-               pk_pc_num_params(pc), t_struct, t_em, (unsigned long long)o->seed);
+               o->out, o->k, tr.n, bpd, vb, vbf, o->qstep, o->qstep > 0 ? o->qlevels : 0, pk_pc_num_params(pc),
+               t_struct, t_em, (unsigned long long)o->seed);
+    }
     else
         printf("wrote %s: k %ld, %zu parameters, train bpd %.4f%s, %.1f s\n", o->out, o->k, pk_pc_num_params(pc),
                bpd, o->valid ? "" : "", t_struct + t_em);

@@ -25,6 +25,8 @@ mkidx "$T/wrong.idx" 5 10 10 3
 out=$("$P" pc learn -i "$T/train.idx" -o "$T/m.pkpc" --k 4 --mini-epochs 2 --full-epochs 1 --json 2> "$T/err") ||
   fail "learn exit $?: $(cat "$T/err")"
 echo "$out" | grep -q '"seed": 42' || fail "learn: seed not printed: $out"
+echo "$out" | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["valid_bpd"] is None' ||
+  fail "learn --json without --valid is not valid JSON with a null valid_bpd: $out"
 grep -q 'full-batch epoch 1/1  train bpd' "$T/err" || fail "learn: no per-epoch bpd on stderr"
 [ -s "$T/m.pkpc" ] || fail "no model written"
 echo "$out" | grep -q '"quant_step": 0.3' || fail "learn: model not quantised by default: $out"
